@@ -1,0 +1,90 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+namespace mtcache {
+
+/// Where a tier sits in the chain and how values move into it.
+struct tier_config {
+  /// Position in the chain; levels must be strictly ascending from the first tier.
+  uint32_t level = 1;
+  /// Whether hits in lower tiers are copied into this tier.
+  bool promotion = false;
+  /// Promote with probability 1/N; N <= 1 promotes always.
+  uint32_t promotion_frequency = 1;
+  /// Multiplies the TTL of every value written or promoted into this tier.
+  double ttl_scale = 1.0;
+  /// A shared tier (Redis) is one store for all nodes: only the node that originates a change
+  /// writes it; nodes that receive an invalidation leave it alone.
+  bool shared = false;
+
+  static tier_config as_l1() { return {1, false, 1, 1.0, false}; }
+  static tier_config as_l2() { return {2, true, 10, 1.0, false}; }
+  static tier_config as_l3() { return {3, true, 10, 2.0, false}; }
+  static tier_config as_l4() { return {4, true, 10, 8.0, false}; }
+  /// A tier at `level` with the defaults of the crate's `TierConfig::new`.
+  static tier_config at_level(uint32_t level) { return {level, true, 10, 1.0, false}; }
+
+  tier_config& with_promotion(bool on) { return promotion = on, *this; }
+  tier_config& with_promotion_frequency(uint32_t n) { return promotion_frequency = n, *this; }
+  tier_config& with_ttl_scale(double scale) { return ttl_scale = scale, *this; }
+  tier_config& with_shared(bool on) { return shared = on, *this; }
+};
+
+enum class eviction_kind : uint8_t { tinylfu, lru };
+
+/// The in-process memory tier.
+struct memory_tier_config {
+  /// Upper bound on the number of entries.
+  uint64_t max_entries = 5000;
+  /// Optional upper bound on the total weight (key + value bytes); 0 means unbounded.
+  uint64_t max_weight = 0;
+  eviction_kind eviction = eviction_kind::tinylfu;
+  /// Remove an entry that was not read for this long; zero disables time-to-idle.
+  std::chrono::milliseconds time_to_idle{0};
+  /// How often expired entries are swept (reads also drop them lazily).
+  std::chrono::milliseconds sweep_interval{1000};
+  /// Keep expired entries this much longer, so fail-safe can serve them when a refresh
+  /// fails. Zero drops them at expiry.
+  std::chrono::milliseconds fail_safe_window{0};
+};
+
+/// The Redis tier.
+struct redis_tier_config {
+  /// redis://[user:password@]host[:port][/db] or unix:///path[?db=N]. Empty: the
+  /// REDIS_URL environment variable, then redis://127.0.0.1:6379.
+  std::string url;
+  /// Prepended to every key this tier reads or writes (a namespace on a shared server).
+  std::string key_prefix;
+  /// A request not answered within this fails with `errc::timeout`, and the connection is
+  /// dropped and re-established.
+  std::chrono::milliseconds request_timeout{500};
+  std::chrono::milliseconds connect_timeout{1000};
+  /// Reconnect backoff: doubles from `backoff_initial` up to `backoff_max`, with jitter.
+  std::chrono::milliseconds backoff_initial{50};
+  std::chrono::milliseconds backoff_max{2000};
+  /// SCAN COUNT for pattern removal; matched keys are UNLINKed in batches of this size.
+  uint32_t scan_count = 100;
+};
+
+/// Limits and defaults of the coordinator.
+struct cache_options {
+  size_t max_key_bytes = 1024;
+  size_t max_value_bytes = 16 * 1024 * 1024;
+  /// Deadline of every request from the coordinator to a tier.
+  std::chrono::milliseconds tier_timeout{1000};
+  /// Hard timeout of a `get_or_compute` load unless the call sets its own.
+  std::chrono::milliseconds load_timeout{10000};
+  /// Seed of the promotion draws; 0 seeds from the clock.
+  uint64_t seed = 0;
+  /// Publish every set and remove to other nodes (needs invalidation configured).
+  bool broadcast_on_write = false;
+  /// Whether pattern removal may use a pattern that matches every key.
+  bool allow_match_all = false;
+  /// Fail-safe for every get_or_compute, not only calls that ask for it.
+  bool fail_safe = false;
+};
+
+} // namespace mtcache

@@ -1,0 +1,44 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <caf/meta/type_name.hpp>
+
+#include "messages/bytes.hpp"
+
+namespace mtcache {
+
+/// One change that other nodes must apply to their local tiers. On Redis Pub/Sub it travels
+/// as JSON compatible with the multi-tier-cache crate (see codec/invalidation_json.hpp);
+/// between CAF nodes it travels as this struct.
+struct invalidation {
+  enum class kind : uint8_t { remove, update, remove_pattern, remove_bulk };
+
+  kind type = kind::remove;
+  /// remove, update
+  std::string key;
+  /// remove_bulk
+  std::vector<std::string> keys;
+  /// remove_pattern (Redis MATCH glob)
+  std::string pattern;
+  /// update
+  bytes value;
+  /// update: time to live in ms, -1 for none (wire: "ttl_secs", rounded up, plus our "ttl_ms").
+  int64_t ttl_ms = -1;
+  /// Node id of the sender; empty when a foreign peer (e.g. the Rust crate) sent it.
+  std::string origin;
+  /// Per-origin sequence number, so a message that arrives on two paths applies once.
+  uint64_t seq = 0;
+  /// Unix time in ms at the origin; 0 if unknown.
+  int64_t ts_ms = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, invalidation& x) {
+  return f(caf::meta::type_name("mtcache::invalidation"), x.type, x.key, x.keys, x.pattern,
+           x.value, x.ttl_ms, x.origin, x.seq, x.ts_ms);
+}
+
+} // namespace mtcache

@@ -1,0 +1,76 @@
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include <caf/error.hpp>
+#include <caf/meta/type_name.hpp>
+#include <caf/timespan.hpp>
+
+#include "messages/bytes.hpp"
+#include "messages/strategy.hpp"
+
+namespace mtcache {
+
+/// The answer to a read. A miss is data (`found == false`), not an error.
+struct lookup {
+  bool found = false;
+  bytes value;
+  /// Remaining time to live in milliseconds; -1 when the value never expires.
+  int64_t ttl_ms = -1;
+  /// Level of the tier that had the value; 0 when a loader produced it.
+  uint32_t level = 0;
+  /// Set when fail-safe served an expired value because refreshing it failed.
+  bool stale = false;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, lookup& x) {
+  return f(caf::meta::type_name("mtcache::lookup"), x.found, x.value, x.ttl_ms, x.level,
+           x.stale);
+}
+
+/// One tier that failed a write.
+struct tier_failure {
+  uint32_t level = 0;
+  caf::error reason;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, tier_failure& x) {
+  return f(caf::meta::type_name("mtcache::tier_failure"), x.level, x.reason);
+}
+
+/// The answer to a write: it succeeded on `written` tiers and failed on the rest.
+/// A write that fails on every tier is answered with an error instead.
+struct write_ack {
+  uint32_t written = 0;
+  std::vector<tier_failure> failed;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, write_ack& x) {
+  return f(caf::meta::type_name("mtcache::write_ack"), x.written, x.failed);
+}
+
+/// Per-call options of `get_or_compute`.
+struct compute_options {
+  /// Lifetime of a computed value (scaled per tier by its ttl_scale).
+  strategy ttl = strategy::short_term();
+  /// Hard limit for the load; zero uses the cache's default. Waiters get `errc::timeout`.
+  caf::timespan timeout{0};
+  /// Fail-safe: when the load fails or times out and an expired value is still kept,
+  /// answer with it (marked stale) instead of the error.
+  bool fail_safe = false;
+  /// With fail-safe: answer with the stale value after this long and let the load finish
+  /// in the background. Zero disables the soft timeout.
+  caf::timespan soft_timeout{0};
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, compute_options& x) {
+  return f(caf::meta::type_name("mtcache::compute_options"), x.ttl, x.timeout, x.fail_safe,
+           x.soft_timeout);
+}
+
+} // namespace mtcache

@@ -1,0 +1,104 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <caf/meta/type_name.hpp>
+
+namespace mtcache {
+
+/// Counters of one tier, as the tier itself reports them.
+struct tier_stats {
+  uint32_t level = 0;
+  /// What the tier is: "memory", "redis" or a user tier's own name.
+  std::string kind;
+  uint64_t hits = 0;
+  uint64_t misses = 0;
+  uint64_t writes = 0;
+  uint64_t removes = 0;
+  uint64_t evictions = 0;
+  uint64_t expirations = 0;
+  uint64_t errors = 0;
+  uint64_t timeouts = 0;
+  uint64_t reconnects = 0;
+  /// Entries held (for Redis: not tracked, 0).
+  uint64_t size = 0;
+  /// Total weight (key + value bytes) held, if the tier tracks it.
+  uint64_t weight = 0;
+  bool connected = true;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, tier_stats& x) {
+  return f(caf::meta::type_name("mtcache::tier_stats"), x.level, x.kind, x.hits, x.misses,
+           x.writes, x.removes, x.evictions, x.expirations, x.errors, x.timeouts, x.reconnects,
+           x.size, x.weight, x.connected);
+}
+
+/// Exact counters of the coordinator: every request is counted once, where it ends.
+struct cache_stats {
+  /// get and get_or_compute requests.
+  uint64_t requests = 0;
+  /// Hits per tier, in tier order (index 0 is the first tier).
+  std::vector<uint64_t> tier_hits;
+  /// Requests that found the key in no tier.
+  uint64_t misses = 0;
+  uint64_t promotions = 0;
+  uint64_t sets = 0;
+  uint64_t removes = 0;
+  /// Tier requests that failed or timed out (a failed read counts as a miss too).
+  uint64_t tier_errors = 0;
+  /// Requests rejected for bad input (key, value size, pattern).
+  uint64_t rejected = 0;
+  /// Loader calls, and how they ended.
+  uint64_t loads = 0;
+  uint64_t load_errors = 0;
+  uint64_t load_timeouts = 0;
+  /// Flights alive right now (one per key being looked up or loaded).
+  uint64_t in_flight = 0;
+  /// Typed reads whose bytes did not decode (treated as misses).
+  uint64_t decode_failed = 0;
+  /// Fills dropped because the key changed while its flight was loading.
+  uint64_t superseded_fills = 0;
+  /// Expired values served by fail-safe.
+  uint64_t stale_served = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, cache_stats& x) {
+  return f(caf::meta::type_name("mtcache::cache_stats"), x.requests, x.tier_hits, x.misses,
+           x.promotions, x.sets, x.removes, x.tier_errors, x.rejected, x.loads, x.load_errors,
+           x.load_timeouts, x.in_flight, x.decode_failed, x.superseded_fills, x.stale_served);
+}
+
+/// Health of one tier: a probe (memory tier) or a PING (Redis) and how long it took.
+struct tier_health {
+  uint32_t level = 0;
+  std::string kind;
+  bool ok = false;
+  std::string detail;
+  int64_t latency_us = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, tier_health& x) {
+  return f(caf::meta::type_name("mtcache::tier_health"), x.level, x.kind, x.ok, x.detail,
+           x.latency_us);
+}
+
+/// `healthy`: every tier answered. `degraded`: the first tier works but a lower one does not
+/// (the cache still serves). `down`: the first tier does not answer.
+enum class health_status : uint8_t { healthy, degraded, down };
+
+struct health_report {
+  health_status status = health_status::down;
+  std::vector<tier_health> tiers;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, health_report& x) {
+  return f(caf::meta::type_name("mtcache::health_report"), x.status, x.tiers);
+}
+
+} // namespace mtcache
