@@ -51,6 +51,8 @@ struct cache_stats {
   uint64_t tier_errors = 0;
   /// Requests rejected for bad input (key, value size, pattern).
   uint64_t rejected = 0;
+  /// Requests answered with an error (a failed or timed-out load, shutdown).
+  uint64_t failed = 0;
   /// Loader calls, and how they ended.
   uint64_t loads = 0;
   uint64_t load_errors = 0;
@@ -68,7 +70,7 @@ struct cache_stats {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, cache_stats& x) {
   return f(caf::meta::type_name("mtcache::cache_stats"), x.requests, x.tier_hits, x.misses,
-           x.promotions, x.sets, x.removes, x.tier_errors, x.rejected, x.loads, x.load_errors,
+           x.promotions, x.sets, x.removes, x.tier_errors, x.rejected, x.failed, x.loads, x.load_errors,
            x.load_timeouts, x.in_flight, x.decode_failed, x.superseded_fills, x.stale_served);
 }
 

@@ -1,0 +1,21 @@
+#pragma once
+
+#include <vector>
+
+#include <caf/actor.hpp>
+#include <caf/fwd.hpp>
+
+#include "messages/config.hpp"
+#include "messages/flight_protocol.hpp"
+
+namespace mtcache {
+
+/// Spawns the coordinator: the actor users talk to. It routes reads through the tier chain
+/// (a first-tier hit is answered by the tier itself, by delegation), runs one flight per
+/// key that misses, promotes hits upward, writes every tier on set, and keeps exact counters.
+/// `owned` actors (the tiers and helpers the runtime spawned for it) are told to exit when
+/// the coordinator exits.
+cache_actor spawn_coordinator(caf::actor_system& sys, tier_chain tiers, cache_options opts,
+                              std::vector<caf::actor> owned);
+
+} // namespace mtcache

@@ -1,0 +1,302 @@
+#include "actors/flight.hpp"
+
+#include <caf/actor_cast.hpp>
+#include <caf/exit_reason.hpp>
+#include <caf/local_actor.hpp>
+#include <caf/sec.hpp>
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+#include <caf/typed_response_promise.hpp>
+
+#include "messages/error.hpp"
+
+namespace mtcache {
+
+namespace {
+
+using promise = caf::typed_response_promise<lookup>;
+
+struct flight_state {
+  enum class phase : uint8_t { walking, loading, finishing };
+
+  flight_params p;
+  coordinator_actor coordinator;
+  phase ph = phase::walking;
+  std::vector<promise> gets;
+  std::vector<promise> computes;
+  loader_actor loader;
+  compute_options opts;
+  bool has_loader = false;
+  // The outcome, kept while finishing for waiters that arrive late.
+  bool has_value = false;
+  lookup value;
+  // Tier index the value came from; `tiers.size()` for a loaded value.
+  size_t value_source = 0;
+  // An expired value served by fail-safe after the soft timeout, while the load goes on.
+  bool serving_stale = false;
+  lookup stale;
+  uint64_t load_seq = 0;
+  flight_report report;
+  flight_report late;
+
+  static inline const char* name = "mtcache.flight";
+};
+
+using self_ptr = flight_actor::stateful_pointer<flight_state>;
+
+// Counts `n` answered waiters as hits of the value's source, or as misses for a loaded one.
+void count_answered(flight_state& st, flight_report& into, size_t n) {
+  if (st.value_source < st.p.tiers->size())
+    into.tier_hits[st.value_source] += n;
+  else
+    into.misses += n;
+}
+
+void answer_all(std::vector<promise>& waiters, const lookup& res) {
+  for (auto& rp : waiters)
+    rp.deliver(res);
+  waiters.clear();
+}
+
+void fail_all(std::vector<promise>& waiters, const caf::error& err) {
+  for (auto& rp : waiters)
+    rp.deliver(err);
+  waiters.clear();
+}
+
+bool fail_safe(const flight_state& st) {
+  return st.opts.fail_safe || st.p.fail_safe;
+}
+
+// Reports to the coordinator. Called before the last answers go out, so that a caller who
+// got its answer and then asks for stats sees them counted.
+void finish(self_ptr self) {
+  auto& st = self->state;
+  st.ph = flight_state::phase::finishing;
+  self->request(st.coordinator, st.p.tier_timeout, done_atom::value, st.p.key, st.p.id, st.report)
+    .then(
+      [=](ok_atom) {
+        auto& late = self->state.late;
+        if (late.misses + late.failed + late.stale_served > 0 ||
+            std::any_of(late.tier_hits.begin(), late.tier_hits.end(), [](auto n) { return n; }))
+          self->send(self->state.coordinator, done_atom::value, std::move(late));
+        self->quit();
+      },
+      [=](caf::error&) { self->quit(); });
+}
+
+void finish_with_value(self_ptr self, lookup res, size_t source) {
+  auto& st = self->state;
+  st.has_value = true;
+  st.value = std::move(res);
+  st.value_source = source;
+  count_answered(st, st.report, st.gets.size() + st.computes.size());
+  finish(self);
+  answer_all(st.gets, st.value);
+  answer_all(st.computes, st.value);
+}
+
+// Writes a value through the coordinator, then answers everyone with it. Waiters are
+// answered only after the first tier has it, so a request that finds this flight gone is
+// served from there.
+void fill_then_answer(self_ptr self, fill_request fill, lookup res, size_t source) {
+  auto& st = self->state;
+  self->request(st.coordinator, st.p.tier_timeout * 2, fill_atom::value, st.p.key, st.p.id, fill)
+    .then([=](bool) { finish_with_value(self, res, source); },
+          [=](caf::error&) { finish_with_value(self, res, source); });
+}
+
+void start_load(self_ptr self);
+
+void walk(self_ptr self, size_t i) {
+  auto& st = self->state;
+  auto& tiers = *st.p.tiers;
+  if (i >= tiers.size()) {
+    st.report.misses += st.gets.size();
+    if (!st.has_loader)
+      finish(self);
+    answer_all(st.gets, lookup{});
+    if (st.has_loader)
+      start_load(self);
+    return;
+  }
+  self->request(tiers[i].handle, st.p.tier_timeout, get_atom::value, st.p.key)
+    .then(
+      [=](lookup& res) {
+        if (!res.found) {
+          walk(self, i + 1);
+          return;
+        }
+        res.level = (*self->state.p.tiers)[i].cfg.level;
+        if (i == 0) {
+          finish_with_value(self, std::move(res), 0);
+          return;
+        }
+        fill_request fill{res.value, res.ttl_ms, static_cast<uint32_t>(i), false};
+        fill_then_answer(self, std::move(fill), std::move(res), i);
+      },
+      [=](caf::error&) {
+        ++self->state.report.tier_errors;
+        walk(self, i + 1);
+      });
+}
+
+// Asks the first tier for an expired value kept for fail-safe; `then` gets it or a miss.
+template <class F>
+void fetch_stale(self_ptr self, F then) {
+  auto& st = self->state;
+  self->request(st.p.tiers->front().handle, st.p.tier_timeout, get_atom::value,
+                stale_atom::value, st.p.key)
+    .then([=](lookup& res) mutable { then(std::move(res)); },
+          [=](caf::error&) mutable { then(lookup{}); });
+}
+
+void load_failed(self_ptr self, caf::error err) {
+  auto& st = self->state;
+  if (err == caf::sec::request_timeout) {
+    ++st.report.load_timeouts;
+    auto limit = st.opts.timeout.count() > 0
+                   ? std::chrono::duration_cast<std::chrono::milliseconds>(st.opts.timeout)
+                   : st.p.load_timeout;
+    err = make_error(errc::timeout, "load of '" + st.p.key + "' took longer than " +
+                                      std::to_string(limit.count()) + " ms");
+  } else {
+    ++st.report.load_errors;
+  }
+  if (!fail_safe(st)) {
+    st.report.failed += st.computes.size();
+    finish(self);
+    fail_all(st.computes, err);
+    return;
+  }
+  auto on_stale = [=](lookup stale) {
+    auto& st = self->state;
+    if (st.serving_stale || stale.found) {
+      auto& use = st.serving_stale ? st.stale : stale;
+      use.stale = true;
+      st.report.stale_served += st.computes.size();
+      finish(self);
+      answer_all(st.computes, use);
+    } else {
+      st.report.failed += st.computes.size();
+      finish(self);
+      fail_all(st.computes, err);
+    }
+  };
+  if (st.serving_stale)
+    on_stale(st.stale);
+  else
+    fetch_stale(self, on_stale);
+}
+
+void start_load(self_ptr self) {
+  auto& st = self->state;
+  st.ph = flight_state::phase::loading;
+  ++st.report.loads;
+  auto seq = ++st.load_seq;
+  auto timeout = st.opts.timeout.count() > 0
+                   ? std::chrono::duration_cast<std::chrono::milliseconds>(st.opts.timeout)
+                   : st.p.load_timeout;
+  if (fail_safe(st) && st.opts.soft_timeout.count() > 0 && st.opts.soft_timeout < timeout)
+    self->delayed_send(self, st.opts.soft_timeout, caf::timeout_atom::value, seq);
+  self->request(st.loader, timeout, load_atom::value, st.p.key)
+    .then(
+      [=](bytes& value) {
+        auto& st = self->state;
+        if (st.p.max_value_bytes > 0 && value.size() > st.p.max_value_bytes) {
+          load_failed(self, make_error(errc::value_too_large,
+                                       "loaded value of " + std::to_string(value.size()) +
+                                         " bytes exceeds the limit"));
+          return;
+        }
+        auto ttl = std::chrono::duration_cast<std::chrono::milliseconds>(st.opts.ttl.ttl());
+        lookup res{true, std::move(value), ttl.count() > 0 ? ttl.count() : -1, 0, false};
+        fill_request fill{res.value, res.ttl_ms, 0, true};
+        fill_then_answer(self, std::move(fill), std::move(res), st.p.tiers->size());
+      },
+      [=](caf::error& err) { load_failed(self, std::move(err)); });
+}
+
+flight_actor::behavior_type flight(self_ptr self, coordinator_actor coordinator,
+                                   flight_params params) {
+  auto& st = self->state;
+  st.coordinator = std::move(coordinator);
+  st.report.tier_hits.resize(params.tiers->size());
+  st.late.tier_hits.resize(params.tiers->size());
+  st.p = std::move(params);
+  // Linked to the coordinator: when it goes, answer every waiter before going too.
+  self->set_exit_handler([=](caf::exit_msg& msg) {
+    auto err = make_error(errc::shutting_down, "the cache is shutting down");
+    fail_all(self->state.gets, err);
+    fail_all(self->state.computes, err);
+    self->quit(msg.reason);
+  });
+  walk(self, st.p.first_tier);
+  return {
+    [=](join_atom) -> caf::result<lookup> {
+      auto& st = self->state;
+      switch (st.ph) {
+        case flight_state::phase::walking:
+          st.gets.emplace_back(self->make_response_promise<lookup>());
+          return st.gets.back();
+        case flight_state::phase::loading:
+          // No tier has the key while it loads.
+          ++st.report.misses;
+          return lookup{};
+        case flight_state::phase::finishing:
+          break;
+      }
+      if (!st.has_value) {
+        ++st.late.misses;
+        return lookup{};
+      }
+      count_answered(st, st.late, 1);
+      return st.value;
+    },
+    [=](join_atom, compute_options& opts, loader_actor& loader) -> caf::result<lookup> {
+      auto& st = self->state;
+      if (st.ph == flight_state::phase::finishing) {
+        if (!st.has_value)
+          return self->delegate(st.coordinator, compute_atom::value, st.p.key, std::move(opts),
+                                std::move(loader), retry_atom::value);
+        count_answered(st, st.late, 1);
+        return st.value;
+      }
+      if (st.serving_stale) {
+        ++st.report.stale_served;
+        return st.stale;
+      }
+      if (!st.has_loader) {
+        st.has_loader = true;
+        st.loader = std::move(loader);
+        st.opts = std::move(opts);
+      }
+      st.computes.emplace_back(self->make_response_promise<lookup>());
+      return st.computes.back();
+    },
+    [=](caf::timeout_atom, uint64_t seq) {
+      auto& st = self->state;
+      if (seq != st.load_seq || st.ph != flight_state::phase::loading || st.serving_stale)
+        return;
+      fetch_stale(self, [=](lookup stale) {
+        auto& st = self->state;
+        if (!stale.found || st.ph != flight_state::phase::loading)
+          return;
+        stale.stale = true;
+        st.serving_stale = true;
+        st.stale = std::move(stale);
+        st.report.stale_served += st.computes.size();
+        answer_all(st.computes, st.stale);
+      });
+    },
+  };
+}
+
+} // namespace
+
+flight_actor spawn_flight(caf::local_actor* coordinator, flight_params params) {
+  auto handle = caf::actor_cast<coordinator_actor>(coordinator);
+  return coordinator->spawn<caf::linked>(flight, std::move(handle), std::move(params));
+}
+
+} // namespace mtcache

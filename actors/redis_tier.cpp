@@ -1,0 +1,520 @@
+#include "actors/redis_tier.hpp"
+
+#include <chrono>
+#include <deque>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <caf/actor_system.hpp>
+#include <caf/io/middleman.hpp>
+#include <caf/io/typed_broker.hpp>
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_response_promise.hpp>
+
+#include <hiredis/hiredis.h>
+
+#include "codec/glob.hpp"
+#include "codec/resp.hpp"
+#include "runtime/cache_config.hpp"
+#include "runtime/redis_link.hpp"
+
+namespace mtcache {
+
+namespace {
+
+using redis_tier_actor = tier_actor::extend<
+  caf::reacts_to<caf::io::new_data_msg>, caf::reacts_to<caf::io::connection_closed_msg>,
+  caf::reacts_to<connect_atom, redis_socket, uint64_t>,
+  caf::reacts_to<connect_atom, caf::error, uint64_t>, caf::reacts_to<retry_atom, uint64_t>,
+  caf::reacts_to<caf::tick_atom>>;
+
+template <class T>
+struct broker_of;
+
+template <class... Sigs>
+struct broker_of<caf::typed_actor<Sigs...>> {
+  using type = caf::io::typed_broker<Sigs...>;
+};
+
+// Keys per UNLINK command, for bulk removal.
+constexpr size_t unlink_batch = 512;
+
+// Requests in flight beyond which new ones fail at once instead of queueing behind a
+// Redis that does not keep up.
+constexpr size_t max_pending = 1 << 17;
+
+struct pending {
+  enum class op : uint8_t { get, probe, put, remove, exists, ping, scan, unlink };
+  op what;
+  // Replies this entry consumes (GET + PTTL are two).
+  uint8_t replies;
+  int64_t deadline_ms;
+  caf::response_promise rp;
+  // Probe only: the caller's key and where a miss continues.
+  std::string key;
+  miss_route route;
+  // scan / unlink: the job this step belongs to.
+  uint32_t job = 0;
+};
+
+// A pattern removal or bulk removal in progress: SCAN steps and UNLINK batches.
+struct removal_job {
+  caf::response_promise rp;
+  std::string pattern;
+  uint64_t removed = 0;
+  uint32_t outstanding = 0;
+  bool scan_done = false;
+};
+
+struct redis_tier_state {
+  redis_tier_state() : link({}, {}, 0) {}
+
+  redis_tier_config cfg;
+  uint32_t level = 0;
+  redis_link link;
+  std::deque<pending> queue;
+  std::vector<redis_reply_ptr> partial;
+  std::unordered_map<uint32_t, removal_job> jobs;
+  uint32_t next_job = 0;
+  bool tick_armed = false;
+  tier_stats stats;
+
+  static inline const char* name = "mtcache.redis_tier";
+};
+
+using broker_type = broker_of<redis_tier_actor>::type;
+using self_ptr = caf::stateful_actor<redis_tier_state, broker_type>*;
+
+int64_t now_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
+}
+
+caf::error unavailable(redis_tier_state& st) {
+  auto& last = st.link.last_error();
+  return last ? last : make_error(errc::backend_unavailable, "redis is not connected");
+}
+
+// Answers an entry that will not get its replies.
+void fail(self_ptr self, pending& p, const caf::error& err) {
+  auto& st = self->state;
+  ++st.stats.errors;
+  switch (p.what) {
+    case pending::op::probe:
+      p.rp.delegate(p.route, miss_atom::value, std::move(p.key), true);
+      return;
+    case pending::op::ping: {
+      tier_health h{st.level, "redis", false, self->system().render(err), 0};
+      p.rp.deliver(std::move(h));
+      return;
+    }
+    case pending::op::scan:
+    case pending::op::unlink: {
+      auto i = st.jobs.find(p.job);
+      if (i != st.jobs.end()) {
+        i->second.rp.deliver(err);
+        st.jobs.erase(i);
+      }
+      return;
+    }
+    default:
+      p.rp.deliver(err);
+  }
+}
+
+void fail_all(self_ptr self, const caf::error& err) {
+  auto& st = self->state;
+  auto queue = std::move(st.queue);
+  st.queue.clear();
+  st.partial.clear();
+  for (auto& p : queue)
+    fail(self, p, err);
+}
+
+void drop_connection(self_ptr self, caf::error reason) {
+  auto& st = self->state;
+  fail_all(self, reason);
+  st.link.drop(self, std::move(reason));
+}
+
+void arm_tick(self_ptr self) {
+  auto& st = self->state;
+  if (st.tick_armed)
+    return;
+  st.tick_armed = true;
+  auto interval = std::max(st.cfg.request_timeout / 4, std::chrono::milliseconds{5});
+  self->delayed_send(self, interval, caf::tick_atom::value);
+}
+
+// Queues an entry whose command(s) `write` appends; fails it at once when the link is down.
+template <class Write>
+void submit(self_ptr self, pending p, Write write) {
+  auto& st = self->state;
+  if (st.link.state() == redis_link::phase::down) {
+    fail(self, p, unavailable(st));
+    return;
+  }
+  if (st.queue.size() >= max_pending) {
+    fail(self, p, make_error(errc::backend_unavailable, "too many requests pending on redis"));
+    return;
+  }
+  resp_writer out{st.link.out(self)};
+  write(out);
+  st.link.flush(self);
+  p.deadline_ms = now_ms() + st.cfg.request_timeout.count();
+  st.queue.emplace_back(std::move(p));
+  arm_tick(self);
+}
+
+pending make_pending(pending::op what, uint8_t replies, caf::response_promise rp) {
+  pending p;
+  p.what = what;
+  p.replies = replies;
+  p.rp = std::move(rp);
+  return p;
+}
+
+void submit_read(self_ptr self, pending p, const std::string& key) {
+  auto& prefix = self->state.cfg.key_prefix;
+  submit(self, std::move(p), [&](resp_writer& out) {
+    out.begin(2).arg("GET").arg(prefix, key);
+    out.begin(2).arg("PTTL").arg(prefix, key);
+  });
+}
+
+// Job steps look their job up each time: a failed step erases the job.
+void submit_scan(self_ptr self, uint32_t job, std::string_view cursor) {
+  auto& st = self->state;
+  auto i = st.jobs.find(job);
+  if (i == st.jobs.end())
+    return;
+  ++i->second.outstanding;
+  auto p = make_pending(pending::op::scan, 1, {});
+  p.job = job;
+  submit(self, std::move(p), [&](resp_writer& out) {
+    out.begin(6).arg("SCAN").arg(cursor).arg("MATCH").arg(i->second.pattern).arg("COUNT");
+    out.arg(static_cast<long long>(st.cfg.scan_count));
+  });
+}
+
+void submit_unlink(self_ptr self, uint32_t job, const std::vector<std::string_view>& keys,
+                   std::string_view prefix) {
+  auto& st = self->state;
+  auto i = st.jobs.find(job);
+  if (i == st.jobs.end())
+    return;
+  ++i->second.outstanding;
+  auto p = make_pending(pending::op::unlink, 1, {});
+  p.job = job;
+  submit(self, std::move(p), [&](resp_writer& out) {
+    out.begin(keys.size() + 1).arg("UNLINK");
+    for (auto& k : keys)
+      out.arg(prefix, k);
+  });
+}
+
+uint32_t start_job(self_ptr self, caf::response_promise rp, std::string pattern) {
+  auto& st = self->state;
+  auto id = ++st.next_job;
+  auto& job = st.jobs[id];
+  job.rp = std::move(rp);
+  job.pattern = std::move(pattern);
+  return id;
+}
+
+void finish_job_step(self_ptr self, uint32_t id) {
+  auto& st = self->state;
+  auto i = st.jobs.find(id);
+  if (i == st.jobs.end())
+    return;
+  auto& job = i->second;
+  if (--job.outstanding == 0 && job.scan_done) {
+    st.stats.removes += job.removed;
+    job.rp.deliver(job.removed);
+    st.jobs.erase(i);
+  }
+}
+
+caf::error reply_error(const redisReply* r) {
+  return make_error(errc::backend_error, std::string{r->str, r->len});
+}
+
+// Answers the front entry with its complete replies.
+void complete(self_ptr self, pending& p, std::vector<redis_reply_ptr>& replies) {
+  auto& st = self->state;
+  auto* r = replies[0].get();
+  if (r->type == REDIS_REPLY_ERROR && p.what != pending::op::scan &&
+      p.what != pending::op::unlink) {
+    fail(self, p, reply_error(r));
+    return;
+  }
+  switch (p.what) {
+    case pending::op::get:
+    case pending::op::probe: {
+      auto* ttl = replies[1].get();
+      bool found = r->type == REDIS_REPLY_STRING && ttl->type == REDIS_REPLY_INTEGER &&
+                   ttl->integer != -2;
+      if (!found) {
+        ++st.stats.misses;
+        if (p.what == pending::op::probe)
+          p.rp.delegate(p.route, miss_atom::value, std::move(p.key), false);
+        else
+          p.rp.deliver(lookup{});
+        return;
+      }
+      ++st.stats.hits;
+      lookup res;
+      res.found = true;
+      res.value = bytes{std::string_view{r->str, r->len}};
+      res.ttl_ms = ttl->integer >= 0 ? ttl->integer : -1;
+      res.level = st.level;
+      p.rp.deliver(std::move(res));
+      return;
+    }
+    case pending::op::put:
+      ++st.stats.writes;
+      p.rp.deliver(ok_atom::value);
+      return;
+    case pending::op::remove: {
+      auto n = static_cast<uint64_t>(r->type == REDIS_REPLY_INTEGER ? r->integer : 0);
+      st.stats.removes += n;
+      p.rp.deliver(n);
+      return;
+    }
+    case pending::op::exists:
+      p.rp.deliver(r->type == REDIS_REPLY_INTEGER && r->integer > 0);
+      return;
+    case pending::op::ping: {
+      auto sent = p.deadline_ms - st.cfg.request_timeout.count();
+      tier_health h{st.level, "redis", true, "PONG", (now_ms() - sent) * 1000};
+      p.rp.deliver(std::move(h));
+      return;
+    }
+    case pending::op::unlink: {
+      auto i = st.jobs.find(p.job);
+      if (i == st.jobs.end())
+        return;
+      if (r->type == REDIS_REPLY_ERROR) {
+        fail(self, p, reply_error(r));
+        return;
+      }
+      if (r->type == REDIS_REPLY_INTEGER)
+        i->second.removed += static_cast<uint64_t>(r->integer);
+      finish_job_step(self, p.job);
+      return;
+    }
+    case pending::op::scan: {
+      auto i = st.jobs.find(p.job);
+      if (i == st.jobs.end())
+        return;
+      if (r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
+        fail(self, p, r->type == REDIS_REPLY_ERROR ? reply_error(r)
+                                                   : make_error(errc::backend_error,
+                                                                "unexpected SCAN reply"));
+        return;
+      }
+      std::string_view cursor{r->element[0]->str, r->element[0]->len};
+      auto* keys = r->element[1];
+      // SCAN returns full names: UNLINK them without prefixing again.
+      std::vector<std::string_view> batch;
+      for (size_t k = 0; k < keys->elements; ++k) {
+        batch.emplace_back(keys->element[k]->str, keys->element[k]->len);
+        if (batch.size() == unlink_batch) {
+          submit_unlink(self, p.job, batch, {});
+          batch.clear();
+        }
+      }
+      if (!batch.empty())
+        submit_unlink(self, p.job, batch, {});
+      if (cursor != "0")
+        submit_scan(self, p.job, cursor);
+      else if (auto j = st.jobs.find(p.job); j != st.jobs.end())
+        j->second.scan_done = true;
+      finish_job_step(self, p.job);
+      return;
+    }
+  }
+}
+
+void on_data(self_ptr self, const std::vector<char>& buf) {
+  auto& st = self->state;
+  if (!st.link.reader().feed(buf.data(), buf.size())) {
+    drop_connection(self, make_error(errc::backend_error, "redis protocol error"));
+    return;
+  }
+  for (;;) {
+    bool failed = false;
+    auto reply = st.link.reader().next(failed);
+    if (failed) {
+      drop_connection(self, make_error(errc::backend_error, "redis protocol error"));
+      return;
+    }
+    if (!reply)
+      return;
+    if (st.queue.empty()) {
+      drop_connection(self, make_error(errc::backend_error, "unexpected reply from redis"));
+      return;
+    }
+    st.partial.emplace_back(std::move(reply));
+    if (st.partial.size() < st.queue.front().replies)
+      continue;
+    auto p = std::move(st.queue.front());
+    st.queue.pop_front();
+    complete(self, p, st.partial);
+    st.partial.clear();
+  }
+}
+
+void on_tick(self_ptr self) {
+  auto& st = self->state;
+  st.tick_armed = false;
+  if (st.queue.empty())
+    return;
+  if (st.queue.front().deadline_ms <= now_ms()) {
+    ++st.stats.timeouts;
+    auto err = make_error(errc::timeout, "redis did not answer within " +
+                                           std::to_string(st.cfg.request_timeout.count()) +
+                                           " ms");
+    if (st.link.up())
+      drop_connection(self, std::move(err));
+    else
+      fail_all(self, err);
+    return;
+  }
+  arm_tick(self);
+}
+
+broker_type::behavior_type redis_tier(self_ptr self, redis_tier_config cfg, redis_url url,
+                                      uint32_t level) {
+  auto& st = self->state;
+  st.cfg = cfg;
+  st.level = level;
+  st.stats.level = level;
+  st.stats.kind = "redis";
+  auto seed = static_cast<uint64_t>(now_ms()) ^ reinterpret_cast<uintptr_t>(self);
+  st.link = redis_link{std::move(url),
+                       {cfg.connect_timeout, cfg.backoff_initial, cfg.backoff_max},
+                       seed};
+  st.link.connect(self);
+  return {
+    [=](get_atom, const std::string& key) -> caf::result<lookup> {
+      auto rp = self->make_response_promise<lookup>();
+      submit_read(self, make_pending(pending::op::get, 2, rp), key);
+      return rp;
+    },
+    [=](get_atom, std::string& key, miss_route& route) -> caf::result<lookup> {
+      auto rp = self->make_response_promise<lookup>();
+      auto p = make_pending(pending::op::probe, 2, rp);
+      p.route = std::move(route);
+      p.key = key;
+      submit_read(self, std::move(p), key);
+      return rp;
+    },
+    [=](get_atom, stale_atom, const std::string&) {
+      // Redis drops expired keys itself; there is nothing stale to offer.
+      return lookup{};
+    },
+    [=](put_atom, const std::string& key, const bytes& value,
+        caf::timespan ttl) -> caf::result<ok_atom> {
+      auto rp = self->make_response_promise<ok_atom>();
+      auto& prefix = self->state.cfg.key_prefix;
+      auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(ttl).count();
+      // A positive TTL below 1 ms still expires: round it up rather than drop the PX.
+      if (ttl.count() > 0 && ms == 0)
+        ms = 1;
+      submit(self, make_pending(pending::op::put, 1, rp), [&](resp_writer& out) {
+        if (ms > 0)
+          out.begin(5).arg("SET").arg(prefix, key).arg(value.view()).arg("PX").arg(ms);
+        else
+          out.begin(3).arg("SET").arg(prefix, key).arg(value.view());
+      });
+      return rp;
+    },
+    [=](delete_atom, const std::string& key) -> caf::result<uint64_t> {
+      auto rp = self->make_response_promise<uint64_t>();
+      auto& prefix = self->state.cfg.key_prefix;
+      submit(self, make_pending(pending::op::remove, 1, rp),
+             [&](resp_writer& out) { out.begin(2).arg("UNLINK").arg(prefix, key); });
+      return rp;
+    },
+    [=](delete_atom, const std::vector<std::string>& keys) -> caf::result<uint64_t> {
+      auto rp = self->make_response_promise<uint64_t>();
+      if (keys.empty()) {
+        rp.deliver(uint64_t{0});
+        return rp;
+      }
+      auto job = start_job(self, rp, {});
+      self->state.jobs[job].scan_done = true;
+      std::vector<std::string_view> batch;
+      for (auto& key : keys) {
+        batch.emplace_back(key);
+        if (batch.size() == unlink_batch || &key == &keys.back()) {
+          submit_unlink(self, job, batch, self->state.cfg.key_prefix);
+          batch.clear();
+        }
+      }
+      return rp;
+    },
+    [=](delete_atom, match_atom, const std::string& pattern) -> caf::result<uint64_t> {
+      auto rp = self->make_response_promise<uint64_t>();
+      auto job = start_job(self, rp, glob::escape(self->state.cfg.key_prefix) + pattern);
+      submit_scan(self, job, "0");
+      return rp;
+    },
+    [=](clear_atom) -> caf::result<uint64_t> {
+      auto rp = self->make_response_promise<uint64_t>();
+      auto job = start_job(self, rp, glob::escape(self->state.cfg.key_prefix) + "*");
+      submit_scan(self, job, "0");
+      return rp;
+    },
+    [=](exists_atom, const std::string& key) -> caf::result<bool> {
+      auto rp = self->make_response_promise<bool>();
+      auto& prefix = self->state.cfg.key_prefix;
+      submit(self, make_pending(pending::op::exists, 1, rp),
+             [&](resp_writer& out) { out.begin(2).arg("EXISTS").arg(prefix, key); });
+      return rp;
+    },
+    [=](stats_atom) {
+      auto& st = self->state;
+      auto res = st.stats;
+      res.reconnects = st.link.reconnects();
+      res.connected = st.link.up();
+      return res;
+    },
+    [=](health_atom) -> caf::result<tier_health> {
+      auto rp = self->make_response_promise<tier_health>();
+      submit(self, make_pending(pending::op::ping, 1, rp),
+             [&](resp_writer& out) { out.begin(1).arg("PING"); });
+      return rp;
+    },
+    [=](const caf::io::new_data_msg& msg) { on_data(self, msg.buf); },
+    [=](const caf::io::connection_closed_msg&) {
+      drop_connection(self, make_error(errc::backend_unavailable, "redis closed the connection"));
+    },
+    [=](connect_atom, redis_socket& sock, uint64_t epoch) {
+      self->state.link.adopt(self, sock, epoch);
+    },
+    [=](connect_atom, caf::error& err, uint64_t epoch) {
+      auto& st = self->state;
+      if (epoch != st.link.epoch())
+        return;
+      fail_all(self, err);
+      st.link.drop(self, std::move(err));
+    },
+    [=](retry_atom, uint64_t epoch) { self->state.link.retry(self, epoch); },
+    [=](caf::tick_atom) { on_tick(self); },
+  };
+}
+
+} // namespace
+
+caf::expected<tier_actor> spawn_redis_tier(caf::actor_system& sys, const redis_tier_config& cfg,
+                                           uint32_t level) {
+  auto url = resolve_redis_url(cfg.url);
+  if (!url)
+    return std::move(url.error());
+  return sys.middleman().spawn_broker(redis_tier, cfg, std::move(*url), level);
+}
+
+} // namespace mtcache

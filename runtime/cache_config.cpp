@@ -1,0 +1,125 @@
+#include "runtime/cache_config.hpp"
+
+#include <cmath>
+#include <cstdlib>
+
+#include "messages/error.hpp"
+
+namespace mtcache {
+
+cache_config cache_config::defaults() {
+  cache_config cfg;
+  cfg.add_memory_tier(tier_config::as_l1());
+  cfg.add_redis_tier(tier_config::as_l2());
+  return cfg;
+}
+
+cache_config cache_config::embedded() {
+  cache_config cfg;
+  cfg.add_memory_tier(tier_config::as_l1());
+  return cfg;
+}
+
+cache_config& cache_config::add_memory_tier(tier_config placement, memory_tier_config cfg) {
+  tier_spec spec;
+  spec.type = tier_spec::kind::memory;
+  spec.placement = placement;
+  spec.memory = cfg;
+  tiers.emplace_back(std::move(spec));
+  return *this;
+}
+
+cache_config& cache_config::add_redis_tier(tier_config placement, redis_tier_config cfg) {
+  tier_spec spec;
+  spec.type = tier_spec::kind::redis;
+  spec.placement = placement.with_shared(true);
+  spec.redis = std::move(cfg);
+  tiers.emplace_back(std::move(spec));
+  return *this;
+}
+
+cache_config& cache_config::add_tier(tier_config placement, tier_actor tier) {
+  tier_spec spec;
+  spec.type = tier_spec::kind::custom;
+  spec.placement = placement;
+  spec.custom = std::move(tier);
+  tiers.emplace_back(std::move(spec));
+  return *this;
+}
+
+namespace {
+
+caf::error invalid(std::string what) {
+  return make_error(errc::invalid_config, std::move(what));
+}
+
+caf::error check_tier(const tier_spec& spec, size_t index) {
+  auto where = "tier " + std::to_string(index) + " (level " +
+               std::to_string(spec.placement.level) + "): ";
+  auto scale = spec.placement.ttl_scale;
+  if (!std::isfinite(scale) || scale <= 0)
+    return invalid(where + "ttl_scale must be a positive number");
+  switch (spec.type) {
+    case tier_spec::kind::memory:
+      if (spec.memory.max_entries == 0)
+        return invalid(where + "max_entries must be at least 1");
+      if (spec.memory.sweep_interval.count() <= 0)
+        return invalid(where + "sweep_interval must be positive");
+      if (spec.memory.time_to_idle.count() < 0 || spec.memory.fail_safe_window.count() < 0)
+        return invalid(where + "time_to_idle and fail_safe_window must not be negative");
+      return caf::none;
+    case tier_spec::kind::redis: {
+      auto& r = spec.redis;
+      if (r.request_timeout.count() <= 0 || r.connect_timeout.count() <= 0)
+        return invalid(where + "redis timeouts must be positive");
+      if (r.backoff_initial.count() <= 0 || r.backoff_max < r.backoff_initial)
+        return invalid(where + "backoff_initial must be positive and at most backoff_max");
+      if (r.scan_count == 0)
+        return invalid(where + "scan_count must be at least 1");
+      if (auto url = resolve_redis_url(r.url); !url)
+        return std::move(url.error());
+      return caf::none;
+    }
+    case tier_spec::kind::custom:
+      if (!spec.custom)
+        return invalid(where + "the custom tier handle is invalid");
+      return caf::none;
+  }
+  return caf::none;
+}
+
+} // namespace
+
+caf::error validate(const cache_config& cfg) {
+  if (cfg.tiers.empty())
+    return invalid("a cache needs at least one tier");
+  for (size_t i = 0; i < cfg.tiers.size(); ++i) {
+    if (i > 0 && cfg.tiers[i].placement.level <= cfg.tiers[i - 1].placement.level)
+      return invalid("tier levels must be strictly ascending: level " +
+                     std::to_string(cfg.tiers[i].placement.level) + " follows level " +
+                     std::to_string(cfg.tiers[i - 1].placement.level));
+    if (auto err = check_tier(cfg.tiers[i], i))
+      return err;
+  }
+  auto& o = cfg.options;
+  if (o.max_key_bytes == 0 || o.max_value_bytes == 0)
+    return invalid("max_key_bytes and max_value_bytes must be at least 1");
+  if (o.tier_timeout.count() <= 0 || o.load_timeout.count() <= 0)
+    return invalid("tier_timeout and load_timeout must be positive");
+  return caf::none;
+}
+
+caf::expected<redis_url> resolve_redis_url(const std::string& explicit_url) {
+  std::string text = explicit_url;
+  if (text.empty()) {
+    auto* env = std::getenv("REDIS_URL");
+    text = env != nullptr && *env != '\0' ? env : "redis://127.0.0.1:6379";
+  }
+  std::string reason;
+  auto url = redis_url::parse(text, &reason);
+  if (!url)
+    return make_error(errc::invalid_url, reason);
+  return std::move(*url);
+}
+
+} // namespace mtcache

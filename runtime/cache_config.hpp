@@ -1,0 +1,54 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <caf/error.hpp>
+#include <caf/expected.hpp>
+
+#include "codec/redis_url.hpp"
+#include "messages/config.hpp"
+#include "messages/interfaces.hpp"
+
+namespace mtcache {
+
+/// One tier of a cache to build: a memory tier, a Redis tier, or an actor of the user's that
+/// speaks `tier_actor` (not owned: the cache never stops it).
+struct tier_spec {
+  enum class kind : uint8_t { memory, redis, custom };
+
+  kind type = kind::memory;
+  tier_config placement;
+  memory_tier_config memory;
+  redis_tier_config redis;
+  tier_actor custom;
+};
+
+/// Everything `spawn_cache` needs. Start from `defaults()` or `embedded()`, or from an
+/// empty config and add tiers in order (levels strictly ascending).
+struct cache_config {
+  std::vector<tier_spec> tiers;
+  cache_options options;
+
+  /// L1 memory tier (5000 entries) + L2 Redis at REDIS_URL or redis://127.0.0.1:6379.
+  static cache_config defaults();
+
+  /// An L1 memory tier only: no Redis, nothing outside the process.
+  static cache_config embedded();
+
+  cache_config& add_memory_tier(tier_config placement, memory_tier_config cfg = {});
+
+  /// Adds a Redis tier; a Redis server is one store for every node, so the tier is shared.
+  cache_config& add_redis_tier(tier_config placement, redis_tier_config cfg = {});
+
+  cache_config& add_tier(tier_config placement, tier_actor tier);
+};
+
+/// Checks a config; the error (errc::invalid_config or errc::invalid_url) says what is wrong.
+caf::error validate(const cache_config& cfg);
+
+/// The Redis URL to use: `explicit_url` if set, else the REDIS_URL environment variable,
+/// else redis://127.0.0.1:6379. Fails with errc::invalid_url and the reason.
+caf::expected<redis_url> resolve_redis_url(const std::string& explicit_url);
+
+} // namespace mtcache

@@ -1,0 +1,67 @@
+#include "runtime/message_types.hpp"
+
+#include <caf/actor_system_config.hpp>
+
+#include "messages/error.hpp"
+#include "messages/flight_protocol.hpp"
+#include "messages/invalidation.hpp"
+
+namespace mtcache {
+
+std::string to_string(errc x) {
+  switch (x) {
+    case errc::backend_unavailable:
+      return "backend_unavailable";
+    case errc::timeout:
+      return "timeout";
+    case errc::invalid_key:
+      return "invalid_key";
+    case errc::value_too_large:
+      return "value_too_large";
+    case errc::decode_failed:
+      return "decode_failed";
+    case errc::not_configured:
+      return "not_configured";
+    case errc::invalid_config:
+      return "invalid_config";
+    case errc::invalid_url:
+      return "invalid_url";
+    case errc::invalid_pattern:
+      return "invalid_pattern";
+    case errc::loader_failed:
+      return "loader_failed";
+    case errc::backend_error:
+      return "backend_error";
+    case errc::unauthenticated:
+      return "unauthenticated";
+    case errc::malformed_message:
+      return "malformed_message";
+    case errc::shutting_down:
+      return "shutting_down";
+  }
+  return "unknown_error";
+}
+
+void add_message_types(caf::actor_system_config& cfg) {
+  cfg.add_error_category<errc>(error_category);
+  cfg.add_message_type<bytes>("mtcache::bytes");
+  cfg.add_message_type<strategy>("mtcache::strategy");
+  cfg.add_message_type<lookup>("mtcache::lookup");
+  cfg.add_message_type<tier_failure>("mtcache::tier_failure");
+  cfg.add_message_type<write_ack>("mtcache::write_ack");
+  cfg.add_message_type<compute_options>("mtcache::compute_options");
+  cfg.add_message_type<tier_stats>("mtcache::tier_stats");
+  cfg.add_message_type<std::vector<tier_stats>>("std::vector<mtcache::tier_stats>");
+  cfg.add_message_type<cache_stats>("mtcache::cache_stats");
+  cfg.add_message_type<tier_health>("mtcache::tier_health");
+  cfg.add_message_type<health_report>("mtcache::health_report");
+  cfg.add_message_type<invalidation>("mtcache::invalidation");
+  cfg.add_message_type<fill_request>("mtcache::fill_request");
+  cfg.add_message_type<flight_report>("mtcache::flight_report");
+  cfg.add_message_type<loader_actor>("mtcache::loader_actor");
+  cfg.add_message_type<tier_actor>("mtcache::tier_actor");
+  cfg.add_message_type<miss_route>("mtcache::miss_route");
+  cfg.add_message_type<cache_actor>("mtcache::cache_actor");
+}
+
+} // namespace mtcache

@@ -1,0 +1,200 @@
+#include "tests/support/redis_server.hpp"
+
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fcntl.h>
+
+#include <cstring>
+#include <ctime>
+#include <memory>
+
+#include <hiredis/hiredis.h>
+
+extern char** environ;
+
+namespace mtcache::testing {
+
+namespace {
+
+uint16_t free_loopback_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0)
+    return 0;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  socklen_t len = sizeof(addr);
+  uint16_t port = 0;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0)
+    port = ntohs(addr.sin_port);
+  ::close(fd);
+  return port;
+}
+
+std::string render(const redisReply* r) {
+  switch (r->type) {
+    case REDIS_REPLY_STRING:
+    case REDIS_REPLY_STATUS:
+      return {r->str, r->len};
+    case REDIS_REPLY_ERROR:
+      return "ERR: " + std::string{r->str, r->len};
+    case REDIS_REPLY_INTEGER:
+      return std::to_string(r->integer);
+    case REDIS_REPLY_NIL:
+      return "(nil)";
+    case REDIS_REPLY_ARRAY: {
+      std::string out;
+      for (size_t i = 0; i < r->elements; ++i) {
+        if (i > 0)
+          out += '\n';
+        out += render(r->element[i]);
+      }
+      return out;
+    }
+  }
+  return "?";
+}
+
+} // namespace
+
+redis_server::~redis_server() {
+  if (pid_ > 0) {
+    resume();
+    kill();
+  }
+}
+
+bool redis_server::start(std::vector<std::string> extra_args) {
+  args_ = std::move(extra_args);
+  // Another test may grab the port between our probe and Redis' bind: try a few.
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    port_ = free_loopback_port();
+    if (port_ == 0) {
+      error_ = "no free loopback port";
+      continue;
+    }
+    if (spawn() && wait_ready(std::chrono::seconds{5}))
+      return true;
+    kill();
+  }
+  return false;
+}
+
+bool redis_server::restart() {
+  return spawn() && wait_ready(std::chrono::seconds{5});
+}
+
+bool redis_server::spawn() {
+  std::vector<std::string> argv{"redis-server", "--port", std::to_string(port_), "--bind",
+                                "127.0.0.1", "--save", "", "--appendonly", "no",
+                                "--daemonize", "no", "--loglevel", "warning",
+                                "--logfile", ""};
+  argv.insert(argv.end(), args_.begin(), args_.end());
+  std::vector<char*> cargv;
+  for (auto& a : argv)
+    cargv.push_back(a.data());
+  cargv.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  // Keep test output readable: Redis' banner goes nowhere.
+  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+  pid_t pid;
+  int rc = posix_spawnp(&pid, "redis-server", &actions, nullptr, cargv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) {
+    error_ = "cannot start redis-server from PATH (install the redis-server package): " +
+             std::string{strerror(rc)};
+    return false;
+  }
+  pid_ = pid;
+  return true;
+}
+
+bool redis_server::wait_ready(std::chrono::milliseconds timeout) {
+  bool ok = eventually(
+    [&] {
+      int status = 0;
+      if (pid_ > 0 && waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = -1;
+        return true;
+      }
+      return command({"PING"}) == "PONG";
+    },
+    timeout);
+  if (pid_ < 0) {
+    error_ = "redis-server exited at start (port " + std::to_string(port_) + " taken?)";
+    return false;
+  }
+  if (!ok)
+    error_ = "redis-server did not answer PING within " + std::to_string(timeout.count()) + " ms";
+  return ok;
+}
+
+void redis_server::kill() {
+  if (pid_ <= 0)
+    return;
+  ::kill(pid_, SIGKILL);
+  int status = 0;
+  waitpid(pid_, &status, 0);
+  pid_ = -1;
+}
+
+void redis_server::pause() {
+  if (pid_ > 0)
+    ::kill(pid_, SIGSTOP);
+}
+
+void redis_server::resume() {
+  if (pid_ > 0)
+    ::kill(pid_, SIGCONT);
+}
+
+std::string redis_server::url(int db, const std::string& credentials) const {
+  return "redis://" + credentials + "127.0.0.1:" + std::to_string(port_) + "/" +
+         std::to_string(db);
+}
+
+std::string redis_server::command(const std::vector<std::string>& argv, int db,
+                                  const std::string& password, const std::string& user) const {
+  timeval tv{1, 0};
+  std::unique_ptr<redisContext, void (*)(redisContext*)> c{
+    redisConnectWithTimeout("127.0.0.1", port_, tv), redisFree};
+  if (!c || c->err)
+    return "ERR: cannot connect";
+  redisSetTimeout(c.get(), tv);
+  auto run = [&](const std::vector<std::string>& args) {
+    std::vector<const char*> ptrs;
+    std::vector<size_t> lens;
+    for (auto& a : args) {
+      ptrs.push_back(a.data());
+      lens.push_back(a.size());
+    }
+    auto* raw = static_cast<redisReply*>(
+      redisCommandArgv(c.get(), static_cast<int>(args.size()), ptrs.data(), lens.data()));
+    if (raw == nullptr)
+      return std::string{"ERR: "} + c->errstr;
+    auto text = render(raw);
+    freeReplyObject(raw);
+    return text;
+  };
+  if (!password.empty()) {
+    auto res = user.empty() ? run({"AUTH", password}) : run({"AUTH", user, password});
+    if (res != "OK")
+      return res;
+  }
+  if (db != 0) {
+    auto res = run({"SELECT", std::to_string(db)});
+    if (res != "OK")
+      return res;
+  }
+  return run(argv);
+}
+
+} // namespace mtcache::testing

@@ -1,0 +1,71 @@
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace mtcache::testing {
+
+/// A redis-server child process on a free loopback port, for tests: started with
+/// `--save '' --appendonly no`, stopped (SIGKILL) with the object. Never a system instance.
+class redis_server {
+public:
+  redis_server() = default;
+  ~redis_server();
+  redis_server(const redis_server&) = delete;
+  redis_server& operator=(const redis_server&) = delete;
+
+  /// Starts redis-server from PATH with `extra_args` and waits until it answers PING.
+  /// Returns false with the reason in `error()` (redis-server missing, no port, no answer).
+  bool start(std::vector<std::string> extra_args = {});
+
+  /// SIGKILL and reap; the port stays reserved for `restart`.
+  void kill();
+
+  /// Starts again on the same port with the same arguments (data is gone).
+  bool restart();
+
+  /// SIGSTOP / SIGCONT: Redis stops answering without closing connections.
+  void pause();
+  void resume();
+
+  bool running() const { return pid_ > 0; }
+  uint16_t port() const { return port_; }
+  const std::string& error() const { return error_; }
+
+  /// redis://127.0.0.1:<port>/<db>, with `credentials` ("user:pass@" or ":pass@") if given.
+  std::string url(int db = 0, const std::string& credentials = "") const;
+
+  /// Runs one command on a fresh connection and returns the reply as text: strings as they
+  /// are, integers in decimal, nil as "(nil)", errors as "ERR: ...", arrays joined by '\n'.
+  std::string command(const std::vector<std::string>& argv, int db = 0,
+                      const std::string& password = "", const std::string& user = "") const;
+
+private:
+  bool spawn();
+  bool wait_ready(std::chrono::milliseconds timeout);
+
+  pid_t pid_ = -1;
+  uint16_t port_ = 0;
+  std::vector<std::string> args_;
+  std::string error_;
+};
+
+/// Polls `pred` until it holds or `timeout` passes; returns whether it held.
+template <class Pred>
+bool eventually(Pred pred, std::chrono::milliseconds timeout = std::chrono::seconds{5}) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    if (pred())
+      return true;
+    if (std::chrono::steady_clock::now() >= deadline)
+      return false;
+    struct timespec ts{0, 5'000'000};
+    nanosleep(&ts, nullptr);
+  }
+}
+
+} // namespace mtcache::testing
