@@ -141,7 +141,7 @@ void write_tiers(self_ptr self, const std::string& key, const bytes& value,
     [=](const tier_actor& tier, size_t i) {
       return self->request(tier, timeout, put_atom::value, key, value, ttl_of(i));
     },
-    [=](const std::vector<size_t>& targets, std::vector<caf::expected<ok_atom>>& results) {
+    [=](const std::vector<size_t>& targets, std::vector<caf::expected<ok_atom>>& results) mutable {
       write_ack ack;
       for (size_t k = 0; k < targets.size(); ++k) {
         if (results[k])

@@ -48,8 +48,8 @@ caf::expected<cache_stats> blocking_cache::stats() {
   return call<cache_stats>(stats_atom::value);
 }
 
-caf::expected<std::vector<tier_stats>> blocking_cache::tier_stats() {
-  return call<std::vector<mtcache::tier_stats>>(tierstats_atom::value);
+caf::expected<std::vector<tier_stats>> blocking_cache::tiers() {
+  return call<std::vector<tier_stats>>(tierstats_atom::value);
 }
 
 caf::expected<health_report> blocking_cache::health() {

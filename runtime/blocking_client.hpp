@@ -46,7 +46,8 @@ public:
   caf::expected<lookup> get_or_compute(const std::string& key, compute_options opts,
                                        loader_actor loader);
   caf::expected<cache_stats> stats();
-  caf::expected<std::vector<tier_stats>> tier_stats();
+  /// Each tier's own counters, in tier order.
+  caf::expected<std::vector<tier_stats>> tiers();
   caf::expected<health_report> health();
 
   const cache_actor& handle() const { return cache_; }

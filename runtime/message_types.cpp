@@ -1,6 +1,7 @@
 #include "runtime/message_types.hpp"
 
 #include <caf/actor_system_config.hpp>
+#include <caf/message.hpp>
 
 #include "messages/error.hpp"
 #include "messages/flight_protocol.hpp"
@@ -43,7 +44,13 @@ std::string to_string(errc x) {
 }
 
 void add_message_types(caf::actor_system_config& cfg) {
-  cfg.add_error_category<errc>(error_category);
+  cfg.add_error_category(error_category,
+                         [](uint8_t code, caf::atom_value, const caf::message& context) {
+                           auto text = "mtcache::" + to_string(static_cast<errc>(code));
+                           if (!context.empty())
+                             text += " (" + caf::to_string(context) + ")";
+                           return text;
+                         });
   cfg.add_message_type<bytes>("mtcache::bytes");
   cfg.add_message_type<strategy>("mtcache::strategy");
   cfg.add_message_type<lookup>("mtcache::lookup");

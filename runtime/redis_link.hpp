@@ -131,9 +131,11 @@ public:
 private:
   std::chrono::milliseconds next_backoff() {
     auto shift = std::min<uint32_t>(attempts_++, 16);
-    auto base = std::min(opts_.backoff_max.count(), opts_.backoff_initial.count() << shift);
-    // Full range [base/2, base]: nodes that lost Redis together do not reconnect in lockstep.
-    std::uniform_int_distribution<long long> jitter{base / 2, std::max(base, 1LL)};
+    int64_t base = std::min<int64_t>(opts_.backoff_max.count(),
+                                     int64_t{opts_.backoff_initial.count()} << shift);
+    base = std::max<int64_t>(base, 1);
+    // Anywhere in [base/2, base]: nodes that lost Redis together do not retry in lockstep.
+    std::uniform_int_distribution<int64_t> jitter{base / 2, base};
     return std::chrono::milliseconds{jitter(rng_)};
   }
 

@@ -235,7 +235,7 @@ TEST_F(Coordinator, StatsAreExact) {
   EXPECT_EQ(stats->sets, 1u);
   EXPECT_EQ(stats->rejected, 1u);
   EXPECT_EQ(stats->in_flight, 0u);
-  auto tiers = client->tier_stats();
+  auto tiers = client->tiers();
   ASSERT_TRUE(tiers);
   ASSERT_EQ(tiers->size(), 2u);
   EXPECT_EQ((*tiers)[0].kind, "memory");
