@@ -89,14 +89,16 @@ std::optional<std::string> verify(std::string_view wire, std::string_view secret
                                   std::string* error) {
   if (secret.empty())
     return fail(error, "empty secret");
-  auto suffix_at = wire.size() >= sig_suffix_bytes ? wire.size() - sig_suffix_bytes : 0;
-  auto suffix = wire.substr(suffix_at);
-  if (suffix.substr(0, sig_open.size()) != sig_open) {
+  auto has_suffix = wire.size() >= sig_suffix_bytes &&
+                    wire.substr(wire.size() - sig_suffix_bytes, sig_open.size()) == sig_open;
+  if (!has_suffix) {
     if (wire.find("\"sig\"") == std::string_view::npos)
       return fail(error, "missing signature");
     return fail(error, "malformed signature: expected \"sig\":\"<64 hex digits>\" as the last "
                        "member");
   }
+  auto suffix_at = wire.size() - sig_suffix_bytes;
+  auto suffix = wire.substr(suffix_at);
   auto mac = suffix.substr(sig_open.size(), sig_hex_digits);
   if (suffix.substr(sig_open.size() + sig_hex_digits) != sig_close || !is_lower_hex(mac))
     return fail(error, "malformed signature: expected 64 lowercase hex digits");

@@ -105,6 +105,13 @@ TEST(Signature, RejectsMalformedSignature) {
     EXPECT_NE(verify_error(w).find("malformed signature"), std::string::npos) << w;
 }
 
+// Found by the fuzzer: a message shorter than a signature that starts like one.
+TEST(Signature, ShortMessageStartingWithSigIsMalformed) {
+  EXPECT_NE(verify_error(R"("sig":"{"type":"Remove"})").find("malformed signature"),
+            std::string::npos);
+  EXPECT_NE(verify_error(R"("sig":")").find("malformed signature"), std::string::npos);
+}
+
 TEST(Signature, RejectsEmptySecretAndNonObjects) {
   std::string error;
   EXPECT_FALSE(sign(payload, "", &error));
