@@ -7,6 +7,8 @@
 
 #include "codec/redis_url.hpp"
 
+#include "codec/hex.hpp"
+
 #include <climits>
 
 namespace mtcache {
@@ -25,16 +27,6 @@ bool is_digit(char c) {
   return c >= '0' && c <= '9';
 }
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
-
 bool is_unreserved(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c) || c == '-' || c == '.' ||
          c == '_' || c == '~';
@@ -45,9 +37,9 @@ failure decode(string_view in, string& out, string_view what, bool form = false)
   out.clear();
   for (size_t i = 0; i < in.size(); ++i) {
     if (in[i] == '%') {
-      if (in.size() - i < 3 || hex_value(in[i + 1]) < 0 || hex_value(in[i + 2]) < 0)
+      if (in.size() - i < 3 || hex_digit_value(in[i + 1]) < 0 || hex_digit_value(in[i + 2]) < 0)
         return "invalid percent-encoding in " + string{what};
-      auto c = static_cast<char>(hex_value(in[i + 1]) * 16 + hex_value(in[i + 2]));
+      auto c = static_cast<char>(hex_digit_value(in[i + 1]) * 16 + hex_digit_value(in[i + 2]));
       if (c == '\0')
         return string{what} + " contains an encoded NUL byte";
       out.push_back(c);
@@ -105,7 +97,7 @@ failure parse_host(string_view hostport, redis_url& out) {
     if (host.find(':') == string_view::npos)
       return "'" + string{host} + "' in brackets is not an IPv6 address";
     for (auto c : host)
-      if (hex_value(c) < 0 && c != ':' && c != '.')
+      if (hex_digit_value(c) < 0 && c != ':' && c != '.')
         return "invalid character '" + string(1, c) + "' in IPv6 address";
     if (!rest.empty() && rest.front() != ':')
       return "unexpected '" + string{rest} + "' after IPv6 address";
