@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "store/lru_policy.hpp"
+#include "store/tinylfu_policy.hpp"
 
 namespace mtcache {
 
@@ -31,8 +32,9 @@ int64_t deadline_after(int64_t now, int64_t duration) {
 
 std::unique_ptr<eviction_policy> make_policy(const memory_tier_config& cfg) {
   extent capacity{cfg.max_entries, cfg.max_weight == 0 ? UINT64_MAX : cfg.max_weight};
-  // TODO: eviction_kind::tinylfu gets LRU until the W-TinyLFU policy lands.
-  return std::make_unique<lru_policy>(capacity);
+  if (cfg.eviction == eviction_kind::lru)
+    return std::make_unique<lru_policy>(capacity);
+  return std::make_unique<tinylfu_policy>(capacity);
 }
 
 } // namespace

@@ -363,3 +363,31 @@ TEST(MemoryStore, ChurnKeepsIndexAndWeightConsistent) {
   store.clear();
   EXPECT_EQ(store.weight(), 0u);
 }
+
+TEST(MemoryStore, DefaultPolicyKeepsFrequentKeysThroughAScan) {
+  auto scan = [](eviction_kind kind) {
+    auto cfg = lru_config(100);
+    cfg.eviction = kind;
+    memory_store store{cfg};
+    int64_t now = 0;
+    for (int round = 0; round < 5; ++round) {
+      for (int i = 0; i < 50; ++i) {
+        auto key = "hot" + std::to_string(i);
+        if (!store.get(key, ++now))
+          store.put(key, bytes{"v"}, 0, now);
+      }
+    }
+    for (int i = 0; i < 1000; ++i) {
+      auto key = "scan" + std::to_string(i);
+      if (!store.get(key, ++now))
+        store.put(key, bytes{"v"}, 0, now);
+    }
+    int kept = 0;
+    for (int i = 0; i < 50; ++i)
+      kept += store.contains("hot" + std::to_string(i), now);
+    return kept;
+  };
+  EXPECT_EQ(memory_tier_config{}.eviction, eviction_kind::tinylfu);
+  EXPECT_GE(scan(eviction_kind::tinylfu), 45);
+  EXPECT_EQ(scan(eviction_kind::lru), 0);
+}
