@@ -85,12 +85,15 @@ void frequency_sketch::increment(uint32_t hash) {
     return;
   }
   auto s = locate(hash);
-  bool added = false;
-  for (int i = 0; i < 4; ++i) {
-    auto& word = table_[s.words[i]];
-    if (((word >> s.shifts[i]) & 15) != 15) {
-      word += uint64_t{1} << s.shifts[i];
-      added = true;
+  uint64_t least = 15;
+  for (int i = 0; i < 4; ++i)
+    least = std::min(least, (table_[s.words[i]] >> s.shifts[i]) & 15);
+  bool added = least < 15;
+  if (added) {
+    for (int i = 0; i < 4; ++i) {
+      auto& word = table_[s.words[i]];
+      if (((word >> s.shifts[i]) & 15) == least)
+        word += uint64_t{1} << s.shifts[i];
     }
   }
   // Caffeine counts only increments that changed a counter, so saturated keys do not

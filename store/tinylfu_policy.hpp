@@ -104,6 +104,10 @@ private:
 
   void climb();
 
+  /// Moves `amount` of the capacity from protected to the window (negative: back), as far
+  /// as the bounds allow.
+  void resize_window(double amount);
+
   void update_limits();
 
   void rebalance();
