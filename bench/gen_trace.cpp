@@ -2,8 +2,8 @@
 // for a seed.
 //
 //   zipf   keys drawn from a Zipf distribution with exponent --s over --keys keys
-//   scan   the zipf hot set, interrupted by sequential scans of one-off keys that make
-//          about a third of the requests (scans of --scan-length keys on average, 50000)
+//   scan   the zipf hot set, interrupted by --scans (7) sequential scans of one-off keys
+//          that make --scan-share (0.32) of the requests
 //   shift  zipf whose hot set moves to other keys every fifth of the trace
 //   loop   0, 1, ..., keys-1, 0, 1, ...: a cyclic scan (use keys a bit above capacity)
 //   twice  every key is requested twice, the second time 1..--gap requests later (64)
@@ -27,9 +27,10 @@ struct options {
   uint64_t requests = 1000000;
   double s = 0.99;
   uint64_t seed = 1;
-  // About seven scans in a million requests: LRU and OPT then land where the reference
+  // Seven scans making 32% of the requests: LRU and OPT then land where the reference
   // figures for scan traces put them (0.330 / 0.443 at capacity 1000).
-  uint64_t scan_length = 50000;
+  uint64_t scans = 7;
+  double scan_share = 0.32;
   uint64_t gap = 64;
 };
 
@@ -163,16 +164,16 @@ void generate(const options& opt, trace_writer& out) {
       out.add(zipf.key(zipf.rank(rng), fifth * (opt.keys / 5)));
     }
   } else {
-    // scan: hot phases last 1.5..2.5 and scans 0.75..1.25 scan lengths, so scans make a
-    // third of the requests.
+    // scan: each cycle is a hot phase followed by a scan of `scan_share` of the cycle.
     uint64_t scan_key = opt.keys; // one-off keys, above the hot set's range
-    uint64_t i = 0;
-    while (i < opt.requests) {
-      auto hot = opt.scan_length * 3 / 2 + rng.below(opt.scan_length + 1);
-      for (uint64_t j = 0; j < hot && i < opt.requests; ++j, ++i)
+    for (uint64_t cycle = 0; cycle < opt.scans; ++cycle) {
+      auto begin = opt.requests * cycle / opt.scans;
+      auto end = opt.requests * (cycle + 1) / opt.scans;
+      auto hot_end =
+          begin + static_cast<uint64_t>(static_cast<double>(end - begin) * (1 - opt.scan_share));
+      for (auto i = begin; i < hot_end; ++i)
         out.add(zipf.key(zipf.rank(rng)));
-      auto scan = opt.scan_length * 3 / 4 + rng.below(opt.scan_length / 2 + 1);
-      for (uint64_t j = 0; j < scan && i < opt.requests; ++j, ++i)
+      for (auto i = hot_end; i < end; ++i)
         out.add(scan_key++);
     }
   }
@@ -192,15 +193,18 @@ bool parse(int argc, char** argv, options& opt) {
       opt.s = std::strtod(value, nullptr);
     else if (name == "--seed")
       opt.seed = std::strtoull(value, nullptr, 10);
-    else if (name == "--scan-length")
-      opt.scan_length = std::strtoull(value, nullptr, 10);
+    else if (name == "--scan-share")
+      opt.scan_share = std::strtod(value, nullptr);
+    else if (name == "--scans")
+      opt.scans = std::strtoull(value, nullptr, 10);
     else if (name == "--gap")
       opt.gap = std::strtoull(value, nullptr, 10);
     else
       return false;
   }
   const char* kinds[] = {"zipf", "scan", "shift", "loop", "twice"};
-  return argc % 2 == 1 && opt.keys > 0 && opt.scan_length > 0 && opt.gap > 0 &&
+  return argc % 2 == 1 && opt.keys > 0 && opt.scans > 0 && opt.scan_share >= 0 &&
+         opt.scan_share <= 1 && opt.gap > 0 &&
          std::any_of(std::begin(kinds), std::end(kinds),
                      [&](const char* k) { return opt.kind == k; });
 }
@@ -210,9 +214,10 @@ bool parse(int argc, char** argv, options& opt) {
 int main(int argc, char** argv) {
   options opt;
   if (!parse(argc, argv, opt)) {
-    std::fprintf(stderr,
-                 "usage: gen_trace --kind zipf|scan|shift|loop|twice --keys K --requests N\n"
-                 "                 [--s 0.99] [--seed S] [--scan-length L] [--gap G] > file\n");
+    std::fprintf(
+        stderr,
+        "usage: gen_trace --kind zipf|scan|shift|loop|twice --keys K --requests N\n"
+        "                 [--s 0.99] [--seed S] [--scans N] [--scan-share F] [--gap G] > file\n");
     return 2;
   }
   trace_writer out;

@@ -84,6 +84,7 @@ void frequency_sketch::increment(uint32_t hash) {
       age();
     return;
   }
+  // Conservative update: raise only the counters at the key's current estimate.
   auto s = locate(hash);
   uint64_t least = 15;
   for (int i = 0; i < 4; ++i)
