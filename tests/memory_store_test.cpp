@@ -334,34 +334,52 @@ TEST(MemoryStore, ZeroMaxEntriesKeepsNothing) {
   EXPECT_EQ(store.size(), 0u);
 }
 
-TEST(MemoryStore, ChurnKeepsIndexAndWeightConsistent) {
-  memory_store store{lru_config(64, 4000)};
+namespace {
+
+// Random puts, gets, removes and sweeps; the bounds must hold after every call and the
+// weight must add up.
+void churn(const memory_tier_config& cfg) {
+  memory_store store{cfg};
   uint64_t state = 1;
   for (int64_t now = 0; now < 20000; ++now) {
     state = state * 6364136223846793005u + 1442695040888963407u;
     auto key = "k" + std::to_string((state >> 33) % 300);
     auto len = static_cast<size_t>((state >> 20) % 120);
-    switch ((state >> 50) % 4) {
+    switch ((state >> 50) % 5) {
     case 0:
       store.remove(key);
       break;
     case 1:
       store.get(key, now);
       break;
+    case 2:
+      store.get_stale(key, now);
+      store.expire(now);
+      break;
     default:
       store.put(key, bytes{std::string(len, 'x')}, static_cast<int64_t>((state >> 8) % 50), now);
     }
-    ASSERT_LE(store.size(), 64u);
-    ASSERT_LE(store.weight(), 4000u);
+    ASSERT_LE(store.size(), cfg.max_entries);
+    ASSERT_LE(store.weight(), cfg.max_weight);
   }
-  uint64_t live_weight = 0;
-  store.remove_if([&](std::string_view key) {
-    live_weight += key.size();
-    return false;
-  });
-  EXPECT_LE(live_weight, store.weight());
-  store.clear();
+  // Removing every entry one by one must bring the weight back to zero exactly.
+  store.remove_if([](std::string_view) { return true; });
   EXPECT_EQ(store.weight(), 0u);
+  EXPECT_EQ(store.size(), 0u);
+}
+
+} // namespace
+
+TEST(MemoryStore, ChurnKeepsBoundsWithLru) {
+  churn(lru_config(64, 4000));
+}
+
+TEST(MemoryStore, ChurnKeepsBoundsWithTinyLfuIdleAndFailSafe) {
+  auto cfg = lru_config(64, 4000);
+  cfg.eviction = eviction_kind::tinylfu;
+  cfg.time_to_idle = 30ms;
+  cfg.fail_safe_window = 20ms;
+  churn(cfg);
 }
 
 TEST(MemoryStore, DefaultPolicyKeepsFrequentKeysThroughAScan) {
