@@ -16,6 +16,13 @@ void id_lists::unlink(uint32_t id) {
   prev_[n] = nil;
 }
 
+void id_lists::grow_to(size_t count) {
+  if (list_count_ + count > next_.size()) {
+    prev_.resize(list_count_ + count, nil);
+    next_.resize(list_count_ + count, nil);
+  }
+}
+
 void id_lists::splice_back(uint32_t to, uint32_t from) {
   if (empty(from))
     return;

@@ -41,6 +41,9 @@ public:
 
   void push_front(uint32_t list, uint32_t id) { link_before(next_[list], node(id)); }
 
+  /// Makes room for ids below `count` now, so that linking them later cannot allocate.
+  void grow_to(size_t count);
+
   /// Unlinks `id` if it is linked.
   void unlink(uint32_t id);
 

@@ -210,7 +210,9 @@ uint32_t memory_store::allocate() {
   states_.push_back(entry_state::free);
   if (time_to_idle_ms_ > 0)
     ttl_deadlines_.push_back(never);
-  // Freeing an id during `get` (lazy expiry) must not allocate: keep room for every id.
+  // `get` must not allocate, yet lazy expiry may link the id as stale or free it.
+  if (fail_safe_ms_ > 0)
+    stale_.grow_to(blocks_.size());
   if (free_ids_.capacity() < blocks_.capacity())
     free_ids_.reserve(blocks_.capacity());
   return id;

@@ -1,8 +1,33 @@
 #include "store/memory_store.hpp"
 
+#include <cstdlib>
+#include <new>
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
+
+namespace {
+
+// Counts every heap allocation of this test binary.
+size_t allocations = 0;
+
+} // namespace
+
+void* operator new(size_t size) {
+  ++allocations;
+  if (auto* p = std::malloc(size == 0 ? 1 : size))
+    return p;
+  throw std::bad_alloc{};
+}
+
+void operator delete(void* p) noexcept {
+  std::free(p);
+}
+
+void operator delete(void* p, size_t) noexcept {
+  std::free(p);
+}
 
 using mtcache::bytes;
 using mtcache::eviction_kind;
@@ -408,4 +433,24 @@ TEST(MemoryStore, DefaultPolicyKeepsFrequentKeysThroughAScan) {
   EXPECT_EQ(memory_tier_config{}.eviction, eviction_kind::tinylfu);
   EXPECT_GE(scan(eviction_kind::tinylfu), 45);
   EXPECT_EQ(scan(eviction_kind::lru), 0);
+}
+
+TEST(MemoryStore, GetDoesNotAllocate) {
+  auto cfg = lru_config(1000);
+  cfg.eviction = eviction_kind::tinylfu;
+  cfg.time_to_idle = 100ms;
+  cfg.fail_safe_window = 50ms;
+  memory_store store{cfg};
+  std::vector<std::string> keys;
+  for (int i = 0; i < 2000; ++i)
+    keys.push_back("key" + std::to_string(i));
+  for (int i = 0; i < 1000; ++i)
+    store.put(keys[i], bytes{"value"}, i % 2 == 0 ? 20 : 0, 0);
+  auto before = allocations;
+  for (int64_t now = 1; now < 60; ++now) // hits, misses, lazy expiry into stale and out
+    for (const auto& key : keys)
+      store.get(key, now * 3);
+  EXPECT_EQ(allocations, before);
+  EXPECT_GT(store.counters().expirations, 0u);
+  EXPECT_GT(store.counters().hits, 0u);
 }
