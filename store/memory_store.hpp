@@ -2,11 +2,17 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string_view>
+#include <vector>
 
 #include "messages/bytes.hpp"
 #include "messages/config.hpp"
+#include "store/eviction_policy.hpp"
+#include "store/hash_index.hpp"
+#include "store/id_lists.hpp"
+#include "store/timer_wheel.hpp"
 
 namespace mtcache {
 
@@ -73,7 +79,47 @@ public:
   const memory_store_counters& counters() const;
 
 private:
-  // Filled in by the implementation.
+  // Layout, per entry: its block (key and value in one allocation) in `blocks_`, a state
+  // byte, a slot in `index_`, links and a deadline in `wheel_` if it expires, the policy's
+  // own per-id arrays, and (only with time-to-idle) its TTL deadline. A live entry's wheel
+  // time is when it expires; a stale one's is when its fail-safe window ends.
+  enum class entry_state : uint8_t { free, live, stale };
+
+  uint32_t find(std::string_view key, uint32_t hash) const;
+
+  uint32_t allocate();
+
+  /// Turns live entry `id`, whose time ran out, into a stale one or drops it.
+  void expire_entry(uint32_t id, int64_t now_ms);
+
+  /// Removes `id` from everything but the policy (which forgot it already).
+  void erase(uint32_t id);
+
+  /// Removes `id` from the policy too, if it is live there.
+  void remove_entry(uint32_t id);
+
+  bool is_live(uint32_t id, int64_t now_ms) const;
+
+  int64_t remaining_ttl(uint32_t id, int64_t now_ms) const;
+
+  uint64_t weight_of(uint32_t id) const;
+
+  uint64_t max_entries_;
+  uint64_t max_weight_;
+  int64_t time_to_idle_ms_;
+  int64_t fail_safe_ms_;
+  std::vector<bytes> blocks_;
+  std::vector<entry_state> states_;
+  std::vector<uint32_t> free_ids_;
+  std::vector<int64_t> ttl_deadlines_;
+  hash_index index_;
+  timer_wheel wheel_;
+  id_lists stale_;
+  std::unique_ptr<eviction_policy> policy_;
+  std::vector<uint32_t> due_;
+  std::vector<uint32_t> victims_;
+  uint64_t weight_ = 0;
+  memory_store_counters counters_;
 };
 
 } // namespace mtcache

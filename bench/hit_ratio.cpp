@@ -1,0 +1,199 @@
+// Replays a key trace ("read; on a miss insert") against one eviction policy and prints the
+// hit ratio with four decimals. Policies run directly, without a store or actors.
+//
+//   hit_ratio --trace FILE --capacity N [--policy tinylfu|lru|opt] [--doorkeeper]
+//             [--fixed-window]
+//
+// `opt` is Belady's clairvoyant policy: on a miss it evicts the key whose next use is
+// farthest away (possibly the new key itself), the upper bound for any online policy.
+
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <queue>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "store/lru_policy.hpp"
+#include "store/tinylfu_policy.hpp"
+
+namespace {
+
+using namespace mtcache;
+
+struct options {
+  std::string trace;
+  uint64_t capacity = 0;
+  std::string policy = "tinylfu";
+  bool doorkeeper = false;
+  bool fixed_window = false;
+};
+
+struct trace {
+  /// Dense ids 0..distinct-1, one per request.
+  std::vector<uint32_t> ids;
+  /// A 32-bit hash of each id's key.
+  std::vector<uint32_t> hashes;
+};
+
+uint32_t key_hash(uint64_t key) {
+  uint64_t z = key + 0x9e37'79b9'7f4a'7c15u;
+  z = (z ^ (z >> 30)) * 0xbf58'476d'1ce4'e5b9u;
+  z = (z ^ (z >> 27)) * 0x94d0'49bb'1331'11ebu;
+  z ^= z >> 31;
+  return static_cast<uint32_t>(z);
+}
+
+bool load(const std::string& path, trace& out) {
+  auto* file = std::fopen(path.c_str(), "rb");
+  if (file == nullptr)
+    return false;
+  std::unordered_map<uint64_t, uint32_t> dense;
+  std::vector<char> buffer(1 << 20);
+  uint64_t key = 0;
+  bool in_key = false;
+  auto finish = [&] {
+    auto [it, added] = dense.emplace(key, static_cast<uint32_t>(dense.size()));
+    if (added)
+      out.hashes.push_back(key_hash(key));
+    out.ids.push_back(it->second);
+    key = 0;
+    in_key = false;
+  };
+  for (size_t n; (n = std::fread(buffer.data(), 1, buffer.size(), file)) > 0;) {
+    for (size_t i = 0; i < n; ++i) {
+      auto c = buffer[i];
+      if (c >= '0' && c <= '9') {
+        key = key * 10 + static_cast<uint64_t>(c - '0');
+        in_key = true;
+      } else if (in_key) {
+        finish();
+      }
+    }
+  }
+  if (in_key)
+    finish();
+  std::fclose(file);
+  return true;
+}
+
+uint64_t replay(eviction_policy& policy, const trace& t) {
+  std::vector<bool> resident(t.hashes.size());
+  std::vector<uint32_t> victims;
+  uint64_t hits = 0;
+  for (auto id : t.ids) {
+    if (resident[id]) {
+      ++hits;
+      policy.record_access(id);
+      continue;
+    }
+    policy.record_miss(t.hashes[id]);
+    victims.clear();
+    policy.insert(id, t.hashes[id], 1, victims);
+    resident[id] = true;
+    for (auto victim : victims)
+      resident[victim] = false;
+  }
+  return hits;
+}
+
+uint64_t replay_opt(const trace& t, uint64_t capacity) {
+  auto n = t.ids.size();
+  // next_use[i]: the request after i with the same key, n if none.
+  std::vector<uint64_t> next_use(n);
+  std::vector<uint64_t> last_seen(t.hashes.size(), n);
+  for (auto i = n; i-- > 0;) {
+    next_use[i] = last_seen[t.ids[i]];
+    last_seen[t.ids[i]] = i;
+  }
+  // Max-heap of (next use, id); entries go stale when their key is used again or evicted,
+  // and are skipped when they surface.
+  std::priority_queue<std::pair<uint64_t, uint32_t>> farthest;
+  std::vector<uint64_t> current(t.hashes.size(), UINT64_MAX);
+  uint64_t hits = 0;
+  uint64_t held = 0;
+  for (size_t i = 0; i < n; ++i) {
+    auto id = t.ids[i];
+    if (current[id] != UINT64_MAX)
+      ++hits;
+    else
+      ++held;
+    current[id] = next_use[i];
+    farthest.emplace(next_use[i], id);
+    while (held > capacity) {
+      auto [use, victim] = farthest.top();
+      farthest.pop();
+      if (current[victim] != use)
+        continue;
+      current[victim] = UINT64_MAX;
+      --held;
+    }
+  }
+  return hits;
+}
+
+bool parse(int argc, char** argv, options& opt) {
+  for (int i = 1; i < argc; ++i) {
+    std::string name = argv[i];
+    if (name == "--doorkeeper")
+      opt.doorkeeper = true;
+    else if (name == "--fixed-window")
+      opt.fixed_window = true;
+    else if (i + 1 == argc)
+      return false;
+    else if (name == "--trace")
+      opt.trace = argv[++i];
+    else if (name == "--capacity")
+      opt.capacity = std::strtoull(argv[++i], nullptr, 10);
+    else if (name == "--policy")
+      opt.policy = argv[++i];
+    else
+      return false;
+  }
+  return !opt.trace.empty() && opt.capacity > 0 &&
+         (opt.policy == "tinylfu" || opt.policy == "lru" || opt.policy == "opt");
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  options opt;
+  if (!parse(argc, argv, opt)) {
+    std::fprintf(stderr, "usage: hit_ratio --trace FILE --capacity N [--policy tinylfu|lru|opt]"
+                         " [--doorkeeper] [--fixed-window]\n");
+    return 2;
+  }
+  trace t;
+  if (!load(opt.trace, t)) {
+    std::fprintf(stderr, "hit_ratio: cannot read %s\n", opt.trace.c_str());
+    return 1;
+  }
+  if (t.ids.empty()) {
+    std::fprintf(stderr, "hit_ratio: %s has no keys\n", opt.trace.c_str());
+    return 1;
+  }
+  auto start = std::chrono::steady_clock::now();
+  uint64_t hits = 0;
+  if (opt.policy == "opt") {
+    hits = replay_opt(t, opt.capacity);
+  } else if (opt.policy == "lru") {
+    lru_policy policy{extent{opt.capacity, UINT64_MAX}};
+    hits = replay(policy, t);
+  } else {
+    tinylfu_options options;
+    options.doorkeeper = opt.doorkeeper;
+    options.adaptive = !opt.fixed_window;
+    tinylfu_policy policy{extent{opt.capacity, UINT64_MAX}, options};
+    hits = replay(policy, t);
+  }
+  auto seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::printf("%.4f\n", static_cast<double>(hits) / static_cast<double>(t.ids.size()));
+  std::fprintf(stderr, "%s: %zu requests, %zu keys, %.3f s, %.1f M requests/s\n",
+               opt.policy.c_str(), t.ids.size(), t.hashes.size(), seconds,
+               static_cast<double>(t.ids.size()) / seconds / 1e6);
+  return 0;
+}

@@ -1,0 +1,148 @@
+#include "store/frequency_sketch.hpp"
+
+#include <algorithm>
+
+namespace mtcache {
+
+namespace {
+
+// Caffeine: the table never shrinks below this many words (2 KB), so tiny caches still get
+// a useful sketch.
+constexpr uint64_t min_table_words = 256;
+
+// Caffeine caps the table at 2^30 words (8 GB); we stop at 2^28 (2 GB).
+constexpr uint64_t max_table_words = uint64_t{1} << 28;
+
+// TinyLFU: age after W = 10 x capacity additions (Caffeine's `sampleSize`).
+constexpr uint64_t sample_factor = 10;
+
+// Doorkeeper bits per entry of capacity; with 2 probes a Bloom filter of 8 bits per key
+// has a false-positive rate of about 5% when full.
+constexpr uint64_t doorkeeper_bits_per_entry = 8;
+
+constexpr uint64_t low_bit_of_each_counter = 0x1111'1111'1111'1111;
+constexpr uint64_t high_bits_cleared = 0x7777'7777'7777'7777;
+
+uint64_t table_words_for(uint64_t capacity) {
+  uint64_t words = min_table_words;
+  while (words < capacity && words < max_table_words)
+    words <<= 1;
+  return words;
+}
+
+// splitmix64's finaliser: spreads a 32-bit key hash over 64 well-mixed bits, the low half
+// picking the block and the high half the counters within it.
+uint64_t mix(uint32_t hash) {
+  uint64_t z = hash + 0x9e37'79b9'7f4a'7c15u;
+  z = (z ^ (z >> 30)) * 0xbf58'476d'1ce4'e5b9u;
+  z = (z ^ (z >> 27)) * 0x94d0'49bb'1331'11ebu;
+  return z ^ (z >> 31);
+}
+
+} // namespace
+
+frequency_sketch::frequency_sketch(uint64_t capacity, bool doorkeeper)
+    : use_doorkeeper_(doorkeeper) {
+  capacity_ = capacity;
+  auto words = table_words_for(capacity);
+  table_.assign(words, 0);
+  block_mask_ = words / 8 - 1;
+  sample_size_ = sample_factor * std::max<uint64_t>(capacity, 1);
+  additions_ = 0;
+  if (use_doorkeeper_)
+    doorkeeper_.assign(words * doorkeeper_bits_per_entry / 64, 0);
+}
+
+void frequency_sketch::ensure_capacity(uint64_t capacity) {
+  if (capacity <= capacity_)
+    return;
+  if (table_words_for(capacity) <= table_.size()) {
+    // The table is big enough already: keep the counts, only age less often.
+    capacity_ = capacity;
+    sample_size_ = sample_factor * capacity;
+    return;
+  }
+  *this = frequency_sketch{capacity, use_doorkeeper_};
+}
+
+frequency_sketch::slots frequency_sketch::locate(uint32_t hash) const {
+  auto mixed = mix(hash);
+  auto block = (static_cast<size_t>(mixed) & block_mask_) * 8;
+  slots out;
+  for (int i = 0; i < 4; ++i) {
+    // 8 bits per row: one picks the word of the row's pair, four pick the counter in it.
+    auto h = static_cast<uint32_t>(mixed >> (32 + 8 * i));
+    out.words[i] = block + (h & 1) + 2 * static_cast<size_t>(i);
+    out.shifts[i] = ((h >> 1) & 15) * 4;
+  }
+  return out;
+}
+
+void frequency_sketch::increment(uint32_t hash) {
+  if (use_doorkeeper_ && !doorkeeper_test_and_set(hash)) {
+    if (++additions_ >= sample_size_)
+      age();
+    return;
+  }
+  // Conservative update: raise only the counters at the key's current estimate.
+  auto s = locate(hash);
+  uint64_t least = 15;
+  for (int i = 0; i < 4; ++i)
+    least = std::min(least, (table_[s.words[i]] >> s.shifts[i]) & 15);
+  bool added = least < 15;
+  if (added) {
+    for (int i = 0; i < 4; ++i) {
+      auto& word = table_[s.words[i]];
+      if (((word >> s.shifts[i]) & 15) == least)
+        word += uint64_t{1} << s.shifts[i];
+    }
+  }
+  // Caffeine counts only increments that changed a counter, so saturated keys do not
+  // hasten aging.
+  if (added && ++additions_ >= sample_size_)
+    age();
+}
+
+uint32_t frequency_sketch::frequency(uint32_t hash) const {
+  auto s = locate(hash);
+  uint32_t count = max_count;
+  for (int i = 0; i < 4; ++i)
+    count = std::min(count, static_cast<uint32_t>((table_[s.words[i]] >> s.shifts[i]) & 15));
+  if (use_doorkeeper_ && doorkeeper_contains(hash))
+    ++count;
+  return count;
+}
+
+void frequency_sketch::age() {
+  uint64_t odd = 0;
+  for (auto& word : table_) {
+    odd += static_cast<uint64_t>(__builtin_popcountll(word & low_bit_of_each_counter));
+    word = (word >> 1) & high_bits_cleared;
+  }
+  // Halving truncates odd counters; Caffeine corrects the addition count by a quarter of
+  // them (each key has four counters).
+  additions_ = (additions_ - std::min(additions_, odd / 4)) / 2;
+  std::fill(doorkeeper_.begin(), doorkeeper_.end(), 0);
+}
+
+std::pair<size_t, size_t> frequency_sketch::doorkeeper_bits(uint32_t hash) const {
+  // An independent mix, so that doorkeeper collisions do not follow counter collisions.
+  auto mixed = mix(hash ^ 0x5bd1'e995u);
+  auto mask = doorkeeper_.size() * 64 - 1;
+  return {static_cast<size_t>(mixed) & mask, static_cast<size_t>(mixed >> 32) & mask};
+}
+
+bool frequency_sketch::doorkeeper_test_and_set(uint32_t hash) {
+  bool present = doorkeeper_contains(hash);
+  auto [a, b] = doorkeeper_bits(hash);
+  doorkeeper_[a / 64] |= uint64_t{1} << (a % 64);
+  doorkeeper_[b / 64] |= uint64_t{1} << (b % 64);
+  return present;
+}
+
+bool frequency_sketch::doorkeeper_contains(uint32_t hash) const {
+  auto [a, b] = doorkeeper_bits(hash);
+  return ((doorkeeper_[a / 64] >> (a % 64)) & 1) && ((doorkeeper_[b / 64] >> (b % 64)) & 1);
+}
+
+} // namespace mtcache

@@ -1,0 +1,62 @@
+#include "store/id_lists.hpp"
+
+namespace mtcache {
+
+id_lists::id_lists(uint32_t list_count) : list_count_(list_count) {
+  clear();
+}
+
+void id_lists::unlink(uint32_t id) {
+  auto n = node(id);
+  if (n >= next_.size() || next_[n] == nil)
+    return;
+  next_[prev_[n]] = next_[n];
+  prev_[next_[n]] = prev_[n];
+  next_[n] = nil;
+  prev_[n] = nil;
+}
+
+void id_lists::grow_to(size_t count) {
+  if (list_count_ + count > next_.size()) {
+    prev_.resize(list_count_ + count, nil);
+    next_.resize(list_count_ + count, nil);
+  }
+}
+
+void id_lists::splice_back(uint32_t to, uint32_t from) {
+  if (empty(from))
+    return;
+  auto first = next_[from];
+  auto last = prev_[from];
+  auto tail = prev_[to];
+  next_[tail] = first;
+  prev_[first] = tail;
+  next_[last] = to;
+  prev_[to] = last;
+  next_[from] = from;
+  prev_[from] = from;
+}
+
+void id_lists::clear() {
+  prev_.resize(list_count_);
+  next_.resize(list_count_);
+  for (uint32_t i = 0; i < list_count_; ++i) {
+    prev_[i] = i;
+    next_[i] = i;
+  }
+}
+
+void id_lists::link_before(uint32_t at, uint32_t n) {
+  if (n >= next_.size()) {
+    // resize() grows the capacity geometrically, so this stays amortised O(1).
+    prev_.resize(size_t{n} + 1, nil);
+    next_.resize(size_t{n} + 1, nil);
+  }
+  auto before = prev_[at];
+  prev_[n] = before;
+  next_[n] = at;
+  next_[before] = n;
+  prev_[at] = n;
+}
+
+} // namespace mtcache

@@ -1,0 +1,337 @@
+#include "store/tinylfu_policy.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace mtcache {
+
+namespace {
+
+using queue = tinylfu_policy::queue;
+
+constexpr auto nil = id_lists::nil;
+
+// Caffeine: PERCENT_MAIN_PROTECTED, the protected segment's share of the main space.
+constexpr double protected_share_of_main = 0.8;
+
+// Caffeine: ADMIT_HASHDOS_THRESHOLD; counters saturate at 15 and age to 7, so 6 is "warm".
+constexpr uint32_t hash_flooding_threshold = 6;
+
+// Caffeine admits a losing warm candidate when `(random & 127) == 0`: 1 in 128.
+constexpr uint64_t random_admission_mask = 127;
+
+// Caffeine: HILL_CLIMBER_STEP_PERCENT, _RESTART_THRESHOLD, _STEP_DECAY_RATE.
+constexpr double climber_step = 0.0625;
+constexpr double climber_restart_threshold = 0.05;
+constexpr double climber_step_decay = 0.98;
+
+// Ours, not Caffeine's: a change within three standard errors of the difference of two
+// samples' hit rates (binomial, sqrt(2 p (1 - p) / n)) is noise and moves nothing. Caffeine
+// moves on every sample; with samples of 10 x capacity requests that noise is about 0.7%
+// of hit rate at capacity 1000, so on a stationary trace the window random-walks between
+// 0% and 20% and costs about 0.5% of hit rate, and during a long scan (hit rate flat at 0)
+// it keeps stepping in one direction. See bench/hit_ratio and scripts/hit_ratio_table.
+constexpr double climber_noise_errors = 3.0;
+
+// Caffeine: QUEUE_TRANSFER_THRESHOLD, entries moved per call when the window is resized.
+constexpr uint32_t queue_transfer_limit = 1000;
+
+constexpr uint64_t unbounded = UINT64_MAX;
+
+// floor(fraction * bound); the small tolerance keeps 0.8 * 0.99 * 1000 at 792, not 791.
+uint64_t share(uint64_t bound, double fraction) {
+  if (bound == unbounded)
+    return unbounded;
+  auto x = std::floor(fraction * static_cast<double>(bound) + 1e-6);
+  return std::min(bound, static_cast<uint64_t>(std::max(x, 0.0)));
+}
+
+bool covers(const extent& got, const extent& need) {
+  return got.entries >= need.entries && got.weight >= need.weight;
+}
+
+uint64_t over(uint64_t held, uint64_t bound) {
+  return held > bound ? held - bound : 0;
+}
+
+} // namespace
+
+tinylfu_policy::tinylfu_policy(extent capacity, tinylfu_options options)
+    : capacity_(capacity), options_(options), sketch_(0, options.doorkeeper), queues_(3),
+      window_fraction_(std::clamp(options.window_fraction, 0.0, 1.0)),
+      protected_fraction_(protected_share_of_main * (1.0 - window_fraction_)),
+      step_(-climber_step), // Caffeine's first move shrinks the window
+      random_state_(options.seed) {
+  update_limits();
+}
+
+void tinylfu_policy::record_access(uint32_t id) {
+  auto q = queue_of(id);
+  if (q == queue::none)
+    return;
+  sketch_.increment(hashes_[id]);
+  if (q == queue::probation) {
+    take(id);
+    place(id, queue::protected_main);
+    demote_protected_overflow();
+  } else {
+    queues_.move_to_back(index(q), id);
+  }
+  record_sample(true);
+}
+
+void tinylfu_policy::record_miss(uint32_t hash) {
+  sketch_.increment(hash);
+  record_sample(false);
+}
+
+void tinylfu_policy::insert(uint32_t id, uint32_t hash, uint32_t weight,
+                            std::vector<uint32_t>& victims) {
+  if (id >= placement_.size()) {
+    placement_.resize(size_t{id} + 1, queue::none);
+    weights_.resize(size_t{id} + 1);
+    hashes_.resize(size_t{id} + 1);
+  }
+  take(id);
+  weights_[id] = weight;
+  hashes_[id] = hash;
+  // Caffeine: an entry heavier than the whole window goes to its front, so that it becomes
+  // the next candidate instead of flushing the window.
+  place(id, queue::window, extent{1, weight}.exceeds(window_limit_));
+  size_sketch();
+  evict(victims);
+}
+
+void tinylfu_policy::update(uint32_t id, uint32_t weight, std::vector<uint32_t>& victims) {
+  auto q = queue_of(id);
+  if (q == queue::none)
+    return;
+  take(id);
+  weights_[id] = weight;
+  place(id, q);
+  if (q == queue::protected_main)
+    demote_protected_overflow();
+  evict(victims);
+}
+
+void tinylfu_policy::remove(uint32_t id) {
+  take(id);
+}
+
+void tinylfu_policy::clear() {
+  queues_.clear();
+  placement_.clear();
+  weights_.clear();
+  hashes_.clear();
+  for (auto& x : held_)
+    x = extent{};
+}
+
+extent tinylfu_policy::held() const {
+  auto total = held_[0];
+  total += held_[1];
+  total += held_[2];
+  return total;
+}
+
+void tinylfu_policy::place(uint32_t id, queue q, bool at_front) {
+  if (at_front)
+    queues_.push_front(index(q), id);
+  else
+    queues_.push_back(index(q), id);
+  placement_[id] = q;
+  held_[index(q)] += extent{1, weights_[id]};
+}
+
+void tinylfu_policy::take(uint32_t id) {
+  auto q = queue_of(id);
+  if (q == queue::none)
+    return;
+  queues_.unlink(id);
+  placement_[id] = queue::none;
+  held_[index(q)] -= extent{1, weights_[id]};
+}
+
+void tinylfu_policy::evict(std::vector<uint32_t>& victims) {
+  while (held().exceeds(capacity_)) {
+    auto candidate = queues_.front(index(queue::window));
+    if (candidate != nil) {
+      admit_or_reject(candidate, victims);
+      continue;
+    }
+    auto victim = queues_.front(index(queue::probation));
+    if (victim == nil)
+      victim = queues_.front(index(queue::protected_main));
+    if (victim == nil)
+      break;
+    evict_entry(victim, victims);
+  }
+  // Below its bounds the cache has room: window overflow moves to main without a duel.
+  for (uint32_t moved = 0; held_in(queue::window).exceeds(window_limit_); ++moved) {
+    auto id = queues_.front(index(queue::window));
+    if (id == nil || moved == queue_transfer_limit) {
+      rebalance_pending_ = id != nil;
+      break;
+    }
+    take(id);
+    place(id, queue::probation);
+  }
+  if (rebalance_pending_)
+    rebalance();
+}
+
+void tinylfu_policy::evict_entry(uint32_t id, std::vector<uint32_t>& victims) {
+  take(id);
+  victims.push_back(id);
+}
+
+void tinylfu_policy::admit_or_reject(uint32_t candidate, std::vector<uint32_t>& victims) {
+  // Free as much as the cache is over its bounds, at most the candidate's own extent.
+  auto total = held();
+  extent need{std::min<uint64_t>(over(total.entries, capacity_.entries), 1),
+              std::min<uint64_t>(over(total.weight, capacity_.weight), weights_[candidate])};
+  auto candidate_frequency = sketch_.frequency(hashes_[candidate]);
+  // moka: gather victims from the front of probation (then protected) until they cover the
+  // need; stop early once their frequencies add up past the candidate's.
+  gathered_.clear();
+  extent got;
+  uint64_t victims_frequency = 0;
+  for (auto q : {queue::probation, queue::protected_main}) {
+    for (auto id = queues_.front(index(q));
+         id != nil && !covers(got, need) && victims_frequency <= candidate_frequency;
+         id = queues_.next(id)) {
+      gathered_.push_back(id);
+      got += extent{1, weights_[id]};
+      victims_frequency += sketch_.frequency(hashes_[id]);
+    }
+  }
+  if (covers(got, need) && wins(candidate_frequency, victims_frequency)) {
+    for (auto id : gathered_)
+      evict_entry(id, victims);
+    take(candidate);
+    place(candidate, queue::probation);
+  } else {
+    evict_entry(candidate, victims);
+  }
+}
+
+bool tinylfu_policy::wins(uint32_t candidate_frequency, uint64_t victims_frequency) {
+  if (candidate_frequency > victims_frequency)
+    return true;
+  if (candidate_frequency < hash_flooding_threshold)
+    return false;
+  // splitmix64: deterministic for a seed, good enough for a 1-in-128 draw.
+  uint64_t z = (random_state_ += 0x9e37'79b9'7f4a'7c15u);
+  z = (z ^ (z >> 30)) * 0xbf58'476d'1ce4'e5b9u;
+  z = (z ^ (z >> 27)) * 0x94d0'49bb'1331'11ebu;
+  z ^= z >> 31;
+  return (z & random_admission_mask) == 0;
+}
+
+void tinylfu_policy::demote_protected_overflow() {
+  while (held_in(queue::protected_main).exceeds(protected_limit_)) {
+    auto id = queues_.front(index(queue::protected_main));
+    if (id == nil)
+      return;
+    take(id);
+    place(id, queue::probation);
+  }
+}
+
+void tinylfu_policy::size_sketch() {
+  // Caffeine sizes the sketch lazily, once the cache is half full, so that a large bound
+  // costs no memory until it is used: for the entry bound at once, for a weight bound by
+  // the number of entries it turned out to take.
+  auto total = held();
+  if (capacity_.entries != unbounded && total.entries >= capacity_.entries / 2)
+    sketch_.ensure_capacity(capacity_.entries);
+  else if (capacity_.weight != unbounded && total.weight >= capacity_.weight / 2)
+    sketch_.ensure_capacity(total.entries);
+}
+
+void tinylfu_policy::record_sample(bool hit) {
+  if (!options_.adaptive || sketch_.capacity() == 0)
+    return;
+  if (hit)
+    ++sample_hits_;
+  else
+    ++sample_misses_;
+  if (sample_hits_ + sample_misses_ >= sketch_.sample_size())
+    climb();
+  else if (rebalance_pending_)
+    rebalance();
+}
+
+void tinylfu_policy::climb() {
+  auto requests = static_cast<double>(sample_hits_ + sample_misses_);
+  auto hit_rate = static_cast<double>(sample_hits_) / requests;
+  auto change = hit_rate - previous_hit_rate_;
+  auto pooled = (hit_rate + previous_hit_rate_) / 2;
+  auto noise = climber_noise_errors * std::sqrt(2 * pooled * (1 - pooled) / requests);
+  previous_hit_rate_ = hit_rate;
+  sample_hits_ = 0;
+  sample_misses_ = 0;
+  if (std::abs(change) <= noise) {
+    // Nothing measurable happened: stay, and let the step decay as after any small change.
+    step_ *= climber_step_decay;
+    return;
+  }
+  // Keep going in the direction that helped, turn around if it hurt.
+  auto amount = change >= 0 ? step_ : -step_;
+  step_ = std::abs(change) >= climber_restart_threshold
+              ? (amount >= 0 ? climber_step : -climber_step)
+              : climber_step_decay * amount;
+  resize_window(amount);
+}
+
+void tinylfu_policy::resize_window(double amount) {
+  // The window grows at the expense of protected and shrinks into it (Caffeine).
+  auto applied =
+      amount > 0 ? std::min(amount, protected_fraction_) : -std::min(-amount, window_fraction_);
+  window_fraction_ += applied;
+  protected_fraction_ -= applied;
+  update_limits();
+  rebalance();
+}
+
+void tinylfu_policy::update_limits() {
+  window_limit_ = extent{capacity_.entries - share(capacity_.entries, 1.0 - window_fraction_),
+                         capacity_.weight == unbounded
+                             ? unbounded
+                             : capacity_.weight - share(capacity_.weight, 1.0 - window_fraction_)};
+  // Caffeine never shrinks the window below one entry.
+  if (capacity_.entries > 0)
+    window_limit_.entries = std::max<uint64_t>(window_limit_.entries, 1);
+  protected_limit_ = extent{share(capacity_.entries, protected_fraction_),
+                            share(capacity_.weight, protected_fraction_)};
+}
+
+void tinylfu_policy::rebalance() {
+  uint32_t budget = queue_transfer_limit;
+  // A smaller window: its overflow joins probation.
+  for (; budget > 0 && held_in(queue::window).exceeds(window_limit_); --budget) {
+    auto id = queues_.front(index(queue::window));
+    if (id == nil)
+      break;
+    take(id);
+    place(id, queue::probation);
+  }
+  // A larger window: fill it from the cold end of main, probation first.
+  for (; budget > 0; --budget) {
+    auto id = queues_.front(index(queue::probation));
+    if (id == nil)
+      id = queues_.front(index(queue::protected_main));
+    if (id == nil)
+      break;
+    auto grown = held_in(queue::window);
+    grown += extent{1, weights_[id]};
+    if (grown.exceeds(window_limit_))
+      break;
+    take(id);
+    place(id, queue::window);
+  }
+  demote_protected_overflow();
+  rebalance_pending_ = budget == 0;
+}
+
+} // namespace mtcache

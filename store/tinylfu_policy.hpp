@@ -1,0 +1,136 @@
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "store/eviction_policy.hpp"
+#include "store/frequency_sketch.hpp"
+#include "store/id_lists.hpp"
+
+namespace mtcache {
+
+struct tinylfu_options {
+  /// Share of the capacity the admission window starts with (Caffeine: 1%).
+  double window_fraction = 0.01;
+  /// Whether hill climbing on the hit rate resizes the window (Caffeine since 2.7).
+  bool adaptive = true;
+  /// Whether a doorkeeper Bloom filter sits in front of the frequency sketch.
+  bool doorkeeper = false;
+  /// Seed of the random admissions that defend against hash flooding.
+  uint64_t seed = 0x243f'6a88'85a3'08d3;
+};
+
+/// W-TinyLFU as Caffeine does it: an LRU admission window in front of a segmented LRU main
+/// space, with a frequency sketch deciding which entries may move from one to the other.
+///
+/// New entries enter the window (1% of the capacity at first). When the cache is full, the
+/// window's least recent entry becomes a candidate for the main space and is compared with
+/// the main space's next victim, the least recent entry of probation: the one with the higher
+/// estimated frequency stays, and a tie keeps the victim (Einziger, Friedman & Manes,
+/// "TinyLFU: A Highly Efficient Cache Admission Policy", ACM ToS 2017). The window lets
+/// bursts of new keys build up frequency; the main space resists scans. In main, a probation
+/// hit moves the entry to protected (80% of main); protected overflow is demoted to
+/// probation.
+///
+/// Weighted entries follow moka: probation victims are gathered until they cover the
+/// candidate (as much of it as the cache is over its bounds), and the candidate is admitted
+/// only if its frequency beats their sum. With unit weights that is Caffeine's one-on-one
+/// duel. A warm candidate (frequency >= 6) that loses is still admitted with probability
+/// 1/128, so that an attacker cannot pin hot victims by flooding colliding keys.
+///
+/// Hill climbing (Caffeine 3, after "Adaptive Software Cache Management", Middleware 2018)
+/// resizes the window: every 10 x capacity requests it compares the hit rate with the last
+/// sample and keeps moving the window size in the direction that helped, by a step that
+/// starts at 6.25% of the capacity, restarts after a change of 5% or more and otherwise
+/// decays by 0.98. The window grows at the expense of protected.
+///
+/// Frequency counts reads: `record_access` and `record_miss` each add one; `insert` adds
+/// none because the miss before it was counted already. Every operation is O(1), amortised
+/// where the window is resized (at most 1000 entries move per call).
+class tinylfu_policy final : public eviction_policy {
+public:
+  enum class queue : uint8_t { none, window, probation, protected_main };
+
+  explicit tinylfu_policy(extent capacity, tinylfu_options options = {});
+
+  void record_access(uint32_t id) override;
+
+  void record_miss(uint32_t hash) override;
+
+  void insert(uint32_t id, uint32_t hash, uint32_t weight, std::vector<uint32_t>& victims) override;
+
+  void update(uint32_t id, uint32_t weight, std::vector<uint32_t>& victims) override;
+
+  void remove(uint32_t id) override;
+
+  void clear() override;
+
+  extent held() const override;
+
+  /// Where `id` is, `queue::none` if the policy does not hold it.
+  queue queue_of(uint32_t id) const {
+    return id < placement_.size() ? placement_[id] : queue::none;
+  }
+
+  /// Entries and weight held in `q`.
+  extent held_in(queue q) const { return held_[index(q)]; }
+
+  extent window_limit() const { return window_limit_; }
+
+  extent protected_limit() const { return protected_limit_; }
+
+  const frequency_sketch& sketch() const { return sketch_; }
+
+private:
+  static uint32_t index(queue q) { return static_cast<uint32_t>(q) - 1; }
+
+  void place(uint32_t id, queue q, bool at_front = false);
+
+  void take(uint32_t id);
+
+  void evict(std::vector<uint32_t>& victims);
+
+  void evict_entry(uint32_t id, std::vector<uint32_t>& victims);
+
+  void admit_or_reject(uint32_t candidate, std::vector<uint32_t>& victims);
+
+  bool wins(uint32_t candidate_frequency, uint64_t victims_frequency);
+
+  void demote_protected_overflow();
+
+  void size_sketch();
+
+  void record_sample(bool hit);
+
+  void climb();
+
+  /// Moves `amount` of the capacity from protected to the window (negative: back), as far
+  /// as the bounds allow.
+  void resize_window(double amount);
+
+  void update_limits();
+
+  void rebalance();
+
+  extent capacity_;
+  tinylfu_options options_;
+  frequency_sketch sketch_;
+  id_lists queues_;
+  std::vector<queue> placement_;
+  std::vector<uint32_t> weights_;
+  std::vector<uint32_t> hashes_;
+  std::vector<uint32_t> gathered_;
+  extent held_[3];
+  double window_fraction_;
+  double protected_fraction_;
+  extent window_limit_;
+  extent protected_limit_;
+  uint64_t sample_hits_ = 0;
+  uint64_t sample_misses_ = 0;
+  double previous_hit_rate_ = 0;
+  double step_;
+  bool rebalance_pending_ = false;
+  uint64_t random_state_;
+};
+
+} // namespace mtcache
