@@ -19,18 +19,19 @@ namespace {
 // Runs the function on its own thread; exceptions stop here.
 loader_actor::behavior_type load_worker(loader_actor::pointer, load_function fn) {
   return {
-    [fn](load_atom, const std::string& key) -> caf::result<bytes> {
-      try {
-        auto res = fn(key);
-        if (!res)
-          return std::move(res.error());
-        return std::move(*res);
-      } catch (const std::exception& ex) {
-        return make_error(errc::loader_failed, std::string{"the load function threw: "} + ex.what());
-      } catch (...) {
-        return make_error(errc::loader_failed, "the load function threw");
-      }
-    },
+      [fn](load_atom, const std::string& key) -> caf::result<bytes> {
+        try {
+          auto res = fn(key);
+          if (!res)
+            return std::move(res.error());
+          return std::move(*res);
+        } catch (const std::exception& ex) {
+          return make_error(errc::loader_failed,
+                            std::string{"the load function threw: "} + ex.what());
+        } catch (...) {
+          return make_error(errc::loader_failed, "the load function threw");
+        }
+      },
   };
 }
 
@@ -66,20 +67,20 @@ void release(dispatcher_ptr self, loader_actor worker) {
 
 void run(dispatcher_ptr self, loader_actor worker, queued_load job) {
   self->request(worker, self->state.cfg.call_timeout, load_atom::value, job.key)
-    .then(
-      [=](bytes& value) mutable {
-        job.rp.deliver(std::move(value));
-        release(self, worker);
-      },
-      [=](caf::error& err) mutable {
-        // A timed-out worker is still inside the function: it is not released.
-        if (err == caf::sec::request_timeout) {
-          job.rp.deliver(make_error(errc::timeout, "the load function did not return in time"));
-          return;
-        }
-        job.rp.deliver(std::move(err));
-        release(self, worker);
-      });
+      .then(
+          [=](bytes& value) mutable {
+            job.rp.deliver(std::move(value));
+            release(self, worker);
+          },
+          [=](caf::error& err) mutable {
+            // A timed-out worker is still inside the function: it is not released.
+            if (err == caf::sec::request_timeout) {
+              job.rp.deliver(make_error(errc::timeout, "the load function did not return in time"));
+              return;
+            }
+            job.rp.deliver(std::move(err));
+            release(self, worker);
+          });
 }
 
 loader_actor::behavior_type dispatcher(dispatcher_ptr self, load_function fn,
@@ -94,19 +95,19 @@ loader_actor::behavior_type dispatcher(dispatcher_ptr self, load_function fn,
       caf::anon_send_exit(w, caf::exit_reason::user_shutdown);
   });
   return {
-    [=](load_atom, std::string& key) -> caf::result<bytes> {
-      auto& st = self->state;
-      queued_load job{std::move(key), self->make_response_promise<bytes>()};
-      auto rp = job.rp;
-      if (st.idle.empty()) {
-        st.queue.emplace_back(std::move(job));
-      } else {
-        auto worker = st.idle.back();
-        st.idle.pop_back();
-        run(self, std::move(worker), std::move(job));
-      }
-      return rp;
-    },
+      [=](load_atom, std::string& key) -> caf::result<bytes> {
+        auto& st = self->state;
+        queued_load job{std::move(key), self->make_response_promise<bytes>()};
+        auto rp = job.rp;
+        if (st.idle.empty()) {
+          st.queue.emplace_back(std::move(job));
+        } else {
+          auto worker = st.idle.back();
+          st.idle.pop_back();
+          run(self, std::move(worker), std::move(job));
+        }
+        return rp;
+      },
   };
 }
 

@@ -51,16 +51,16 @@ caf::error check_key(const coordinator_state& st, const std::string& key) {
     return make_error(errc::invalid_key, "the key is empty");
   if (key.size() > st.opts.max_key_bytes)
     return make_error(errc::invalid_key, "the key has " + std::to_string(key.size()) +
-                                           " bytes, the limit is " +
-                                           std::to_string(st.opts.max_key_bytes));
+                                             " bytes, the limit is " +
+                                             std::to_string(st.opts.max_key_bytes));
   return caf::none;
 }
 
 caf::error check_value(const coordinator_state& st, const bytes& value) {
   if (value.size() > st.opts.max_value_bytes)
     return make_error(errc::value_too_large, "the value has " + std::to_string(value.size()) +
-                                               " bytes, the limit is " +
-                                               std::to_string(st.opts.max_value_bytes));
+                                                 " bytes, the limit is " +
+                                                 std::to_string(st.opts.max_value_bytes));
   return caf::none;
 }
 
@@ -99,9 +99,8 @@ void fan_out(self_ptr self, std::vector<size_t> targets, Send send, Done done) {
     Done done;
   };
   auto n = targets.size();
-  auto r = std::make_shared<round>(
-    round{std::move(targets), std::vector<caf::expected<Reply>>(n, caf::error{}), n,
-          std::move(done)});
+  auto r = std::make_shared<round>(round{
+      std::move(targets), std::vector<caf::expected<Reply>>(n, caf::error{}), n, std::move(done)});
   if (n == 0) {
     r->done(r->targets, r->results);
     return;
@@ -109,18 +108,18 @@ void fan_out(self_ptr self, std::vector<size_t> targets, Send send, Done done) {
   for (size_t k = 0; k < n; ++k) {
     auto tier = (*self->state.tiers)[r->targets[k]].handle;
     send(tier, r->targets[k])
-      .then(
-        [=](Reply& x) {
-          r->results[k] = std::move(x);
-          if (--r->outstanding == 0)
-            r->done(r->targets, r->results);
-        },
-        [=](caf::error& err) {
-          ++self->state.stats.tier_errors;
-          r->results[k] = std::move(err);
-          if (--r->outstanding == 0)
-            r->done(r->targets, r->results);
-        });
+        .then(
+            [=](Reply& x) {
+              r->results[k] = std::move(x);
+              if (--r->outstanding == 0)
+                r->done(r->targets, r->results);
+            },
+            [=](caf::error& err) {
+              ++self->state.stats.tier_errors;
+              r->results[k] = std::move(err);
+              if (--r->outstanding == 0)
+                r->done(r->targets, r->results);
+            });
   }
 }
 
@@ -137,20 +136,21 @@ void write_tiers(self_ptr self, const std::string& key, const bytes& value,
                  std::vector<size_t> targets, TtlOf ttl_of, Done done) {
   auto timeout = self->state.opts.tier_timeout;
   fan_out<ok_atom>(
-    self, std::move(targets),
-    [=](const tier_actor& tier, size_t i) {
-      return self->request(tier, timeout, put_atom::value, key, value, ttl_of(i));
-    },
-    [=](const std::vector<size_t>& targets, std::vector<caf::expected<ok_atom>>& results) mutable {
-      write_ack ack;
-      for (size_t k = 0; k < targets.size(); ++k) {
-        if (results[k])
-          ++ack.written;
-        else
-          ack.failed.push_back({(*self->state.tiers)[targets[k]].cfg.level, results[k].error()});
-      }
-      done(std::move(ack));
-    });
+      self, std::move(targets),
+      [=](const tier_actor& tier, size_t i) {
+        return self->request(tier, timeout, put_atom::value, key, value, ttl_of(i));
+      },
+      [=](const std::vector<size_t>& targets,
+          std::vector<caf::expected<ok_atom>>& results) mutable {
+        write_ack ack;
+        for (size_t k = 0; k < targets.size(); ++k) {
+          if (results[k])
+            ++ack.written;
+          else
+            ack.failed.push_back({(*self->state.tiers)[targets[k]].cfg.level, results[k].error()});
+        }
+        done(std::move(ack));
+      });
 }
 
 // Answers a write with its ack, or with an error when no tier took it.
@@ -200,21 +200,21 @@ caf::result<lookup> compute(self_ptr self, const std::string& key, compute_optio
   auto rp = self->make_response_promise<lookup>();
   auto& first = st.tiers->front();
   self->request(first.handle, st.opts.tier_timeout, get_atom::value, key)
-    .then(
-      [=](lookup& res) mutable {
-        auto& st = self->state;
-        if (res.found) {
-          ++st.stats.tier_hits[0];
-          res.level = st.tiers->front().cfg.level;
-          rp.deliver(std::move(res));
-          return;
-        }
-        rp.delegate(flight_for(self, key, 0), join_atom::value, opts, loader);
-      },
-      [=](caf::error&) mutable {
-        ++self->state.stats.tier_errors;
-        rp.delegate(flight_for(self, key, 0), join_atom::value, opts, loader);
-      });
+      .then(
+          [=](lookup& res) mutable {
+            auto& st = self->state;
+            if (res.found) {
+              ++st.stats.tier_hits[0];
+              res.level = st.tiers->front().cfg.level;
+              rp.deliver(std::move(res));
+              return;
+            }
+            rp.delegate(flight_for(self, key, 0), join_atom::value, opts, loader);
+          },
+          [=](caf::error&) mutable {
+            ++self->state.stats.tier_errors;
+            rp.delegate(flight_for(self, key, 0), join_atom::value, opts, loader);
+          });
   return rp;
 }
 
@@ -258,215 +258,214 @@ coordinator_actor::behavior_type coordinator(self_ptr self, tier_chain tiers, ca
   st.opts = opts;
   st.rng.seed(opts.seed != 0 ? opts.seed
                              : static_cast<uint64_t>(
-                                 std::chrono::steady_clock::now().time_since_epoch().count()));
+                                   std::chrono::steady_clock::now().time_since_epoch().count()));
   self->attach_functor([owned](const caf::error& reason) {
     for (auto& a : owned)
       caf::anon_send_exit(a, reason ? caf::exit_reason::user_shutdown : caf::exit_reason::normal);
   });
   return {
-    [=](get_atom, const std::string& key) -> caf::result<lookup> {
-      auto& st = self->state;
-      if (auto err = check_key(st, key)) {
-        ++st.stats.rejected;
-        return err;
-      }
-      ++st.stats.requests;
-      ++st.fast_gets;
-      return self->delegate(st.tiers->front().handle, get_atom::value, key, miss_route{self});
-    },
-    [=](miss_atom, const std::string& key, bool failed) -> caf::result<lookup> {
-      auto& st = self->state;
-      ++st.first_tier_misses;
-      if (failed)
-        ++st.stats.tier_errors;
-      if (st.tiers->size() == 1) {
-        ++st.stats.misses;
-        return lookup{};
-      }
-      return self->delegate(flight_for(self, key, 1), join_atom::value);
-    },
-    [=](put_atom, const std::string& key, const bytes& value,
-        const strategy& ttl) -> caf::result<write_ack> {
-      auto& st = self->state;
-      if (auto err = check_key(st, key); err || (err = check_value(st, value))) {
-        ++st.stats.rejected;
-        return err;
-      }
-      ++st.stats.sets;
-      supersede(st, key);
-      auto rp = self->make_response_promise<write_ack>();
-      auto base = ttl.ttl();
-      write_tiers(
-        self, key, value, all_tiers(st),
-        [=](size_t i) { return scaled(base, (*self->state.tiers)[i].cfg.ttl_scale); },
-        [=](write_ack ack) mutable { deliver_ack(rp, std::move(ack)); });
-      return rp;
-    },
-    [=](delete_atom, const std::string& key) -> caf::result<write_ack> {
-      auto& st = self->state;
-      if (auto err = check_key(st, key)) {
-        ++st.stats.rejected;
-        return err;
-      }
-      ++st.stats.removes;
-      supersede(st, key);
-      auto rp = self->make_response_promise<write_ack>();
-      fan_out<uint64_t>(
-        self, all_tiers(st),
-        [=](const tier_actor& tier, size_t) {
-          return self->request(tier, self->state.opts.tier_timeout, delete_atom::value, key);
-        },
-        [=](const std::vector<size_t>& targets,
-            std::vector<caf::expected<uint64_t>>& results) mutable {
-          write_ack ack;
-          for (size_t k = 0; k < targets.size(); ++k) {
-            if (results[k])
-              ++ack.written;
-            else
-              ack.failed.push_back(
-                {(*self->state.tiers)[targets[k]].cfg.level, results[k].error()});
-          }
-          deliver_ack(rp, std::move(ack));
-        });
-      return rp;
-    },
-    [=](delete_atom, match_atom, const std::string& pattern) -> caf::result<uint64_t> {
-      auto& st = self->state;
-      auto compiled = check_pattern(st, pattern);
-      if (!compiled) {
-        ++st.stats.rejected;
-        return std::move(compiled.error());
-      }
-      supersede_matching(st, *compiled);
-      auto rp = self->make_response_promise<uint64_t>();
-      fan_out<uint64_t>(
-        self, all_tiers(st),
-        [=](const tier_actor& tier, size_t) {
-          return self->request(tier, self->state.opts.tier_timeout, delete_atom::value,
-                               match_atom::value, pattern);
-        },
-        [=](const std::vector<size_t>&, std::vector<caf::expected<uint64_t>>& results) mutable {
-          uint64_t removed = 0;
-          caf::error first_error;
-          size_t failures = 0;
-          for (auto& r : results) {
-            if (r)
-              removed += *r;
-            else if (++failures == 1)
-              first_error = r.error();
-          }
-          if (failures == results.size())
-            rp.deliver(std::move(first_error));
-          else
-            rp.deliver(removed);
-        });
-      return rp;
-    },
-    [=](compute_atom, const std::string& key, compute_options& opts,
-        loader_actor& loader) -> caf::result<lookup> {
-      auto& st = self->state;
-      if (auto err = check_key(st, key)) {
-        ++st.stats.rejected;
-        return err;
-      }
-      ++st.stats.requests;
-      return compute(self, key, std::move(opts), std::move(loader));
-    },
-    [=](compute_atom, const std::string& key, compute_options& opts, loader_actor& loader,
-        retry_atom) { return compute(self, key, std::move(opts), std::move(loader)); },
-    [=](stats_atom) {
-      auto& st = self->state;
-      auto res = st.stats;
-      res.tier_hits[0] += st.fast_gets - st.first_tier_misses;
-      res.in_flight = st.flights.size();
-      return res;
-    },
-    [=](tierstats_atom) -> caf::result<std::vector<tier_stats>> {
-      auto rp = self->make_response_promise<std::vector<tier_stats>>();
-      fan_out<tier_stats>(
-        self, all_tiers(self->state),
-        [=](const tier_actor& tier, size_t) {
-          return self->request(tier, self->state.opts.tier_timeout, stats_atom::value);
-        },
-        [=](const std::vector<size_t>& targets,
-            std::vector<caf::expected<tier_stats>>& results) mutable {
-          std::vector<tier_stats> out;
-          for (size_t k = 0; k < targets.size(); ++k) {
-            tier_stats s;
-            if (results[k]) {
-              s = std::move(*results[k]);
-            } else {
-              s.kind = "unreachable";
-              s.connected = false;
-            }
-            s.level = (*self->state.tiers)[targets[k]].cfg.level;
-            out.emplace_back(std::move(s));
-          }
-          rp.deliver(std::move(out));
-        });
-      return rp;
-    },
-    [=](health_atom) -> caf::result<health_report> {
-      auto rp = self->make_response_promise<health_report>();
-      fan_out<tier_health>(
-        self, all_tiers(self->state),
-        [=](const tier_actor& tier, size_t) {
-          return self->request(tier, self->state.opts.tier_timeout, health_atom::value);
-        },
-        [=](const std::vector<size_t>& targets,
-            std::vector<caf::expected<tier_health>>& results) mutable {
-          health_report report;
-          for (size_t k = 0; k < targets.size(); ++k) {
-            tier_health h;
-            if (results[k]) {
-              h = std::move(*results[k]);
-            } else {
-              h.detail = self->system().render(results[k].error());
-            }
-            h.level = (*self->state.tiers)[targets[k]].cfg.level;
-            report.tiers.emplace_back(std::move(h));
-          }
-          bool all_ok = std::all_of(report.tiers.begin(), report.tiers.end(),
-                                    [](const tier_health& h) { return h.ok; });
-          report.status = all_ok                 ? health_status::healthy
-                          : report.tiers[0].ok ? health_status::degraded
-                                               : health_status::down;
-          rp.deliver(std::move(report));
-        });
-      return rp;
-    },
-    [=](fill_atom, const std::string& key, uint64_t id,
-        fill_request& fill) -> caf::result<bool> {
-      auto& st = self->state;
-      auto i = st.flights.find(key);
-      if (i == st.flights.end() || i->second.id != id || i->second.superseded) {
-        ++st.stats.superseded_fills;
-        return false;
-      }
-      auto targets = fill_targets(st, fill);
-      if (targets.empty())
-        return true;
-      auto rp = self->make_response_promise<bool>();
-      auto base = from_ms(fill.ttl_ms);
-      auto promoted = !fill.loaded;
-      write_tiers(
-        self, key, fill.value, std::move(targets),
-        [=](size_t i) { return scaled(base, (*self->state.tiers)[i].cfg.ttl_scale); },
-        [=](write_ack ack) mutable {
-          if (promoted)
-            self->state.stats.promotions += ack.written;
-          rp.deliver(true);
-        });
-      return rp;
-    },
-    [=](done_atom, const std::string& key, uint64_t id, const flight_report& report) {
-      auto& st = self->state;
-      if (auto i = st.flights.find(key); i != st.flights.end() && i->second.id == id)
-        st.flights.erase(i);
-      merge(st.stats, report);
-      return ok_atom::value;
-    },
-    [=](done_atom, const flight_report& late) { merge(self->state.stats, late); },
+      [=](get_atom, const std::string& key) -> caf::result<lookup> {
+        auto& st = self->state;
+        if (auto err = check_key(st, key)) {
+          ++st.stats.rejected;
+          return err;
+        }
+        ++st.stats.requests;
+        ++st.fast_gets;
+        return self->delegate(st.tiers->front().handle, get_atom::value, key, miss_route{self});
+      },
+      [=](miss_atom, const std::string& key, bool failed) -> caf::result<lookup> {
+        auto& st = self->state;
+        ++st.first_tier_misses;
+        if (failed)
+          ++st.stats.tier_errors;
+        if (st.tiers->size() == 1) {
+          ++st.stats.misses;
+          return lookup{};
+        }
+        return self->delegate(flight_for(self, key, 1), join_atom::value);
+      },
+      [=](put_atom, const std::string& key, const bytes& value,
+          const strategy& ttl) -> caf::result<write_ack> {
+        auto& st = self->state;
+        if (auto err = check_key(st, key); err || (err = check_value(st, value))) {
+          ++st.stats.rejected;
+          return err;
+        }
+        ++st.stats.sets;
+        supersede(st, key);
+        auto rp = self->make_response_promise<write_ack>();
+        auto base = ttl.ttl();
+        write_tiers(
+            self, key, value, all_tiers(st),
+            [=](size_t i) { return scaled(base, (*self->state.tiers)[i].cfg.ttl_scale); },
+            [=](write_ack ack) mutable { deliver_ack(rp, std::move(ack)); });
+        return rp;
+      },
+      [=](delete_atom, const std::string& key) -> caf::result<write_ack> {
+        auto& st = self->state;
+        if (auto err = check_key(st, key)) {
+          ++st.stats.rejected;
+          return err;
+        }
+        ++st.stats.removes;
+        supersede(st, key);
+        auto rp = self->make_response_promise<write_ack>();
+        fan_out<uint64_t>(
+            self, all_tiers(st),
+            [=](const tier_actor& tier, size_t) {
+              return self->request(tier, self->state.opts.tier_timeout, delete_atom::value, key);
+            },
+            [=](const std::vector<size_t>& targets,
+                std::vector<caf::expected<uint64_t>>& results) mutable {
+              write_ack ack;
+              for (size_t k = 0; k < targets.size(); ++k) {
+                if (results[k])
+                  ++ack.written;
+                else
+                  ack.failed.push_back(
+                      {(*self->state.tiers)[targets[k]].cfg.level, results[k].error()});
+              }
+              deliver_ack(rp, std::move(ack));
+            });
+        return rp;
+      },
+      [=](delete_atom, match_atom, const std::string& pattern) -> caf::result<uint64_t> {
+        auto& st = self->state;
+        auto compiled = check_pattern(st, pattern);
+        if (!compiled) {
+          ++st.stats.rejected;
+          return std::move(compiled.error());
+        }
+        supersede_matching(st, *compiled);
+        auto rp = self->make_response_promise<uint64_t>();
+        fan_out<uint64_t>(
+            self, all_tiers(st),
+            [=](const tier_actor& tier, size_t) {
+              return self->request(tier, self->state.opts.tier_timeout, delete_atom::value,
+                                   match_atom::value, pattern);
+            },
+            [=](const std::vector<size_t>&, std::vector<caf::expected<uint64_t>>& results) mutable {
+              uint64_t removed = 0;
+              caf::error first_error;
+              size_t failures = 0;
+              for (auto& r : results) {
+                if (r)
+                  removed += *r;
+                else if (++failures == 1)
+                  first_error = r.error();
+              }
+              if (failures == results.size())
+                rp.deliver(std::move(first_error));
+              else
+                rp.deliver(removed);
+            });
+        return rp;
+      },
+      [=](compute_atom, const std::string& key, compute_options& opts,
+          loader_actor& loader) -> caf::result<lookup> {
+        auto& st = self->state;
+        if (auto err = check_key(st, key)) {
+          ++st.stats.rejected;
+          return err;
+        }
+        ++st.stats.requests;
+        return compute(self, key, std::move(opts), std::move(loader));
+      },
+      [=](compute_atom, const std::string& key, compute_options& opts, loader_actor& loader,
+          retry_atom) { return compute(self, key, std::move(opts), std::move(loader)); },
+      [=](stats_atom) {
+        auto& st = self->state;
+        auto res = st.stats;
+        res.tier_hits[0] += st.fast_gets - st.first_tier_misses;
+        res.in_flight = st.flights.size();
+        return res;
+      },
+      [=](tierstats_atom) -> caf::result<std::vector<tier_stats>> {
+        auto rp = self->make_response_promise<std::vector<tier_stats>>();
+        fan_out<tier_stats>(
+            self, all_tiers(self->state),
+            [=](const tier_actor& tier, size_t) {
+              return self->request(tier, self->state.opts.tier_timeout, stats_atom::value);
+            },
+            [=](const std::vector<size_t>& targets,
+                std::vector<caf::expected<tier_stats>>& results) mutable {
+              std::vector<tier_stats> out;
+              for (size_t k = 0; k < targets.size(); ++k) {
+                tier_stats s;
+                if (results[k]) {
+                  s = std::move(*results[k]);
+                } else {
+                  s.kind = "unreachable";
+                  s.connected = false;
+                }
+                s.level = (*self->state.tiers)[targets[k]].cfg.level;
+                out.emplace_back(std::move(s));
+              }
+              rp.deliver(std::move(out));
+            });
+        return rp;
+      },
+      [=](health_atom) -> caf::result<health_report> {
+        auto rp = self->make_response_promise<health_report>();
+        fan_out<tier_health>(
+            self, all_tiers(self->state),
+            [=](const tier_actor& tier, size_t) {
+              return self->request(tier, self->state.opts.tier_timeout, health_atom::value);
+            },
+            [=](const std::vector<size_t>& targets,
+                std::vector<caf::expected<tier_health>>& results) mutable {
+              health_report report;
+              for (size_t k = 0; k < targets.size(); ++k) {
+                tier_health h;
+                if (results[k]) {
+                  h = std::move(*results[k]);
+                } else {
+                  h.detail = self->system().render(results[k].error());
+                }
+                h.level = (*self->state.tiers)[targets[k]].cfg.level;
+                report.tiers.emplace_back(std::move(h));
+              }
+              bool all_ok = std::all_of(report.tiers.begin(), report.tiers.end(),
+                                        [](const tier_health& h) { return h.ok; });
+              report.status = all_ok               ? health_status::healthy
+                              : report.tiers[0].ok ? health_status::degraded
+                                                   : health_status::down;
+              rp.deliver(std::move(report));
+            });
+        return rp;
+      },
+      [=](fill_atom, const std::string& key, uint64_t id, fill_request& fill) -> caf::result<bool> {
+        auto& st = self->state;
+        auto i = st.flights.find(key);
+        if (i == st.flights.end() || i->second.id != id || i->second.superseded) {
+          ++st.stats.superseded_fills;
+          return false;
+        }
+        auto targets = fill_targets(st, fill);
+        if (targets.empty())
+          return true;
+        auto rp = self->make_response_promise<bool>();
+        auto base = from_ms(fill.ttl_ms);
+        auto promoted = !fill.loaded;
+        write_tiers(
+            self, key, fill.value, std::move(targets),
+            [=](size_t i) { return scaled(base, (*self->state.tiers)[i].cfg.ttl_scale); },
+            [=](write_ack ack) mutable {
+              if (promoted)
+                self->state.stats.promotions += ack.written;
+              rp.deliver(true);
+            });
+        return rp;
+      },
+      [=](done_atom, const std::string& key, uint64_t id, const flight_report& report) {
+        auto& st = self->state;
+        if (auto i = st.flights.find(key); i != st.flights.end() && i->second.id == id)
+          st.flights.erase(i);
+        merge(st.stats, report);
+        return ok_atom::value;
+      },
+      [=](done_atom, const flight_report& late) { merge(self->state.stats, late); },
   };
 }
 

@@ -74,15 +74,15 @@ void finish(self_ptr self) {
   auto& st = self->state;
   st.ph = flight_state::phase::finishing;
   self->request(st.coordinator, st.p.tier_timeout, done_atom::value, st.p.key, st.p.id, st.report)
-    .then(
-      [=](ok_atom) {
-        auto& late = self->state.late;
-        if (late.misses + late.failed + late.stale_served > 0 ||
-            std::any_of(late.tier_hits.begin(), late.tier_hits.end(), [](auto n) { return n; }))
-          self->send(self->state.coordinator, done_atom::value, std::move(late));
-        self->quit();
-      },
-      [=](caf::error&) { self->quit(); });
+      .then(
+          [=](ok_atom) {
+            auto& late = self->state.late;
+            if (late.misses + late.failed + late.stale_served > 0 ||
+                std::any_of(late.tier_hits.begin(), late.tier_hits.end(), [](auto n) { return n; }))
+              self->send(self->state.coordinator, done_atom::value, std::move(late));
+            self->quit();
+          },
+          [=](caf::error&) { self->quit(); });
 }
 
 void finish_with_value(self_ptr self, lookup res, size_t source) {
@@ -102,8 +102,8 @@ void finish_with_value(self_ptr self, lookup res, size_t source) {
 void fill_then_answer(self_ptr self, fill_request fill, lookup res, size_t source) {
   auto& st = self->state;
   self->request(st.coordinator, st.p.tier_timeout * 2, fill_atom::value, st.p.key, st.p.id, fill)
-    .then([=](bool) { finish_with_value(self, res, source); },
-          [=](caf::error&) { finish_with_value(self, res, source); });
+      .then([=](bool) { finish_with_value(self, res, source); },
+            [=](caf::error&) { finish_with_value(self, res, source); });
 }
 
 void start_load(self_ptr self);
@@ -121,34 +121,34 @@ void walk(self_ptr self, size_t i) {
     return;
   }
   self->request(tiers[i].handle, st.p.tier_timeout, get_atom::value, st.p.key)
-    .then(
-      [=](lookup& res) {
-        if (!res.found) {
-          walk(self, i + 1);
-          return;
-        }
-        res.level = (*self->state.p.tiers)[i].cfg.level;
-        if (i == 0) {
-          finish_with_value(self, std::move(res), 0);
-          return;
-        }
-        fill_request fill{res.value, res.ttl_ms, static_cast<uint32_t>(i), false};
-        fill_then_answer(self, std::move(fill), std::move(res), i);
-      },
-      [=](caf::error&) {
-        ++self->state.report.tier_errors;
-        walk(self, i + 1);
-      });
+      .then(
+          [=](lookup& res) {
+            if (!res.found) {
+              walk(self, i + 1);
+              return;
+            }
+            res.level = (*self->state.p.tiers)[i].cfg.level;
+            if (i == 0) {
+              finish_with_value(self, std::move(res), 0);
+              return;
+            }
+            fill_request fill{res.value, res.ttl_ms, static_cast<uint32_t>(i), false};
+            fill_then_answer(self, std::move(fill), std::move(res), i);
+          },
+          [=](caf::error&) {
+            ++self->state.report.tier_errors;
+            walk(self, i + 1);
+          });
 }
 
 // Asks the first tier for an expired value kept for fail-safe; `then` gets it or a miss.
 template <class F>
 void fetch_stale(self_ptr self, F then) {
   auto& st = self->state;
-  self->request(st.p.tiers->front().handle, st.p.tier_timeout, get_atom::value,
-                stale_atom::value, st.p.key)
-    .then([=](lookup& res) mutable { then(std::move(res)); },
-          [=](caf::error&) mutable { then(lookup{}); });
+  self->request(st.p.tiers->front().handle, st.p.tier_timeout, get_atom::value, stale_atom::value,
+                st.p.key)
+      .then([=](lookup& res) mutable { then(std::move(res)); },
+            [=](caf::error&) mutable { then(lookup{}); });
 }
 
 void load_failed(self_ptr self, caf::error err) {
@@ -156,10 +156,10 @@ void load_failed(self_ptr self, caf::error err) {
   if (err == caf::sec::request_timeout) {
     ++st.report.load_timeouts;
     auto limit = st.opts.timeout.count() > 0
-                   ? std::chrono::duration_cast<std::chrono::milliseconds>(st.opts.timeout)
-                   : st.p.load_timeout;
+                     ? std::chrono::duration_cast<std::chrono::milliseconds>(st.opts.timeout)
+                     : st.p.load_timeout;
     err = make_error(errc::timeout, "load of '" + st.p.key + "' took longer than " +
-                                      std::to_string(limit.count()) + " ms");
+                                        std::to_string(limit.count()) + " ms");
   } else {
     ++st.report.load_errors;
   }
@@ -195,26 +195,26 @@ void start_load(self_ptr self) {
   ++st.report.loads;
   auto seq = ++st.load_seq;
   auto timeout = st.opts.timeout.count() > 0
-                   ? std::chrono::duration_cast<std::chrono::milliseconds>(st.opts.timeout)
-                   : st.p.load_timeout;
+                     ? std::chrono::duration_cast<std::chrono::milliseconds>(st.opts.timeout)
+                     : st.p.load_timeout;
   if (fail_safe(st) && st.opts.soft_timeout.count() > 0 && st.opts.soft_timeout < timeout)
     self->delayed_send(self, st.opts.soft_timeout, caf::timeout_atom::value, seq);
   self->request(st.loader, timeout, load_atom::value, st.p.key)
-    .then(
-      [=](bytes& value) {
-        auto& st = self->state;
-        if (st.p.max_value_bytes > 0 && value.size() > st.p.max_value_bytes) {
-          load_failed(self, make_error(errc::value_too_large,
-                                       "loaded value of " + std::to_string(value.size()) +
-                                         " bytes exceeds the limit"));
-          return;
-        }
-        auto ttl = std::chrono::duration_cast<std::chrono::milliseconds>(st.opts.ttl.ttl());
-        lookup res{true, std::move(value), ttl.count() > 0 ? ttl.count() : -1, 0, false};
-        fill_request fill{res.value, res.ttl_ms, 0, true};
-        fill_then_answer(self, std::move(fill), std::move(res), st.p.tiers->size());
-      },
-      [=](caf::error& err) { load_failed(self, std::move(err)); });
+      .then(
+          [=](bytes& value) {
+            auto& st = self->state;
+            if (st.p.max_value_bytes > 0 && value.size() > st.p.max_value_bytes) {
+              load_failed(self, make_error(errc::value_too_large, "loaded value of " +
+                                                                      std::to_string(value.size()) +
+                                                                      " bytes exceeds the limit"));
+              return;
+            }
+            auto ttl = std::chrono::duration_cast<std::chrono::milliseconds>(st.opts.ttl.ttl());
+            lookup res{true, std::move(value), ttl.count() > 0 ? ttl.count() : -1, 0, false};
+            fill_request fill{res.value, res.ttl_ms, 0, true};
+            fill_then_answer(self, std::move(fill), std::move(res), st.p.tiers->size());
+          },
+          [=](caf::error& err) { load_failed(self, std::move(err)); });
 }
 
 flight_actor::behavior_type flight(self_ptr self, coordinator_actor coordinator,
@@ -233,9 +233,9 @@ flight_actor::behavior_type flight(self_ptr self, coordinator_actor coordinator,
   });
   walk(self, st.p.first_tier);
   return {
-    [=](join_atom) -> caf::result<lookup> {
-      auto& st = self->state;
-      switch (st.ph) {
+      [=](join_atom) -> caf::result<lookup> {
+        auto& st = self->state;
+        switch (st.ph) {
         case flight_state::phase::walking:
           st.gets.emplace_back(self->make_response_promise<lookup>());
           return st.gets.back();
@@ -245,50 +245,50 @@ flight_actor::behavior_type flight(self_ptr self, coordinator_actor coordinator,
           return lookup{};
         case flight_state::phase::finishing:
           break;
-      }
-      if (!st.has_value) {
-        ++st.late.misses;
-        return lookup{};
-      }
-      count_answered(st, st.late, 1);
-      return st.value;
-    },
-    [=](join_atom, compute_options& opts, loader_actor& loader) -> caf::result<lookup> {
-      auto& st = self->state;
-      if (st.ph == flight_state::phase::finishing) {
-        if (!st.has_value)
-          return self->delegate(st.coordinator, compute_atom::value, st.p.key, std::move(opts),
-                                std::move(loader), retry_atom::value);
+        }
+        if (!st.has_value) {
+          ++st.late.misses;
+          return lookup{};
+        }
         count_answered(st, st.late, 1);
         return st.value;
-      }
-      if (st.serving_stale) {
-        ++st.report.stale_served;
-        return st.stale;
-      }
-      if (!st.has_loader) {
-        st.has_loader = true;
-        st.loader = std::move(loader);
-        st.opts = std::move(opts);
-      }
-      st.computes.emplace_back(self->make_response_promise<lookup>());
-      return st.computes.back();
-    },
-    [=](caf::timeout_atom, uint64_t seq) {
-      auto& st = self->state;
-      if (seq != st.load_seq || st.ph != flight_state::phase::loading || st.serving_stale)
-        return;
-      fetch_stale(self, [=](lookup stale) {
+      },
+      [=](join_atom, compute_options& opts, loader_actor& loader) -> caf::result<lookup> {
         auto& st = self->state;
-        if (!stale.found || st.ph != flight_state::phase::loading)
+        if (st.ph == flight_state::phase::finishing) {
+          if (!st.has_value)
+            return self->delegate(st.coordinator, compute_atom::value, st.p.key, std::move(opts),
+                                  std::move(loader), retry_atom::value);
+          count_answered(st, st.late, 1);
+          return st.value;
+        }
+        if (st.serving_stale) {
+          ++st.report.stale_served;
+          return st.stale;
+        }
+        if (!st.has_loader) {
+          st.has_loader = true;
+          st.loader = std::move(loader);
+          st.opts = std::move(opts);
+        }
+        st.computes.emplace_back(self->make_response_promise<lookup>());
+        return st.computes.back();
+      },
+      [=](caf::timeout_atom, uint64_t seq) {
+        auto& st = self->state;
+        if (seq != st.load_seq || st.ph != flight_state::phase::loading || st.serving_stale)
           return;
-        stale.stale = true;
-        st.serving_stale = true;
-        st.stale = std::move(stale);
-        st.report.stale_served += st.computes.size();
-        answer_all(st.computes, st.stale);
-      });
-    },
+        fetch_stale(self, [=](lookup stale) {
+          auto& st = self->state;
+          if (!stale.found || st.ph != flight_state::phase::loading)
+            return;
+          stale.stale = true;
+          st.serving_stale = true;
+          st.stale = std::move(stale);
+          st.report.stale_served += st.computes.size();
+          answer_all(st.computes, st.stale);
+        });
+      },
   };
 }
 

@@ -55,78 +55,78 @@ memory_tier_actor::behavior_type memory_tier(self_ptr self, memory_tier_config c
   st.stats.kind = "memory";
   self->delayed_send(self, cfg.sweep_interval, sweep_atom::value);
   return {
-    [=](get_atom, const std::string& key) {
-      return to_lookup(self->state.store->get(key, now_ms(self)), self->state.stats.level);
-    },
-    [=](get_atom, std::string& key, miss_route& route) -> caf::result<lookup> {
-      auto hit = self->state.store->get(key, now_ms(self));
-      if (!hit)
-        return self->delegate(route, miss_atom::value, std::move(key), false);
-      return to_lookup(hit, self->state.stats.level);
-    },
-    [=](get_atom, stale_atom, const std::string& key) {
-      auto res = to_lookup(self->state.store->get_stale(key, now_ms(self)),
-                           self->state.stats.level);
-      res.stale = res.found;
-      return res;
-    },
-    [=](put_atom, const std::string& key, bytes& value, caf::timespan ttl) {
-      ++self->state.stats.writes;
-      self->state.store->put(key, std::move(value), to_ttl_ms(ttl), now_ms(self));
-      return ok_atom::value;
-    },
-    [=](delete_atom, const std::string& key) -> uint64_t {
-      auto removed = self->state.store->remove(key) ? 1u : 0u;
-      self->state.stats.removes += removed;
-      return removed;
-    },
-    [=](delete_atom, const std::vector<std::string>& keys) {
-      uint64_t removed = 0;
-      for (auto& key : keys)
-        removed += self->state.store->remove(key) ? 1 : 0;
-      self->state.stats.removes += removed;
-      return removed;
-    },
-    [=](delete_atom, match_atom, const std::string& pattern) -> caf::result<uint64_t> {
-      std::string reason;
-      auto matcher = glob::compile(pattern, &reason);
-      if (!matcher)
-        return make_error(errc::invalid_pattern, std::move(reason));
-      auto removed = static_cast<uint64_t>(self->state.store->remove_if(
-        [&](std::string_view key) { return matcher->matches(key); }));
-      self->state.stats.removes += removed;
-      return removed;
-    },
-    [=](clear_atom) {
-      auto removed = static_cast<uint64_t>(self->state.store->clear());
-      self->state.stats.removes += removed;
-      return removed;
-    },
-    [=](exists_atom, const std::string& key) {
-      return self->state.store->contains(key, now_ms(self));
-    },
-    [=](stats_atom) {
-      auto& st = self->state;
-      auto res = st.stats;
-      auto& counters = st.store->counters();
-      res.hits = counters.hits;
-      res.misses = counters.misses;
-      res.evictions = counters.evictions;
-      res.expirations = counters.expirations;
-      res.size = st.store->size();
-      res.weight = st.store->weight();
-      return res;
-    },
-    [=](health_atom) {
-      // Answering at all is the probe: the store has no backend that could fail.
-      auto& st = self->state;
-      return tier_health{st.stats.level, "memory", true,
-                         std::to_string(st.store->size()) + " entries", 0};
-    },
-    [=](sweep_atom) {
-      self->state.store->expire(now_ms(self));
-      self->delayed_send(self, self->state.cfg.sweep_interval, sweep_atom::value);
-    },
+      [=](get_atom, const std::string& key) {
+        return to_lookup(self->state.store->get(key, now_ms(self)), self->state.stats.level);
+      },
+      [=](get_atom, std::string& key, miss_route& route) -> caf::result<lookup> {
+        auto hit = self->state.store->get(key, now_ms(self));
+        if (!hit)
+          return self->delegate(route, miss_atom::value, std::move(key), false);
+        return to_lookup(hit, self->state.stats.level);
+      },
+      [=](get_atom, stale_atom, const std::string& key) {
+        auto res =
+            to_lookup(self->state.store->get_stale(key, now_ms(self)), self->state.stats.level);
+        res.stale = res.found;
+        return res;
+      },
+      [=](put_atom, const std::string& key, bytes& value, caf::timespan ttl) {
+        ++self->state.stats.writes;
+        self->state.store->put(key, std::move(value), to_ttl_ms(ttl), now_ms(self));
+        return ok_atom::value;
+      },
+      [=](delete_atom, const std::string& key) -> uint64_t {
+        auto removed = self->state.store->remove(key) ? 1u : 0u;
+        self->state.stats.removes += removed;
+        return removed;
+      },
+      [=](delete_atom, const std::vector<std::string>& keys) {
+        uint64_t removed = 0;
+        for (auto& key : keys)
+          removed += self->state.store->remove(key) ? 1 : 0;
+        self->state.stats.removes += removed;
+        return removed;
+      },
+      [=](delete_atom, match_atom, const std::string& pattern) -> caf::result<uint64_t> {
+        std::string reason;
+        auto matcher = glob::compile(pattern, &reason);
+        if (!matcher)
+          return make_error(errc::invalid_pattern, std::move(reason));
+        auto removed = static_cast<uint64_t>(self->state.store->remove_if(
+            [&](std::string_view key) { return matcher->matches(key); }));
+        self->state.stats.removes += removed;
+        return removed;
+      },
+      [=](clear_atom) {
+        auto removed = static_cast<uint64_t>(self->state.store->clear());
+        self->state.stats.removes += removed;
+        return removed;
+      },
+      [=](exists_atom, const std::string& key) {
+        return self->state.store->contains(key, now_ms(self));
+      },
+      [=](stats_atom) {
+        auto& st = self->state;
+        auto res = st.stats;
+        auto& counters = st.store->counters();
+        res.hits = counters.hits;
+        res.misses = counters.misses;
+        res.evictions = counters.evictions;
+        res.expirations = counters.expirations;
+        res.size = st.store->size();
+        res.weight = st.store->weight();
+        return res;
+      },
+      [=](health_atom) {
+        // Answering at all is the probe: the store has no backend that could fail.
+        auto& st = self->state;
+        return tier_health{st.stats.level, "memory", true,
+                           std::to_string(st.store->size()) + " entries", 0};
+      },
+      [=](sweep_atom) {
+        self->state.store->expire(now_ms(self));
+        self->delayed_send(self, self->state.cfg.sweep_interval, sweep_atom::value);
+      },
   };
 }
 

@@ -23,11 +23,12 @@ namespace mtcache {
 
 namespace {
 
-using redis_tier_actor = tier_actor::extend<
-  caf::reacts_to<caf::io::new_data_msg>, caf::reacts_to<caf::io::connection_closed_msg>,
-  caf::reacts_to<connect_atom, redis_socket, uint64_t>,
-  caf::reacts_to<connect_atom, caf::error, uint64_t>, caf::reacts_to<retry_atom, uint64_t>,
-  caf::reacts_to<caf::tick_atom>>;
+using redis_tier_actor =
+    tier_actor::extend<caf::reacts_to<caf::io::new_data_msg>,
+                       caf::reacts_to<caf::io::connection_closed_msg>,
+                       caf::reacts_to<connect_atom, redis_socket, uint64_t>,
+                       caf::reacts_to<connect_atom, caf::error, uint64_t>,
+                       caf::reacts_to<retry_atom, uint64_t>, caf::reacts_to<caf::tick_atom>>;
 
 template <class T>
 struct broker_of;
@@ -101,25 +102,25 @@ void fail(self_ptr self, pending& p, const caf::error& err) {
   auto& st = self->state;
   ++st.stats.errors;
   switch (p.what) {
-    case pending::op::probe:
-      p.rp.delegate(p.route, miss_atom::value, std::move(p.key), true);
-      return;
-    case pending::op::ping: {
-      tier_health h{st.level, "redis", false, self->system().render(err), 0};
-      p.rp.deliver(std::move(h));
-      return;
+  case pending::op::probe:
+    p.rp.delegate(p.route, miss_atom::value, std::move(p.key), true);
+    return;
+  case pending::op::ping: {
+    tier_health h{st.level, "redis", false, self->system().render(err), 0};
+    p.rp.deliver(std::move(h));
+    return;
+  }
+  case pending::op::scan:
+  case pending::op::unlink: {
+    auto i = st.jobs.find(p.job);
+    if (i != st.jobs.end()) {
+      i->second.rp.deliver(err);
+      st.jobs.erase(i);
     }
-    case pending::op::scan:
-    case pending::op::unlink: {
-      auto i = st.jobs.find(p.job);
-      if (i != st.jobs.end()) {
-        i->second.rp.deliver(err);
-        st.jobs.erase(i);
-      }
-      return;
-    }
-    default:
-      p.rp.deliver(err);
+    return;
+  }
+  default:
+    p.rp.deliver(err);
   }
 }
 
@@ -250,90 +251,90 @@ void complete(self_ptr self, pending& p, std::vector<redis_reply_ptr>& replies) 
     return;
   }
   switch (p.what) {
-    case pending::op::get:
-    case pending::op::probe: {
-      auto* ttl = replies[1].get();
-      bool found = r->type == REDIS_REPLY_STRING && ttl->type == REDIS_REPLY_INTEGER &&
-                   ttl->integer != -2;
-      if (!found) {
-        ++st.stats.misses;
-        if (p.what == pending::op::probe)
-          p.rp.delegate(p.route, miss_atom::value, std::move(p.key), false);
-        else
-          p.rp.deliver(lookup{});
-        return;
-      }
-      ++st.stats.hits;
-      lookup res;
-      res.found = true;
-      res.value = bytes{std::string_view{r->str, r->len}};
-      res.ttl_ms = ttl->integer >= 0 ? ttl->integer : -1;
-      res.level = st.level;
-      p.rp.deliver(std::move(res));
+  case pending::op::get:
+  case pending::op::probe: {
+    auto* ttl = replies[1].get();
+    bool found =
+        r->type == REDIS_REPLY_STRING && ttl->type == REDIS_REPLY_INTEGER && ttl->integer != -2;
+    if (!found) {
+      ++st.stats.misses;
+      if (p.what == pending::op::probe)
+        p.rp.delegate(p.route, miss_atom::value, std::move(p.key), false);
+      else
+        p.rp.deliver(lookup{});
       return;
     }
-    case pending::op::put:
-      ++st.stats.writes;
-      p.rp.deliver(ok_atom::value);
+    ++st.stats.hits;
+    lookup res;
+    res.found = true;
+    res.value = bytes{std::string_view{r->str, r->len}};
+    res.ttl_ms = ttl->integer >= 0 ? ttl->integer : -1;
+    res.level = st.level;
+    p.rp.deliver(std::move(res));
+    return;
+  }
+  case pending::op::put:
+    ++st.stats.writes;
+    p.rp.deliver(ok_atom::value);
+    return;
+  case pending::op::remove: {
+    auto n = static_cast<uint64_t>(r->type == REDIS_REPLY_INTEGER ? r->integer : 0);
+    st.stats.removes += n;
+    p.rp.deliver(n);
+    return;
+  }
+  case pending::op::exists:
+    p.rp.deliver(r->type == REDIS_REPLY_INTEGER && r->integer > 0);
+    return;
+  case pending::op::ping: {
+    auto sent = p.deadline_ms - st.cfg.request_timeout.count();
+    tier_health h{st.level, "redis", true, "PONG", (now_ms() - sent) * 1000};
+    p.rp.deliver(std::move(h));
+    return;
+  }
+  case pending::op::unlink: {
+    auto i = st.jobs.find(p.job);
+    if (i == st.jobs.end())
       return;
-    case pending::op::remove: {
-      auto n = static_cast<uint64_t>(r->type == REDIS_REPLY_INTEGER ? r->integer : 0);
-      st.stats.removes += n;
-      p.rp.deliver(n);
+    if (r->type == REDIS_REPLY_ERROR) {
+      fail(self, p, reply_error(r));
       return;
     }
-    case pending::op::exists:
-      p.rp.deliver(r->type == REDIS_REPLY_INTEGER && r->integer > 0);
+    if (r->type == REDIS_REPLY_INTEGER)
+      i->second.removed += static_cast<uint64_t>(r->integer);
+    finish_job_step(self, p.job);
+    return;
+  }
+  case pending::op::scan: {
+    auto i = st.jobs.find(p.job);
+    if (i == st.jobs.end())
       return;
-    case pending::op::ping: {
-      auto sent = p.deadline_ms - st.cfg.request_timeout.count();
-      tier_health h{st.level, "redis", true, "PONG", (now_ms() - sent) * 1000};
-      p.rp.deliver(std::move(h));
-      return;
-    }
-    case pending::op::unlink: {
-      auto i = st.jobs.find(p.job);
-      if (i == st.jobs.end())
-        return;
-      if (r->type == REDIS_REPLY_ERROR) {
-        fail(self, p, reply_error(r));
-        return;
-      }
-      if (r->type == REDIS_REPLY_INTEGER)
-        i->second.removed += static_cast<uint64_t>(r->integer);
-      finish_job_step(self, p.job);
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
+      fail(self, p,
+           r->type == REDIS_REPLY_ERROR ? reply_error(r)
+                                        : make_error(errc::backend_error, "unexpected SCAN reply"));
       return;
     }
-    case pending::op::scan: {
-      auto i = st.jobs.find(p.job);
-      if (i == st.jobs.end())
-        return;
-      if (r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
-        fail(self, p, r->type == REDIS_REPLY_ERROR ? reply_error(r)
-                                                   : make_error(errc::backend_error,
-                                                                "unexpected SCAN reply"));
-        return;
-      }
-      std::string_view cursor{r->element[0]->str, r->element[0]->len};
-      auto* keys = r->element[1];
-      // SCAN returns full names: UNLINK them without prefixing again.
-      std::vector<std::string_view> batch;
-      for (size_t k = 0; k < keys->elements; ++k) {
-        batch.emplace_back(keys->element[k]->str, keys->element[k]->len);
-        if (batch.size() == unlink_batch) {
-          submit_unlink(self, p.job, batch, {});
-          batch.clear();
-        }
-      }
-      if (!batch.empty())
+    std::string_view cursor{r->element[0]->str, r->element[0]->len};
+    auto* keys = r->element[1];
+    // SCAN returns full names: UNLINK them without prefixing again.
+    std::vector<std::string_view> batch;
+    for (size_t k = 0; k < keys->elements; ++k) {
+      batch.emplace_back(keys->element[k]->str, keys->element[k]->len);
+      if (batch.size() == unlink_batch) {
         submit_unlink(self, p.job, batch, {});
-      if (cursor != "0")
-        submit_scan(self, p.job, cursor);
-      else if (auto j = st.jobs.find(p.job); j != st.jobs.end())
-        j->second.scan_done = true;
-      finish_job_step(self, p.job);
-      return;
+        batch.clear();
+      }
     }
+    if (!batch.empty())
+      submit_unlink(self, p.job, batch, {});
+    if (cursor != "0")
+      submit_scan(self, p.job, cursor);
+    else if (auto j = st.jobs.find(p.job); j != st.jobs.end())
+      j->second.scan_done = true;
+    finish_job_step(self, p.job);
+    return;
+  }
   }
 }
 
@@ -373,9 +374,9 @@ void on_tick(self_ptr self) {
     return;
   if (st.queue.front().deadline_ms <= now_ms()) {
     ++st.stats.timeouts;
-    auto err = make_error(errc::timeout, "redis did not answer within " +
-                                           std::to_string(st.cfg.request_timeout.count()) +
-                                           " ms");
+    auto err =
+        make_error(errc::timeout, "redis did not answer within " +
+                                      std::to_string(st.cfg.request_timeout.count()) + " ms");
     if (st.link.up())
       drop_connection(self, std::move(err));
     else
@@ -393,117 +394,116 @@ broker_type::behavior_type redis_tier(self_ptr self, redis_tier_config cfg, redi
   st.stats.level = level;
   st.stats.kind = "redis";
   auto seed = static_cast<uint64_t>(now_ms()) ^ reinterpret_cast<uintptr_t>(self);
-  st.link = redis_link{std::move(url),
-                       {cfg.connect_timeout, cfg.backoff_initial, cfg.backoff_max},
-                       seed};
+  st.link =
+      redis_link{std::move(url), {cfg.connect_timeout, cfg.backoff_initial, cfg.backoff_max}, seed};
   st.link.connect(self);
   return {
-    [=](get_atom, const std::string& key) -> caf::result<lookup> {
-      auto rp = self->make_response_promise<lookup>();
-      submit_read(self, make_pending(pending::op::get, 2, rp), key);
-      return rp;
-    },
-    [=](get_atom, std::string& key, miss_route& route) -> caf::result<lookup> {
-      auto rp = self->make_response_promise<lookup>();
-      auto p = make_pending(pending::op::probe, 2, rp);
-      p.route = std::move(route);
-      p.key = key;
-      submit_read(self, std::move(p), key);
-      return rp;
-    },
-    [=](get_atom, stale_atom, const std::string&) {
-      // Redis drops expired keys itself; there is nothing stale to offer.
-      return lookup{};
-    },
-    [=](put_atom, const std::string& key, const bytes& value,
-        caf::timespan ttl) -> caf::result<ok_atom> {
-      auto rp = self->make_response_promise<ok_atom>();
-      auto& prefix = self->state.cfg.key_prefix;
-      auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(ttl).count();
-      // A positive TTL below 1 ms still expires: round it up rather than drop the PX.
-      if (ttl.count() > 0 && ms == 0)
-        ms = 1;
-      submit(self, make_pending(pending::op::put, 1, rp), [&](resp_writer& out) {
-        if (ms > 0)
-          out.begin(5).arg("SET").arg(prefix, key).arg(value.view()).arg("PX").arg(ms);
-        else
-          out.begin(3).arg("SET").arg(prefix, key).arg(value.view());
-      });
-      return rp;
-    },
-    [=](delete_atom, const std::string& key) -> caf::result<uint64_t> {
-      auto rp = self->make_response_promise<uint64_t>();
-      auto& prefix = self->state.cfg.key_prefix;
-      submit(self, make_pending(pending::op::remove, 1, rp),
-             [&](resp_writer& out) { out.begin(2).arg("UNLINK").arg(prefix, key); });
-      return rp;
-    },
-    [=](delete_atom, const std::vector<std::string>& keys) -> caf::result<uint64_t> {
-      auto rp = self->make_response_promise<uint64_t>();
-      if (keys.empty()) {
-        rp.deliver(uint64_t{0});
+      [=](get_atom, const std::string& key) -> caf::result<lookup> {
+        auto rp = self->make_response_promise<lookup>();
+        submit_read(self, make_pending(pending::op::get, 2, rp), key);
         return rp;
-      }
-      auto job = start_job(self, rp, {});
-      self->state.jobs[job].scan_done = true;
-      std::vector<std::string_view> batch;
-      for (auto& key : keys) {
-        batch.emplace_back(key);
-        if (batch.size() == unlink_batch || &key == &keys.back()) {
-          submit_unlink(self, job, batch, self->state.cfg.key_prefix);
-          batch.clear();
+      },
+      [=](get_atom, std::string& key, miss_route& route) -> caf::result<lookup> {
+        auto rp = self->make_response_promise<lookup>();
+        auto p = make_pending(pending::op::probe, 2, rp);
+        p.route = std::move(route);
+        p.key = key;
+        submit_read(self, std::move(p), key);
+        return rp;
+      },
+      [=](get_atom, stale_atom, const std::string&) {
+        // Redis drops expired keys itself; there is nothing stale to offer.
+        return lookup{};
+      },
+      [=](put_atom, const std::string& key, const bytes& value,
+          caf::timespan ttl) -> caf::result<ok_atom> {
+        auto rp = self->make_response_promise<ok_atom>();
+        auto& prefix = self->state.cfg.key_prefix;
+        auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(ttl).count();
+        // A positive TTL below 1 ms still expires: round it up rather than drop the PX.
+        if (ttl.count() > 0 && ms == 0)
+          ms = 1;
+        submit(self, make_pending(pending::op::put, 1, rp), [&](resp_writer& out) {
+          if (ms > 0)
+            out.begin(5).arg("SET").arg(prefix, key).arg(value.view()).arg("PX").arg(ms);
+          else
+            out.begin(3).arg("SET").arg(prefix, key).arg(value.view());
+        });
+        return rp;
+      },
+      [=](delete_atom, const std::string& key) -> caf::result<uint64_t> {
+        auto rp = self->make_response_promise<uint64_t>();
+        auto& prefix = self->state.cfg.key_prefix;
+        submit(self, make_pending(pending::op::remove, 1, rp),
+               [&](resp_writer& out) { out.begin(2).arg("UNLINK").arg(prefix, key); });
+        return rp;
+      },
+      [=](delete_atom, const std::vector<std::string>& keys) -> caf::result<uint64_t> {
+        auto rp = self->make_response_promise<uint64_t>();
+        if (keys.empty()) {
+          rp.deliver(uint64_t{0});
+          return rp;
         }
-      }
-      return rp;
-    },
-    [=](delete_atom, match_atom, const std::string& pattern) -> caf::result<uint64_t> {
-      auto rp = self->make_response_promise<uint64_t>();
-      auto job = start_job(self, rp, glob::escape(self->state.cfg.key_prefix) + pattern);
-      submit_scan(self, job, "0");
-      return rp;
-    },
-    [=](clear_atom) -> caf::result<uint64_t> {
-      auto rp = self->make_response_promise<uint64_t>();
-      auto job = start_job(self, rp, glob::escape(self->state.cfg.key_prefix) + "*");
-      submit_scan(self, job, "0");
-      return rp;
-    },
-    [=](exists_atom, const std::string& key) -> caf::result<bool> {
-      auto rp = self->make_response_promise<bool>();
-      auto& prefix = self->state.cfg.key_prefix;
-      submit(self, make_pending(pending::op::exists, 1, rp),
-             [&](resp_writer& out) { out.begin(2).arg("EXISTS").arg(prefix, key); });
-      return rp;
-    },
-    [=](stats_atom) {
-      auto& st = self->state;
-      auto res = st.stats;
-      res.reconnects = st.link.reconnects();
-      res.connected = st.link.up();
-      return res;
-    },
-    [=](health_atom) -> caf::result<tier_health> {
-      auto rp = self->make_response_promise<tier_health>();
-      submit(self, make_pending(pending::op::ping, 1, rp),
-             [&](resp_writer& out) { out.begin(1).arg("PING"); });
-      return rp;
-    },
-    [=](const caf::io::new_data_msg& msg) { on_data(self, msg.buf); },
-    [=](const caf::io::connection_closed_msg&) {
-      drop_connection(self, make_error(errc::backend_unavailable, "redis closed the connection"));
-    },
-    [=](connect_atom, redis_socket& sock, uint64_t epoch) {
-      self->state.link.adopt(self, sock, epoch);
-    },
-    [=](connect_atom, caf::error& err, uint64_t epoch) {
-      auto& st = self->state;
-      if (epoch != st.link.epoch())
-        return;
-      fail_all(self, err);
-      st.link.drop(self, std::move(err));
-    },
-    [=](retry_atom, uint64_t epoch) { self->state.link.retry(self, epoch); },
-    [=](caf::tick_atom) { on_tick(self); },
+        auto job = start_job(self, rp, {});
+        self->state.jobs[job].scan_done = true;
+        std::vector<std::string_view> batch;
+        for (auto& key : keys) {
+          batch.emplace_back(key);
+          if (batch.size() == unlink_batch || &key == &keys.back()) {
+            submit_unlink(self, job, batch, self->state.cfg.key_prefix);
+            batch.clear();
+          }
+        }
+        return rp;
+      },
+      [=](delete_atom, match_atom, const std::string& pattern) -> caf::result<uint64_t> {
+        auto rp = self->make_response_promise<uint64_t>();
+        auto job = start_job(self, rp, glob::escape(self->state.cfg.key_prefix) + pattern);
+        submit_scan(self, job, "0");
+        return rp;
+      },
+      [=](clear_atom) -> caf::result<uint64_t> {
+        auto rp = self->make_response_promise<uint64_t>();
+        auto job = start_job(self, rp, glob::escape(self->state.cfg.key_prefix) + "*");
+        submit_scan(self, job, "0");
+        return rp;
+      },
+      [=](exists_atom, const std::string& key) -> caf::result<bool> {
+        auto rp = self->make_response_promise<bool>();
+        auto& prefix = self->state.cfg.key_prefix;
+        submit(self, make_pending(pending::op::exists, 1, rp),
+               [&](resp_writer& out) { out.begin(2).arg("EXISTS").arg(prefix, key); });
+        return rp;
+      },
+      [=](stats_atom) {
+        auto& st = self->state;
+        auto res = st.stats;
+        res.reconnects = st.link.reconnects();
+        res.connected = st.link.up();
+        return res;
+      },
+      [=](health_atom) -> caf::result<tier_health> {
+        auto rp = self->make_response_promise<tier_health>();
+        submit(self, make_pending(pending::op::ping, 1, rp),
+               [&](resp_writer& out) { out.begin(1).arg("PING"); });
+        return rp;
+      },
+      [=](const caf::io::new_data_msg& msg) { on_data(self, msg.buf); },
+      [=](const caf::io::connection_closed_msg&) {
+        drop_connection(self, make_error(errc::backend_unavailable, "redis closed the connection"));
+      },
+      [=](connect_atom, redis_socket& sock, uint64_t epoch) {
+        self->state.link.adopt(self, sock, epoch);
+      },
+      [=](connect_atom, caf::error& err, uint64_t epoch) {
+        auto& st = self->state;
+        if (epoch != st.link.epoch())
+          return;
+        fail_all(self, err);
+        st.link.drop(self, std::move(err));
+      },
+      [=](retry_atom, uint64_t epoch) { self->state.link.retry(self, epoch); },
+      [=](caf::tick_atom) { on_tick(self); },
   };
 }
 

@@ -55,20 +55,21 @@ void drive(caf::actor_system& sys, Handle target, size_t total, size_t window, T
     auto send_one = std::make_shared<std::function<void()>>();
     *send_one = [=] {
       ++p->sent;
-      self->request(target, 10s, xs...).then(
-        [=](Reply&) {
-          if (++p->done == total) {
-            self->send(starter_addr, done_atom::value);
-            self->quit();
-          } else if (p->sent < total) {
-            (*send_one)();
-          }
-        },
-        [=](caf::error& err) {
-          std::fprintf(stderr, "request failed: %s\n", self->system().render(err).c_str());
-          self->send(starter_addr, done_atom::value);
-          self->quit();
-        });
+      self->request(target, 10s, xs...)
+          .then(
+              [=](Reply&) {
+                if (++p->done == total) {
+                  self->send(starter_addr, done_atom::value);
+                  self->quit();
+                } else if (p->sent < total) {
+                  (*send_one)();
+                }
+              },
+              [=](caf::error& err) {
+                std::fprintf(stderr, "request failed: %s\n", self->system().render(err).c_str());
+                self->send(starter_addr, done_atom::value);
+                self->quit();
+              });
     };
     for (size_t i = 0; i < window; ++i)
       (*send_one)();
@@ -96,7 +97,7 @@ struct bench_env {
     caf::scoped_actor self{*sys};
     self->request(*l1_cache, 5s, put_atom::value, std::string{"hot"}, bytes{value},
                   strategy::long_term())
-      .receive([](write_ack&) {}, [](caf::error&) {});
+        .receive([](write_ack&) {}, [](caf::error&) {});
   }
 
   bool start_redis() {
@@ -116,7 +117,7 @@ struct bench_env {
       bool ok = false;
       self->request(*l2_cache, 5s, put_atom::value, std::string{"l2hot"}, bytes{value},
                     strategy::long_term())
-        .receive([&](write_ack&) { ok = true; }, [](caf::error&) {});
+          .receive([&](write_ack&) { ok = true; }, [](caf::error&) {});
       if (ok)
         return true;
       std::this_thread::sleep_for(20ms);
@@ -156,8 +157,7 @@ void BM_echo(benchmark::State& state) {
 void BM_l1_get(benchmark::State& state) {
   auto& e = env(static_cast<int>(state.range(1)));
   for (auto _ : state)
-    drive<lookup>(*e.sys, *e.l1_cache, batch, state.range(0), get_atom::value,
-                  std::string{"hot"});
+    drive<lookup>(*e.sys, *e.l1_cache, batch, state.range(0), get_atom::value, std::string{"hot"});
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * batch));
 }
 

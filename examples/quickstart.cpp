@@ -35,8 +35,8 @@ void print_lookup(const char* what, const caf::expected<lookup>& res) {
   else if (!res->found)
     std::printf("%-34s not found\n", what);
   else
-    std::printf("%-34s '%s' from L%u, %lld ms left\n", what, res->value.str().c_str(),
-                res->level, static_cast<long long>(res->ttl_ms));
+    std::printf("%-34s '%s' from L%u, %lld ms left\n", what, res->value.str().c_str(), res->level,
+                static_cast<long long>(res->ttl_ms));
 }
 
 } // namespace

@@ -31,8 +31,8 @@ public:
     if (key.empty() && value.empty())
       return;
     auto* mem = ::operator new(sizeof(block) + key.size() + value.size());
-    ptr_ = new (mem) block{{1}, static_cast<uint32_t>(key.size()),
-                           static_cast<uint32_t>(value.size())};
+    ptr_ = new (mem)
+        block{{1}, static_cast<uint32_t>(key.size()), static_cast<uint32_t>(value.size())};
     auto* out = reinterpret_cast<char*>(ptr_ + 1);
     if (!key.empty())
       std::memcpy(out, key.data(), key.size());

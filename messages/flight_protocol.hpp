@@ -23,12 +23,12 @@ using tier_chain = std::vector<chain_tier>;
 /// One short-lived actor per key being looked up or loaded. Joining it makes the caller a
 /// waiter; the flight answers every waiter once the outcome is known.
 using flight_actor = caf::typed_actor<
-  // A plain get that missed the first tier.
-  caf::replies_to<join_atom>::with<lookup>,
-  // A get_or_compute: waits for the value, loading it with `loader` if no tier has it.
-  caf::replies_to<join_atom, compute_options, loader_actor>::with<lookup>,
-  // A soft-timeout timer of the load with the given sequence number fired.
-  caf::reacts_to<caf::timeout_atom, uint64_t>>;
+    // A plain get that missed the first tier.
+    caf::replies_to<join_atom>::with<lookup>,
+    // A get_or_compute: waits for the value, loading it with `loader` if no tier has it.
+    caf::replies_to<join_atom, compute_options, loader_actor>::with<lookup>,
+    // A soft-timeout timer of the load with the given sequence number fired.
+    caf::reacts_to<caf::timeout_atom, uint64_t>>;
 
 /// A value a flight asks the coordinator to write: a loaded value goes to every tier, a
 /// value found in tier `source` is promoted into the tiers above it.
@@ -63,21 +63,21 @@ struct flight_report {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, flight_report& x) {
-  return f(caf::meta::type_name("mtcache::flight_report"), x.tier_hits, x.misses, x.failed,
-           x.loads, x.load_errors, x.load_timeouts, x.tier_errors, x.stale_served);
+  return f(caf::meta::type_name("mtcache::flight_report"), x.tier_hits, x.misses, x.failed, x.loads,
+           x.load_errors, x.load_timeouts, x.tier_errors, x.stale_served);
 }
 
 /// The coordinator as its flights and tiers see it.
 using coordinator_actor = cache_actor::extend_with<miss_route>::extend<
-  // Write a flight's value unless the key changed since the flight started; answers
-  // whether it wrote, after the tiers acknowledged.
-  caf::replies_to<fill_atom, std::string, uint64_t, fill_request>::with<bool>,
-  // A flight is finished; the coordinator forgets it and answers when the flight may exit.
-  caf::replies_to<done_atom, std::string, uint64_t, flight_report>::with<ok_atom>,
-  // A get_or_compute a finishing flight could not serve, routed back without recounting.
-  caf::replies_to<compute_atom, std::string, compute_options, loader_actor,
-                  retry_atom>::with<lookup>,
-  // Waiters a flight answered after it reported done.
-  caf::reacts_to<done_atom, flight_report>>;
+    // Write a flight's value unless the key changed since the flight started; answers
+    // whether it wrote, after the tiers acknowledged.
+    caf::replies_to<fill_atom, std::string, uint64_t, fill_request>::with<bool>,
+    // A flight is finished; the coordinator forgets it and answers when the flight may exit.
+    caf::replies_to<done_atom, std::string, uint64_t, flight_report>::with<ok_atom>,
+    // A get_or_compute a finishing flight could not serve, routed back without recounting.
+    caf::replies_to<compute_atom, std::string, compute_options, loader_actor,
+                    retry_atom>::with<lookup>,
+    // Waiters a flight answered after it reported done.
+    caf::reacts_to<done_atom, flight_report>>;
 
 } // namespace mtcache

@@ -37,8 +37,8 @@ struct invalidation {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, invalidation& x) {
-  return f(caf::meta::type_name("mtcache::invalidation"), x.type, x.key, x.keys, x.pattern,
-           x.value, x.ttl_ms, x.origin, x.seq, x.ts_ms);
+  return f(caf::meta::type_name("mtcache::invalidation"), x.type, x.key, x.keys, x.pattern, x.value,
+           x.ttl_ms, x.origin, x.seq, x.ts_ms);
 }
 
 } // namespace mtcache

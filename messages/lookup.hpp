@@ -26,8 +26,7 @@ struct lookup {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, lookup& x) {
-  return f(caf::meta::type_name("mtcache::lookup"), x.found, x.value, x.ttl_ms, x.level,
-           x.stale);
+  return f(caf::meta::type_name("mtcache::lookup"), x.found, x.value, x.ttl_ms, x.level, x.stale);
 }
 
 /// One tier that failed a write.

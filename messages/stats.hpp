@@ -31,9 +31,9 @@ struct tier_stats {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, tier_stats& x) {
-  return f(caf::meta::type_name("mtcache::tier_stats"), x.level, x.kind, x.hits, x.misses,
-           x.writes, x.removes, x.evictions, x.expirations, x.errors, x.timeouts, x.reconnects,
-           x.size, x.weight, x.connected);
+  return f(caf::meta::type_name("mtcache::tier_stats"), x.level, x.kind, x.hits, x.misses, x.writes,
+           x.removes, x.evictions, x.expirations, x.errors, x.timeouts, x.reconnects, x.size,
+           x.weight, x.connected);
 }
 
 /// Exact counters of the coordinator: every request is counted once, where it ends.
@@ -70,8 +70,9 @@ struct cache_stats {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, cache_stats& x) {
   return f(caf::meta::type_name("mtcache::cache_stats"), x.requests, x.tier_hits, x.misses,
-           x.promotions, x.sets, x.removes, x.tier_errors, x.rejected, x.failed, x.loads, x.load_errors,
-           x.load_timeouts, x.in_flight, x.decode_failed, x.superseded_fills, x.stale_served);
+           x.promotions, x.sets, x.removes, x.tier_errors, x.rejected, x.failed, x.loads,
+           x.load_errors, x.load_timeouts, x.in_flight, x.decode_failed, x.superseded_fills,
+           x.stale_served);
 }
 
 /// Health of one tier: a probe (memory tier) or a PING (Redis) and how long it took.

@@ -27,16 +27,16 @@ struct strategy {
   caf::timespan ttl() const {
     using namespace std::chrono;
     switch (k) {
-      case kind::real_time:
-        return seconds{10};
-      case kind::short_term:
-        return minutes{5};
-      case kind::medium_term:
-        return hours{1};
-      case kind::long_term:
-        return hours{3};
-      case kind::custom:
-        break;
+    case kind::real_time:
+      return seconds{10};
+    case kind::short_term:
+      return minutes{5};
+    case kind::medium_term:
+      return hours{1};
+    case kind::long_term:
+      return hours{3};
+    case kind::custom:
+      break;
     }
     return custom_ttl;
   }

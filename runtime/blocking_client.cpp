@@ -8,7 +8,7 @@ namespace {
 
 caf::behavior bridge(caf::event_based_actor* self) {
   return {
-    [=](const bridge_job& job) { job.run(self); },
+      [=](const bridge_job& job) { job.run(self); },
   };
 }
 
@@ -16,7 +16,7 @@ caf::behavior bridge(caf::event_based_actor* self) {
 
 blocking_cache::blocking_cache(caf::actor_system& sys, cache_actor cache,
                                std::chrono::milliseconds timeout)
-  : cache_(std::move(cache)), timeout_(timeout), bridge_(sys.spawn(bridge)) {}
+    : cache_(std::move(cache)), timeout_(timeout), bridge_(sys.spawn(bridge)) {}
 
 blocking_cache::~blocking_cache() {
   caf::anon_send_exit(bridge_, caf::exit_reason::user_shutdown);
@@ -38,8 +38,7 @@ caf::expected<uint64_t> blocking_cache::remove_matching(const std::string& patte
   return call<uint64_t>(delete_atom::value, match_atom::value, pattern);
 }
 
-caf::expected<lookup> blocking_cache::get_or_compute(const std::string& key,
-                                                     compute_options opts,
+caf::expected<lookup> blocking_cache::get_or_compute(const std::string& key, compute_options opts,
                                                      loader_actor loader) {
   return call<lookup>(compute_atom::value, key, std::move(opts), std::move(loader));
 }

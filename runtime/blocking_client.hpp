@@ -62,14 +62,14 @@ public:
     auto cache = cache_;
     auto timeout = timeout_;
     caf::anon_send(bridge_, bridge_job{[&done, cache, timeout, args](caf::event_based_actor* self) {
-      std::apply(
-        [&](const auto&... a) {
-          self->request(cache, timeout, a...)
-            .then([&done](R& x) { done.set_value(std::move(x)); },
-                  [&done](caf::error& err) { done.set_value(std::move(err)); });
-        },
-        args);
-    }});
+                     std::apply(
+                         [&](const auto&... a) {
+                           self->request(cache, timeout, a...)
+                               .then([&done](R& x) { done.set_value(std::move(x)); },
+                                     [&done](caf::error& err) { done.set_value(std::move(err)); });
+                         },
+                         args);
+                   }});
     return result.get();
   }
 

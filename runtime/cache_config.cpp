@@ -54,36 +54,36 @@ caf::error invalid(std::string what) {
 }
 
 caf::error check_tier(const tier_spec& spec, size_t index) {
-  auto where = "tier " + std::to_string(index) + " (level " +
-               std::to_string(spec.placement.level) + "): ";
+  auto where =
+      "tier " + std::to_string(index) + " (level " + std::to_string(spec.placement.level) + "): ";
   auto scale = spec.placement.ttl_scale;
   if (!std::isfinite(scale) || scale <= 0)
     return invalid(where + "ttl_scale must be a positive number");
   switch (spec.type) {
-    case tier_spec::kind::memory:
-      if (spec.memory.max_entries == 0)
-        return invalid(where + "max_entries must be at least 1");
-      if (spec.memory.sweep_interval.count() <= 0)
-        return invalid(where + "sweep_interval must be positive");
-      if (spec.memory.time_to_idle.count() < 0 || spec.memory.fail_safe_window.count() < 0)
-        return invalid(where + "time_to_idle and fail_safe_window must not be negative");
-      return caf::none;
-    case tier_spec::kind::redis: {
-      auto& r = spec.redis;
-      if (r.request_timeout.count() <= 0 || r.connect_timeout.count() <= 0)
-        return invalid(where + "redis timeouts must be positive");
-      if (r.backoff_initial.count() <= 0 || r.backoff_max < r.backoff_initial)
-        return invalid(where + "backoff_initial must be positive and at most backoff_max");
-      if (r.scan_count == 0)
-        return invalid(where + "scan_count must be at least 1");
-      if (auto url = resolve_redis_url(r.url); !url)
-        return std::move(url.error());
-      return caf::none;
-    }
-    case tier_spec::kind::custom:
-      if (!spec.custom)
-        return invalid(where + "the custom tier handle is invalid");
-      return caf::none;
+  case tier_spec::kind::memory:
+    if (spec.memory.max_entries == 0)
+      return invalid(where + "max_entries must be at least 1");
+    if (spec.memory.sweep_interval.count() <= 0)
+      return invalid(where + "sweep_interval must be positive");
+    if (spec.memory.time_to_idle.count() < 0 || spec.memory.fail_safe_window.count() < 0)
+      return invalid(where + "time_to_idle and fail_safe_window must not be negative");
+    return caf::none;
+  case tier_spec::kind::redis: {
+    auto& r = spec.redis;
+    if (r.request_timeout.count() <= 0 || r.connect_timeout.count() <= 0)
+      return invalid(where + "redis timeouts must be positive");
+    if (r.backoff_initial.count() <= 0 || r.backoff_max < r.backoff_initial)
+      return invalid(where + "backoff_initial must be positive and at most backoff_max");
+    if (r.scan_count == 0)
+      return invalid(where + "scan_count must be at least 1");
+    if (auto url = resolve_redis_url(r.url); !url)
+      return std::move(url.error());
+    return caf::none;
+  }
+  case tier_spec::kind::custom:
+    if (!spec.custom)
+      return invalid(where + "the custom tier handle is invalid");
+    return caf::none;
   }
   return caf::none;
 }

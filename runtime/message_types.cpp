@@ -11,34 +11,34 @@ namespace mtcache {
 
 std::string to_string(errc x) {
   switch (x) {
-    case errc::backend_unavailable:
-      return "backend_unavailable";
-    case errc::timeout:
-      return "timeout";
-    case errc::invalid_key:
-      return "invalid_key";
-    case errc::value_too_large:
-      return "value_too_large";
-    case errc::decode_failed:
-      return "decode_failed";
-    case errc::not_configured:
-      return "not_configured";
-    case errc::invalid_config:
-      return "invalid_config";
-    case errc::invalid_url:
-      return "invalid_url";
-    case errc::invalid_pattern:
-      return "invalid_pattern";
-    case errc::loader_failed:
-      return "loader_failed";
-    case errc::backend_error:
-      return "backend_error";
-    case errc::unauthenticated:
-      return "unauthenticated";
-    case errc::malformed_message:
-      return "malformed_message";
-    case errc::shutting_down:
-      return "shutting_down";
+  case errc::backend_unavailable:
+    return "backend_unavailable";
+  case errc::timeout:
+    return "timeout";
+  case errc::invalid_key:
+    return "invalid_key";
+  case errc::value_too_large:
+    return "value_too_large";
+  case errc::decode_failed:
+    return "decode_failed";
+  case errc::not_configured:
+    return "not_configured";
+  case errc::invalid_config:
+    return "invalid_config";
+  case errc::invalid_url:
+    return "invalid_url";
+  case errc::invalid_pattern:
+    return "invalid_pattern";
+  case errc::loader_failed:
+    return "loader_failed";
+  case errc::backend_error:
+    return "backend_error";
+  case errc::unauthenticated:
+    return "unauthenticated";
+  case errc::malformed_message:
+    return "malformed_message";
+  case errc::shutting_down:
+    return "shutting_down";
   }
   return "unknown_error";
 }

@@ -19,7 +19,7 @@ struct redis_socket::owner {
   }
 };
 
-redis_socket::redis_socket(int fd) : fd_(std::make_shared<owner>(owner{fd})) {}
+redis_socket::redis_socket(int fd) : fd_(new owner{fd}) {}
 
 int redis_socket::release() {
   if (!fd_)
@@ -43,8 +43,8 @@ timeval to_timeval(std::chrono::milliseconds x) {
 }
 
 // Runs one command during the handshake; an error reply or I/O failure becomes an error.
-caf::error handshake_step(redisContext* c, errc code, const char* what, int argc,
-                          const char** argv, const size_t* lens) {
+caf::error handshake_step(redisContext* c, errc code, const char* what, int argc, const char** argv,
+                          const size_t* lens) {
   auto* raw = static_cast<redisReply*>(redisCommandArgv(c, argc, argv, lens));
   if (raw == nullptr)
     return make_error(errc::backend_unavailable, std::string{what} + ": " + c->errstr);
@@ -60,13 +60,12 @@ caf::expected<redis_socket> open_redis_socket(const redis_url& url,
                                               std::chrono::milliseconds timeout) {
   auto tv = to_timeval(timeout);
   context_ptr c{url.kind == redis_url::transport::unix_socket
-                  ? redisConnectUnixWithTimeout(url.path.c_str(), tv)
-                  : redisConnectWithTimeout(url.host.c_str(), url.port, tv)};
+                    ? redisConnectUnixWithTimeout(url.path.c_str(), tv)
+                    : redisConnectWithTimeout(url.host.c_str(), url.port, tv)};
   if (!c)
     return make_error(errc::backend_unavailable, "cannot allocate a redis context");
   if (c->err)
-    return make_error(errc::backend_unavailable,
-                      "connect to " + to_string(url) + ": " + c->errstr);
+    return make_error(errc::backend_unavailable, "connect to " + to_string(url) + ": " + c->errstr);
   redisSetTimeout(c.get(), tv);
   if (!url.password.empty()) {
     const char* argv[] = {"AUTH", url.user.data(), url.password.data()};

@@ -39,7 +39,7 @@ public:
   enum class phase : uint8_t { down, connecting, up };
 
   redis_link(redis_url url, redis_link_options opts, uint64_t seed)
-    : url_(std::move(url)), opts_(opts), rng_(seed) {}
+      : url_(std::move(url)), opts_(opts), rng_(seed) {}
 
   phase state() const { return phase_; }
   bool up() const { return phase_ == phase::up; }
@@ -71,15 +71,15 @@ public:
     auto epoch = ++epoch_;
     auto target = caf::actor_cast<caf::actor>(self);
     self->system().template spawn<caf::detached>(
-      [](caf::event_based_actor*, redis_url url, std::chrono::milliseconds timeout,
-         caf::actor target, uint64_t epoch) {
-        auto sock = open_redis_socket(url, timeout);
-        if (sock)
-          caf::anon_send(target, connect_atom::value, std::move(*sock), epoch);
-        else
-          caf::anon_send(target, connect_atom::value, std::move(sock.error()), epoch);
-      },
-      url_, opts_.connect_timeout, std::move(target), epoch);
+        [](caf::event_based_actor*, redis_url url, std::chrono::milliseconds timeout,
+           caf::actor target, uint64_t epoch) {
+          auto sock = open_redis_socket(url, timeout);
+          if (sock)
+            caf::anon_send(target, connect_atom::value, std::move(*sock), epoch);
+          else
+            caf::anon_send(target, connect_atom::value, std::move(sock.error()), epoch);
+        },
+        url_, opts_.connect_timeout, std::move(target), epoch);
   }
 
   /// Takes the socket of attempt `epoch`; returns false (and closes it) if the attempt is stale.

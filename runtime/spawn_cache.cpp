@@ -16,8 +16,9 @@ caf::expected<cache_actor> spawn_cache(caf::actor_system& sys, const cache_confi
     return err;
   for (auto& spec : cfg.tiers)
     if (spec.type == tier_spec::kind::redis && !sys.has_middleman())
-      return make_error(errc::not_configured,
-                        "a Redis tier needs caf::io::middleman: call cfg.load<caf::io::middleman>()");
+      return make_error(
+          errc::not_configured,
+          "a Redis tier needs caf::io::middleman: call cfg.load<caf::io::middleman>()");
   tier_chain chain;
   std::vector<caf::actor> owned;
   auto stop_owned = [&] {
@@ -27,21 +28,21 @@ caf::expected<cache_actor> spawn_cache(caf::actor_system& sys, const cache_confi
   for (auto& spec : cfg.tiers) {
     tier_actor tier;
     switch (spec.type) {
-      case tier_spec::kind::memory:
-        tier = spawn_memory_tier(sys, spec.memory, spec.placement.level);
-        break;
-      case tier_spec::kind::redis: {
-        auto spawned = spawn_redis_tier(sys, spec.redis, spec.placement.level);
-        if (!spawned) {
-          stop_owned();
-          return std::move(spawned.error());
-        }
-        tier = std::move(*spawned);
-        break;
+    case tier_spec::kind::memory:
+      tier = spawn_memory_tier(sys, spec.memory, spec.placement.level);
+      break;
+    case tier_spec::kind::redis: {
+      auto spawned = spawn_redis_tier(sys, spec.redis, spec.placement.level);
+      if (!spawned) {
+        stop_owned();
+        return std::move(spawned.error());
       }
-      case tier_spec::kind::custom:
-        tier = spec.custom;
-        break;
+      tier = std::move(*spawned);
+      break;
+    }
+    case tier_spec::kind::custom:
+      tier = spec.custom;
+      break;
     }
     if (spec.type != tier_spec::kind::custom)
       owned.emplace_back(caf::actor_cast<caf::actor>(tier));

@@ -70,9 +70,9 @@ TEST_F(Coordinator, SetGetRoundTripsEveryStrategy) {
   start(two_tiers());
   await_l2();
   const std::pair<std::string, strategy> cases[] = {
-    {"rt", strategy::real_time()},     {"st", strategy::short_term()},
-    {"mt", strategy::medium_term()},   {"lt", strategy::long_term()},
-    {"cu", strategy::custom(42s)},     {"df", strategy{}},
+      {"rt", strategy::real_time()},   {"st", strategy::short_term()},
+      {"mt", strategy::medium_term()}, {"lt", strategy::long_term()},
+      {"cu", strategy::custom(42s)},   {"df", strategy{}},
   };
   for (auto& [key, s] : cases) {
     auto ack = client->set(key, bytes{"value-" + key}, s);
@@ -113,10 +113,12 @@ TEST_F(Coordinator, CustomTtlExpiresInBothTiers) {
   auto res = client->get("short");
   ASSERT_TRUE(res && res->found);
   EXPECT_LE(res->ttl_ms, 100);
-  ASSERT_TRUE(eventually([&] {
-    auto r = client->get("short");
-    return r && !r->found;
-  }, 2s));
+  ASSERT_TRUE(eventually(
+      [&] {
+        auto r = client->get("short");
+        return r && !r->found;
+      },
+      2s));
   EXPECT_GE(std::chrono::steady_clock::now() - begin, 100ms);
   EXPECT_EQ(pttl(redis, "short"), -2);
 }
@@ -223,7 +225,7 @@ TEST_F(Coordinator, StatsAreExact) {
   EXPECT_TRUE(client->get("b")->found);  // L2 hit, promoted
   EXPECT_TRUE(client->get("b")->found);  // L1 hit
   EXPECT_FALSE(client->get("c")->found); // miss
-  EXPECT_FALSE(client->get("")); // rejected
+  EXPECT_FALSE(client->get(""));         // rejected
   auto stats = client->stats();
   ASSERT_TRUE(stats);
   EXPECT_EQ(stats->requests, 5u);

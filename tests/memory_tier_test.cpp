@@ -22,9 +22,9 @@ namespace {
 // Answers a delegated miss so a test can see where the original request ended up.
 miss_route::behavior_type echo_route(miss_route::pointer) {
   return {
-    [](miss_atom, const std::string& key, bool) {
-      return lookup{true, bytes{"routed:" + key}, -1, 99, false};
-    },
+      [](miss_atom, const std::string& key, bool) {
+        return lookup{true, bytes{"routed:" + key}, -1, 99, false};
+      },
   };
 }
 
@@ -73,7 +73,7 @@ protected:
   caf::actor_system_config cfg;
   caf::actor_system sys{init(cfg)};
   caf::scheduler::test_coordinator& sched =
-    dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler());
+      dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler());
   caf::scoped_actor self{sys, true};
   tier_actor tier;
 };

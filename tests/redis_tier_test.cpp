@@ -46,8 +46,8 @@ protected:
   template <class R, class... Ts>
   caf::expected<R> ask(Ts... xs) {
     caf::expected<R> out{caf::error{}};
-    self->request(tier, 5s, xs...).receive([&](R& x) { out = std::move(x); },
-                                           [&](caf::error& err) { out = std::move(err); });
+    self->request(tier, 5s, xs...)
+        .receive([&](R& x) { out = std::move(x); }, [&](caf::error& err) { out = std::move(err); });
     return out;
   }
 
@@ -192,9 +192,9 @@ TEST_F(RedisTier, UnreachableAtStartFailsThenConnectsLater) {
 
 TEST_F(RedisTier, AuthenticatesWithPasswordAndAclUserAndSelectsDb) {
   redis.kill();
-  ASSERT_TRUE(redis.start({"--requirepass", "s3cret", "--user", "alice", "on", ">wonder",
-                           "~*", "&*", "+@all"}))
-    << redis.error();
+  ASSERT_TRUE(redis.start(
+      {"--requirepass", "s3cret", "--user", "alice", "on", ">wonder", "~*", "&*", "+@all"}))
+      << redis.error();
   auto cfg = quick();
   cfg.url = redis.url(3, ":s3cret@");
   start(cfg);

@@ -40,24 +40,24 @@ uint16_t free_loopback_port() {
 
 std::string render(const redisReply* r) {
   switch (r->type) {
-    case REDIS_REPLY_STRING:
-    case REDIS_REPLY_STATUS:
-      return {r->str, r->len};
-    case REDIS_REPLY_ERROR:
-      return "ERR: " + std::string{r->str, r->len};
-    case REDIS_REPLY_INTEGER:
-      return std::to_string(r->integer);
-    case REDIS_REPLY_NIL:
-      return "(nil)";
-    case REDIS_REPLY_ARRAY: {
-      std::string out;
-      for (size_t i = 0; i < r->elements; ++i) {
-        if (i > 0)
-          out += '\n';
-        out += render(r->element[i]);
-      }
-      return out;
+  case REDIS_REPLY_STRING:
+  case REDIS_REPLY_STATUS:
+    return {r->str, r->len};
+  case REDIS_REPLY_ERROR:
+    return "ERR: " + std::string{r->str, r->len};
+  case REDIS_REPLY_INTEGER:
+    return std::to_string(r->integer);
+  case REDIS_REPLY_NIL:
+    return "(nil)";
+  case REDIS_REPLY_ARRAY: {
+    std::string out;
+    for (size_t i = 0; i < r->elements; ++i) {
+      if (i > 0)
+        out += '\n';
+      out += render(r->element[i]);
     }
+    return out;
+  }
   }
   return "?";
 }
@@ -92,10 +92,21 @@ bool redis_server::restart() {
 }
 
 bool redis_server::spawn() {
-  std::vector<std::string> argv{"redis-server", "--port", std::to_string(port_), "--bind",
-                                "127.0.0.1", "--save", "", "--appendonly", "no",
-                                "--daemonize", "no", "--loglevel", "warning",
-                                "--logfile", ""};
+  std::vector<std::string> argv{"redis-server",
+                                "--port",
+                                std::to_string(port_),
+                                "--bind",
+                                "127.0.0.1",
+                                "--save",
+                                "",
+                                "--appendonly",
+                                "no",
+                                "--daemonize",
+                                "no",
+                                "--loglevel",
+                                "warning",
+                                "--logfile",
+                                ""};
   argv.insert(argv.end(), args_.begin(), args_.end());
   std::vector<char*> cargv;
   for (auto& a : argv)
@@ -119,15 +130,17 @@ bool redis_server::spawn() {
 
 bool redis_server::wait_ready(std::chrono::milliseconds timeout) {
   bool ok = eventually(
-    [&] {
-      int status = 0;
-      if (pid_ > 0 && waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        return true;
-      }
-      return command({"PING"}) == "PONG";
-    },
-    timeout);
+      [&] {
+        int status = 0;
+        if (pid_ > 0 && waitpid(pid_, &status, WNOHANG) == pid_) {
+          pid_ = -1;
+          return true;
+        }
+        // A server that requires a password answers NOAUTH: it is up all the same.
+        auto reply = command({"PING"});
+        return reply == "PONG" || reply.find("NOAUTH") != std::string::npos;
+      },
+      timeout);
   if (pid_ < 0) {
     error_ = "redis-server exited at start (port " + std::to_string(port_) + " taken?)";
     return false;
@@ -157,15 +170,14 @@ void redis_server::resume() {
 }
 
 std::string redis_server::url(int db, const std::string& credentials) const {
-  return "redis://" + credentials + "127.0.0.1:" + std::to_string(port_) + "/" +
-         std::to_string(db);
+  return "redis://" + credentials + "127.0.0.1:" + std::to_string(port_) + "/" + std::to_string(db);
 }
 
 std::string redis_server::command(const std::vector<std::string>& argv, int db,
                                   const std::string& password, const std::string& user) const {
   timeval tv{1, 0};
   std::unique_ptr<redisContext, void (*)(redisContext*)> c{
-    redisConnectWithTimeout("127.0.0.1", port_, tv), redisFree};
+      redisConnectWithTimeout("127.0.0.1", port_, tv), redisFree};
   if (!c || c->err)
     return "ERR: cannot connect";
   redisSetTimeout(c.get(), tv);
@@ -177,7 +189,7 @@ std::string redis_server::command(const std::vector<std::string>& argv, int db,
       lens.push_back(a.size());
     }
     auto* raw = static_cast<redisReply*>(
-      redisCommandArgv(c.get(), static_cast<int>(args.size()), ptrs.data(), lens.data()));
+        redisCommandArgv(c.get(), static_cast<int>(args.size()), ptrs.data(), lens.data()));
     if (raw == nullptr)
       return std::string{"ERR: "} + c->errstr;
     auto text = render(raw);

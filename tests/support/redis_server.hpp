@@ -63,7 +63,9 @@ bool eventually(Pred pred, std::chrono::milliseconds timeout = std::chrono::seco
       return true;
     if (std::chrono::steady_clock::now() >= deadline)
       return false;
-    struct timespec ts{0, 5'000'000};
+    struct timespec ts {
+      0, 5'000'000
+    };
     nanosleep(&ts, nullptr);
   }
 }
