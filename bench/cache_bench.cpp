@@ -138,8 +138,10 @@ struct bench_env {
   }
 };
 
+// Torn down at the end of main, before static destructors run.
+std::map<int, std::unique_ptr<bench_env>> envs;
+
 bench_env& env(int threads) {
-  static std::map<int, std::unique_ptr<bench_env>> envs;
   auto& e = envs[threads];
   if (!e)
     e = std::make_unique<bench_env>(threads);
@@ -221,5 +223,6 @@ int main(int argc, char** argv) {
         std::printf("  %2d outstanding, %d thread(s): %9.0f vs %9.0f req/s, ratio %.2f\n", w, t,
                     get, echo, get / echo);
     }
+  envs.clear();
   return 0;
 }

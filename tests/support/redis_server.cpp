@@ -2,7 +2,7 @@
 
 #include <netinet/in.h>
 #include <signal.h>
-#include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -14,8 +14,6 @@
 #include <memory>
 
 #include <hiredis/hiredis.h>
-
-extern char** environ;
 
 namespace mtcache::testing {
 
@@ -112,26 +110,30 @@ bool redis_server::spawn() {
   for (auto& a : argv)
     cargv.push_back(a.data());
   cargv.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  // Keep test output readable: Redis' banner goes nowhere.
-  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-  pid_t pid;
-  int rc = posix_spawnp(&pid, "redis-server", &actions, nullptr, cargv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) {
-    error_ = "cannot start redis-server from PATH (install the redis-server package): " +
-             std::string{strerror(rc)};
+  auto parent = getpid();
+  pid_t pid = fork();
+  if (pid < 0) {
+    error_ = "fork failed: " + std::string{strerror(errno)};
     return false;
+  }
+  if (pid == 0) {
+    // Die with the test: a crashed or killed test must not leave servers behind.
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent)
+      _exit(1);
+    int devnull = open("/dev/null", O_WRONLY);
+    dup2(devnull, STDOUT_FILENO);
+    execvp("redis-server", cargv.data());
+    _exit(127);
   }
   pid_ = pid;
   return true;
 }
 
 bool redis_server::wait_ready(std::chrono::milliseconds timeout) {
+  int status = 0;
   bool ok = eventually(
       [&] {
-        int status = 0;
         if (pid_ > 0 && waitpid(pid_, &status, WNOHANG) == pid_) {
           pid_ = -1;
           return true;
@@ -142,7 +144,10 @@ bool redis_server::wait_ready(std::chrono::milliseconds timeout) {
       },
       timeout);
   if (pid_ < 0) {
-    error_ = "redis-server exited at start (port " + std::to_string(port_) + " taken?)";
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
+      error_ = "cannot run redis-server from PATH (install the redis-server package)";
+    else
+      error_ = "redis-server exited at start (port " + std::to_string(port_) + " taken?)";
     return false;
   }
   if (!ok)
