@@ -1,6 +1,5 @@
 #pragma once
 
-#include <chrono>
 #include <functional>
 #include <string>
 
@@ -17,14 +16,13 @@ using load_function = std::function<caf::expected<bytes>(const std::string& key)
 
 struct callable_loader_config {
   /// Loads that may run at once; each runs on its own thread (a detached actor), so a slow
-  /// function never stalls the actor scheduler. Further loads queue.
+  /// function never stalls the actor scheduler. Further loads queue. How long a caller
+  /// waits is the caller's timeout (get_or_compute's load timeout).
   size_t threads = 4;
-  /// A call still running after this long is answered with errc::timeout (the thread stays
-  /// busy until the function returns). Flights usually time out earlier.
-  std::chrono::milliseconds call_timeout{std::chrono::minutes{10}};
 };
 
-/// Wraps `fn` as a loader for `get_or_compute`. The loader lives as long as a handle to it.
+/// Wraps `fn` as a loader for `get_or_compute`. The loader and its threads live as long as
+/// a handle to it.
 loader_actor spawn_callable_loader(caf::actor_system& sys, load_function fn,
                                    callable_loader_config cfg = {});
 

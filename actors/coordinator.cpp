@@ -16,6 +16,8 @@
 #include "actors/flight.hpp"
 #include "codec/glob.hpp"
 #include "messages/error.hpp"
+#include "runtime/log.hpp"
+#include "runtime/log.hpp"
 
 namespace mtcache {
 
@@ -130,6 +132,20 @@ std::vector<size_t> all_tiers(const coordinator_state& st) {
   return out;
 }
 
+// Which of `targets` took a write and which failed, and why.
+template <class T>
+write_ack to_ack(const coordinator_state& st, const std::vector<size_t>& targets,
+                 const std::vector<caf::expected<T>>& results) {
+  write_ack ack;
+  for (size_t k = 0; k < targets.size(); ++k) {
+    if (results[k])
+      ++ack.written;
+    else
+      ack.failed.push_back({(*st.tiers)[targets[k]].cfg.level, results[k].error()});
+  }
+  return ack;
+}
+
 // Writes `value` into `targets`, each with `ttl_of(index)`; `done` gets the write_ack.
 template <class TtlOf, class Done>
 void write_tiers(self_ptr self, const std::string& key, const bytes& value,
@@ -140,16 +156,8 @@ void write_tiers(self_ptr self, const std::string& key, const bytes& value,
       [=](const tier_actor& tier, size_t i) {
         return self->request(tier, timeout, put_atom::value, key, value, ttl_of(i));
       },
-      [=](const std::vector<size_t>& targets,
-          std::vector<caf::expected<ok_atom>>& results) mutable {
-        write_ack ack;
-        for (size_t k = 0; k < targets.size(); ++k) {
-          if (results[k])
-            ++ack.written;
-          else
-            ack.failed.push_back({(*self->state.tiers)[targets[k]].cfg.level, results[k].error()});
-        }
-        done(std::move(ack));
+            [=](const std::vector<size_t>& targets, std::vector<caf::expected<ok_atom>>& results) mutable {
+        done(to_ack(self->state, targets, results));
       });
 }
 
@@ -172,6 +180,20 @@ void supersede_matching(coordinator_state& st, const glob& pattern) {
   for (auto& [key, flight] : st.flights)
     if (pattern.matches(key))
       flight.superseded = true;
+}
+
+// Removes `key` from every tier (after superseding its flight); `done` gets the write_ack.
+template <class Done>
+void remove_everywhere(self_ptr self, const std::string& key, Done done) {
+  supersede(self->state, key);
+  fan_out<uint64_t>(
+    self, all_tiers(self->state),
+    [=](const tier_actor& tier, size_t) {
+      return self->request(tier, self->state.opts.tier_timeout, delete_atom::value, key);
+    },
+    [=](const std::vector<size_t>& targets, std::vector<caf::expected<uint64_t>>& results) mutable {
+      done(to_ack(self->state, targets, results));
+    });
 }
 
 flight_actor flight_for(self_ptr self, const std::string& key, uint32_t first_tier) {
@@ -308,27 +330,10 @@ coordinator_actor::behavior_type coordinator(self_ptr self, tier_chain tiers, ca
           ++st.stats.rejected;
           return err;
         }
-        ++st.stats.removes;
-        supersede(st, key);
-        auto rp = self->make_response_promise<write_ack>();
-        fan_out<uint64_t>(
-            self, all_tiers(st),
-            [=](const tier_actor& tier, size_t) {
-              return self->request(tier, self->state.opts.tier_timeout, delete_atom::value, key);
-            },
-            [=](const std::vector<size_t>& targets,
-                std::vector<caf::expected<uint64_t>>& results) mutable {
-              write_ack ack;
-              for (size_t k = 0; k < targets.size(); ++k) {
-                if (results[k])
-                  ++ack.written;
-                else
-                  ack.failed.push_back(
-                      {(*self->state.tiers)[targets[k]].cfg.level, results[k].error()});
-              }
-              deliver_ack(rp, std::move(ack));
-            });
-        return rp;
+              ++st.stats.removes;
+      auto rp = self->make_response_promise<write_ack>();
+      remove_everywhere(self, key, [=](write_ack ack) mutable { deliver_ack(rp, std::move(ack)); });
+      return rp;
       },
       [=](delete_atom, match_atom, const std::string& pattern) -> caf::result<uint64_t> {
         auto& st = self->state;
@@ -374,6 +379,19 @@ coordinator_actor::behavior_type coordinator(self_ptr self, tier_chain tiers, ca
       },
       [=](compute_atom, const std::string& key, compute_options& opts, loader_actor& loader,
           retry_atom) { return compute(self, key, std::move(opts), std::move(loader)); },
+            [=](corrupt_atom, const std::string& key) -> caf::result<ok_atom> {
+        auto& st = self->state;
+        if (auto err = check_key(st, key)) {
+          ++st.stats.rejected;
+          return err;
+        }
+        ++st.stats.decode_failed;
+        log(log_level::warning, "coordinator",
+            "the value of '" + key + "' does not decode; dropping it from every tier");
+        auto rp = self->make_response_promise<ok_atom>();
+        remove_everywhere(self, key, [=](write_ack) mutable { rp.deliver(ok_atom::value); });
+        return rp;
+      },
       [=](stats_atom) {
         auto& st = self->state;
         auto res = st.stats;

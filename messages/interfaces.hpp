@@ -58,6 +58,9 @@ using cache_actor = caf::typed_actor<
     caf::replies_to<delete_atom, match_atom, std::string>::with<uint64_t>,
     // Read, or load once per key on a full miss and fill every tier.
     caf::replies_to<compute_atom, std::string, compute_options, loader_actor>::with<lookup>,
+  // Report that the value under a key did not decode: the cache counts it and drops the key
+  // from every tier of this node, so the next read misses instead of failing again.
+  caf::replies_to<corrupt_atom, std::string>::with<ok_atom>,
     caf::replies_to<stats_atom>::with<cache_stats>,
     caf::replies_to<tierstats_atom>::with<std::vector<tier_stats>>,
     caf::replies_to<health_atom>::with<health_report>>;
