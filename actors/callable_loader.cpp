@@ -23,9 +23,8 @@ namespace {
 // loader (and its threads) alive that long.
 using worker_actor = caf::typed_actor<caf::reacts_to<load_atom, std::string, uint64_t>>;
 
-using dispatcher_actor =
-  loader_actor::extend<caf::reacts_to<done_atom, uint64_t, bytes>,
-                       caf::reacts_to<done_atom, uint64_t, caf::error>>;
+using dispatcher_actor = loader_actor::extend<caf::reacts_to<done_atom, uint64_t, bytes>,
+                                              caf::reacts_to<done_atom, uint64_t, caf::error>>;
 
 caf::expected<bytes> call(const load_function& fn, const std::string& key) {
   try {
@@ -40,14 +39,14 @@ caf::expected<bytes> call(const load_function& fn, const std::string& key) {
 // Runs the function on its own thread and sends the outcome back to whoever asked.
 worker_actor::behavior_type load_worker(worker_actor::pointer self, load_function fn) {
   return {
-    [self, fn](load_atom, const std::string& key, uint64_t job) {
-      auto res = call(fn, key);
-      auto dispatcher = caf::actor_cast<dispatcher_actor>(self->current_sender());
-      if (res)
-        caf::anon_send(dispatcher, done_atom::value, job, std::move(*res));
-      else
-        caf::anon_send(dispatcher, done_atom::value, job, std::move(res.error()));
-    },
+      [self, fn](load_atom, const std::string& key, uint64_t job) {
+        auto res = call(fn, key);
+        auto dispatcher = caf::actor_cast<dispatcher_actor>(self->current_sender());
+        if (res)
+          caf::anon_send(dispatcher, done_atom::value, job, std::move(*res));
+        else
+          caf::anon_send(dispatcher, done_atom::value, job, std::move(res.error()));
+      },
   };
 }
 
@@ -109,21 +108,21 @@ dispatcher_actor::behavior_type dispatcher(dispatcher_ptr self, load_function fn
       caf::anon_send_exit(w, caf::exit_reason::user_shutdown);
   });
   return {
-    [=](load_atom, std::string& key) -> caf::result<bytes> {
-      auto& st = self->state;
-      queued_load job{std::move(key), self->make_response_promise<bytes>()};
-      auto rp = job.rp;
-      if (st.idle.empty()) {
-        st.queue.emplace_back(std::move(job));
-      } else {
-        auto worker = std::move(st.idle.back());
-        st.idle.pop_back();
-        run(self, std::move(worker), std::move(job));
-      }
-      return rp;
-    },
-    [=](done_atom, uint64_t id, bytes& value) { finish(self, id, std::move(value)); },
-    [=](done_atom, uint64_t id, caf::error& err) { finish(self, id, std::move(err)); },
+      [=](load_atom, std::string& key) -> caf::result<bytes> {
+        auto& st = self->state;
+        queued_load job{std::move(key), self->make_response_promise<bytes>()};
+        auto rp = job.rp;
+        if (st.idle.empty()) {
+          st.queue.emplace_back(std::move(job));
+        } else {
+          auto worker = std::move(st.idle.back());
+          st.idle.pop_back();
+          run(self, std::move(worker), std::move(job));
+        }
+        return rp;
+      },
+      [=](done_atom, uint64_t id, bytes& value) { finish(self, id, std::move(value)); },
+      [=](done_atom, uint64_t id, caf::error& err) { finish(self, id, std::move(err)); },
   };
 }
 

@@ -17,7 +17,6 @@
 #include "codec/glob.hpp"
 #include "messages/error.hpp"
 #include "runtime/log.hpp"
-#include "runtime/log.hpp"
 
 namespace mtcache {
 
@@ -77,17 +76,6 @@ caf::expected<glob> check_pattern(const coordinator_state& st, const std::string
     return make_error(errc::invalid_pattern,
                       "'" + pattern + "' matches every key; set allow_match_all to permit it");
   return std::move(*compiled);
-}
-
-caf::timespan scaled(caf::timespan ttl, double scale) {
-  if (ttl.count() <= 0)
-    return caf::timespan{0};
-  auto ns = static_cast<double>(ttl.count()) * scale;
-  return caf::timespan{std::max<int64_t>(1, static_cast<int64_t>(ns))};
-}
-
-caf::timespan from_ms(int64_t ms) {
-  return ms < 0 ? caf::timespan{0} : caf::timespan{std::chrono::milliseconds{ms}};
 }
 
 // Sends one request per target tier and calls `done` with every tier's outcome, in target
@@ -156,7 +144,8 @@ void write_tiers(self_ptr self, const std::string& key, const bytes& value,
       [=](const tier_actor& tier, size_t i) {
         return self->request(tier, timeout, put_atom::value, key, value, ttl_of(i));
       },
-            [=](const std::vector<size_t>& targets, std::vector<caf::expected<ok_atom>>& results) mutable {
+      [=](const std::vector<size_t>& targets,
+          std::vector<caf::expected<ok_atom>>& results) mutable {
         done(to_ack(self->state, targets, results));
       });
 }
@@ -187,13 +176,14 @@ template <class Done>
 void remove_everywhere(self_ptr self, const std::string& key, Done done) {
   supersede(self->state, key);
   fan_out<uint64_t>(
-    self, all_tiers(self->state),
-    [=](const tier_actor& tier, size_t) {
-      return self->request(tier, self->state.opts.tier_timeout, delete_atom::value, key);
-    },
-    [=](const std::vector<size_t>& targets, std::vector<caf::expected<uint64_t>>& results) mutable {
-      done(to_ack(self->state, targets, results));
-    });
+      self, all_tiers(self->state),
+      [=](const tier_actor& tier, size_t) {
+        return self->request(tier, self->state.opts.tier_timeout, delete_atom::value, key);
+      },
+      [=](const std::vector<size_t>& targets,
+          std::vector<caf::expected<uint64_t>>& results) mutable {
+        done(to_ack(self->state, targets, results));
+      });
 }
 
 flight_actor flight_for(self_ptr self, const std::string& key, uint32_t first_tier) {
@@ -210,54 +200,32 @@ flight_actor flight_for(self_ptr self, const std::string& key, uint32_t first_ti
   params.load_timeout = st.opts.load_timeout;
   params.max_value_bytes = st.opts.max_value_bytes;
   params.fail_safe = st.opts.fail_safe;
+  params.seed = st.rng();
   auto handle = spawn_flight(self, std::move(params));
   st.flights.emplace(key, flight_entry{handle, st.next_flight, false});
   return handle;
 }
 
-// A get_or_compute: a first-tier hit answers at once, anything else joins the key's flight.
-caf::result<lookup> compute(self_ptr self, const std::string& key, compute_options opts,
-                            loader_actor loader) {
-  auto& st = self->state;
-  auto rp = self->make_response_promise<lookup>();
-  auto& first = st.tiers->front();
-  self->request(first.handle, st.opts.tier_timeout, get_atom::value, key)
-      .then(
-          [=](lookup& res) mutable {
-            auto& st = self->state;
-            if (res.found) {
-              ++st.stats.tier_hits[0];
-              res.level = st.tiers->front().cfg.level;
-              rp.deliver(std::move(res));
-              return;
-            }
-            rp.delegate(flight_for(self, key, 0), join_atom::value, opts, loader);
-          },
-          [=](caf::error&) mutable {
-            ++self->state.stats.tier_errors;
-            rp.delegate(flight_for(self, key, 0), join_atom::value, opts, loader);
-          });
-  return rp;
+// Reads go to the first tier, which answers a hit itself; a miss comes back to the
+// coordinator with `context`: empty for a get, (compute_options, loader) for get_or_compute.
+caf::delegated<lookup> probe(self_ptr self, const std::string& key, caf::message context) {
+  ++self->state.fast_gets;
+  return self->delegate(self->state.tiers->front().handle, get_atom::value, key, miss_route{self},
+                        std::move(context));
 }
 
-// Which tiers a flight's value goes to and with which TTL: a loaded value everywhere, a
-// found value into the tiers above its source if the source promotes and the draw passes.
-std::vector<size_t> fill_targets(coordinator_state& st, const fill_request& fill) {
-  auto& tiers = *st.tiers;
-  std::vector<size_t> out;
-  if (fill.loaded)
-    return all_tiers(st);
-  if (fill.source == 0 || fill.source >= tiers.size() || fill.ttl_ms == 0)
-    return out;
-  auto& cfg = tiers[fill.source].cfg;
-  if (!cfg.promotion)
-    return out;
-  if (cfg.promotion_frequency > 1 &&
-      std::uniform_int_distribution<uint32_t>{0, cfg.promotion_frequency - 1}(st.rng) != 0)
-    return out;
-  for (auto i = fill.source; i-- > 0;)
-    out.push_back(i);
-  return out;
+// The flight of `key` if one is running and its value is still current. Requests for such a
+// key skip the first tier: the flight writes it there before it answers anyone.
+const flight_actor* live_flight(const coordinator_state& st, const std::string& key) {
+  auto i = st.flights.find(key);
+  return i != st.flights.end() && !i->second.superseded ? &i->second.handle : nullptr;
+}
+
+caf::delegated<lookup> compute(self_ptr self, const std::string& key, compute_options opts,
+                               loader_actor loader) {
+  if (auto flight = live_flight(self->state, key))
+    return self->delegate(*flight, join_atom::value, std::move(opts), std::move(loader));
+  return probe(self, key, caf::make_message(std::move(opts), std::move(loader)));
 }
 
 void merge(cache_stats& into, const flight_report& r) {
@@ -270,6 +238,8 @@ void merge(cache_stats& into, const flight_report& r) {
   into.load_timeouts += r.load_timeouts;
   into.tier_errors += r.tier_errors;
   into.stale_served += r.stale_served;
+  into.promotions += r.promotions;
+  into.superseded_fills += r.superseded_fills;
 }
 
 coordinator_actor::behavior_type coordinator(self_ptr self, tier_chain tiers, cache_options opts,
@@ -281,6 +251,12 @@ coordinator_actor::behavior_type coordinator(self_ptr self, tier_chain tiers, ca
   st.rng.seed(opts.seed != 0 ? opts.seed
                              : static_cast<uint64_t>(
                                    std::chrono::steady_clock::now().time_since_epoch().count()));
+  // Flights hold the coordinator, so it only ends by an exit message: pass it on to them.
+  self->set_exit_handler([=](caf::exit_msg& msg) {
+    for (auto& [key, flight] : self->state.flights)
+      self->send_exit(flight.handle, msg.reason);
+    self->quit(msg.reason);
+  });
   self->attach_functor([owned](const caf::error& reason) {
     for (auto& a : owned)
       caf::anon_send_exit(a, reason ? caf::exit_reason::user_shutdown : caf::exit_reason::normal);
@@ -293,14 +269,21 @@ coordinator_actor::behavior_type coordinator(self_ptr self, tier_chain tiers, ca
           return err;
         }
         ++st.stats.requests;
-        ++st.fast_gets;
-        return self->delegate(st.tiers->front().handle, get_atom::value, key, miss_route{self});
+        // A key with a flight is not in the first tier yet: join the flight directly.
+        if (auto flight = live_flight(st, key))
+          return self->delegate(*flight, join_atom::value);
+        return probe(self, key, caf::message{});
       },
-      [=](miss_atom, const std::string& key, bool failed) -> caf::result<lookup> {
+      [=](miss_atom, const std::string& key, bool failed,
+          const caf::message& context) -> caf::result<lookup> {
         auto& st = self->state;
         ++st.first_tier_misses;
         if (failed)
           ++st.stats.tier_errors;
+        if (context.match_elements<compute_options, loader_actor>())
+          return self->delegate(flight_for(self, key, 0), join_atom::value,
+                                context.get_as<compute_options>(0),
+                                context.get_as<loader_actor>(1));
         if (st.tiers->size() == 1) {
           ++st.stats.misses;
           return lookup{};
@@ -320,7 +303,7 @@ coordinator_actor::behavior_type coordinator(self_ptr self, tier_chain tiers, ca
         auto base = ttl.ttl();
         write_tiers(
             self, key, value, all_tiers(st),
-            [=](size_t i) { return scaled(base, (*self->state.tiers)[i].cfg.ttl_scale); },
+            [=](size_t i) { return (*self->state.tiers)[i].cfg.scale(base); },
             [=](write_ack ack) mutable { deliver_ack(rp, std::move(ack)); });
         return rp;
       },
@@ -330,10 +313,11 @@ coordinator_actor::behavior_type coordinator(self_ptr self, tier_chain tiers, ca
           ++st.stats.rejected;
           return err;
         }
-              ++st.stats.removes;
-      auto rp = self->make_response_promise<write_ack>();
-      remove_everywhere(self, key, [=](write_ack ack) mutable { deliver_ack(rp, std::move(ack)); });
-      return rp;
+        ++st.stats.removes;
+        auto rp = self->make_response_promise<write_ack>();
+        remove_everywhere(self, key,
+                          [=](write_ack ack) mutable { deliver_ack(rp, std::move(ack)); });
+        return rp;
       },
       [=](delete_atom, match_atom, const std::string& pattern) -> caf::result<uint64_t> {
         auto& st = self->state;
@@ -379,7 +363,7 @@ coordinator_actor::behavior_type coordinator(self_ptr self, tier_chain tiers, ca
       },
       [=](compute_atom, const std::string& key, compute_options& opts, loader_actor& loader,
           retry_atom) { return compute(self, key, std::move(opts), std::move(loader)); },
-            [=](corrupt_atom, const std::string& key) -> caf::result<ok_atom> {
+      [=](corrupt_atom, const std::string& key) -> caf::result<ok_atom> {
         auto& st = self->state;
         if (auto err = check_key(st, key)) {
           ++st.stats.rejected;
@@ -453,28 +437,18 @@ coordinator_actor::behavior_type coordinator(self_ptr self, tier_chain tiers, ca
             });
         return rp;
       },
-      [=](fill_atom, const std::string& key, uint64_t id, fill_request& fill) -> caf::result<bool> {
+      [=](fill_atom, const std::string& key, uint64_t id, uint32_t tier, bytes& value,
+          caf::timespan ttl) -> caf::result<ok_atom> {
         auto& st = self->state;
         auto i = st.flights.find(key);
-        if (i == st.flights.end() || i->second.id != id || i->second.superseded) {
-          ++st.stats.superseded_fills;
-          return false;
-        }
-        auto targets = fill_targets(st, fill);
-        if (targets.empty())
-          return true;
-        auto rp = self->make_response_promise<bool>();
-        auto base = from_ms(fill.ttl_ms);
-        auto promoted = !fill.loaded;
-        write_tiers(
-            self, key, fill.value, std::move(targets),
-            [=](size_t i) { return scaled(base, (*self->state.tiers)[i].cfg.ttl_scale); },
-            [=](write_ack ack) mutable {
-              if (promoted)
-                self->state.stats.promotions += ack.written;
-              rp.deliver(true);
-            });
-        return rp;
+        if (i == st.flights.end() || i->second.id != id || i->second.superseded)
+          return make_error(errc::superseded, "'" + key + "' changed while it was loading");
+        if (tier >= st.tiers->size())
+          return make_error(errc::invalid_config, "no tier " + std::to_string(tier));
+        // Passed on, not requested: the write lands in the tier's mailbox in order with every
+        // other write the coordinator sends there, and the tier answers the flight directly.
+        return self->delegate((*st.tiers)[tier].handle, put_atom::value, key, std::move(value),
+                              ttl);
       },
       [=](done_atom, const std::string& key, uint64_t id, const flight_report& report) {
         auto& st = self->state;

@@ -8,6 +8,11 @@
 #include <caf/typed_event_based_actor.hpp>
 #include <caf/typed_response_promise.hpp>
 
+#include <memory>
+#include <random>
+#include <utility>
+#include <vector>
+
 #include "messages/error.hpp"
 
 namespace mtcache {
@@ -36,6 +41,8 @@ struct flight_state {
   bool serving_stale = false;
   lookup stale;
   uint64_t load_seq = 0;
+  // Promotion draws, seeded by the coordinator so that tests are repeatable.
+  std::minstd_rand rng;
   flight_report report;
   flight_report late;
 
@@ -96,14 +103,62 @@ void finish_with_value(self_ptr self, lookup res, size_t source) {
   answer_all(st.computes, st.value);
 }
 
+// Where a value goes, nearest tier first, with the TTL each tier keeps it for: a loaded value
+// (source == tiers.size()) into every tier; a value found in tier `source` into the tiers above
+// it, if that tier promotes and the 1/N draw passes.
+std::vector<std::pair<uint32_t, caf::timespan>> fill_plan(flight_state& st, size_t source,
+                                                          caf::timespan ttl) {
+  auto& tiers = *st.p.tiers;
+  std::vector<std::pair<uint32_t, caf::timespan>> plan;
+  bool loaded = source == tiers.size();
+  if (!loaded) {
+    auto& cfg = tiers[source].cfg;
+    if (source == 0 || !cfg.promotion)
+      return plan;
+    auto n = cfg.promotion_frequency;
+    if (n > 1 && std::uniform_int_distribution<uint32_t>{0, n - 1}(st.rng) != 0)
+      return plan;
+  }
+  for (auto i = static_cast<uint32_t>(source); i-- > 0;)
+    plan.emplace_back(i, tiers[i].cfg.scale(ttl));
+  return plan;
+}
+
 // Writes a value through the coordinator, then answers everyone with it. Waiters are
-// answered only after the first tier has it, so a request that finds this flight gone is
-// served from there.
-void fill_then_answer(self_ptr self, fill_request fill, lookup res, size_t source) {
+// answered only after the tiers acknowledged, so a request that finds this flight gone is
+// served from the first tier.
+void fill_then_answer(self_ptr self, lookup res, size_t source) {
   auto& st = self->state;
-  self->request(st.coordinator, st.p.tier_timeout * 2, fill_atom::value, st.p.key, st.p.id, fill)
-      .then([=](bool) { finish_with_value(self, res, source); },
-            [=](caf::error&) { finish_with_value(self, res, source); });
+  auto ttl =
+      res.ttl_ms < 0 ? caf::timespan{0} : caf::timespan{std::chrono::milliseconds{res.ttl_ms}};
+  // A found value about to expire is not worth promoting.
+  auto plan = res.ttl_ms == 0 ? decltype(fill_plan(st, source, ttl)){} : fill_plan(st, source, ttl);
+  if (plan.empty()) {
+    finish_with_value(self, std::move(res), source);
+    return;
+  }
+  auto left = std::make_shared<size_t>(plan.size());
+  bool promotion = source < st.p.tiers->size();
+  for (auto& [tier, tier_ttl] : plan) {
+    self->request(st.coordinator, st.p.tier_timeout * 2, fill_atom::value, st.p.key, st.p.id, tier,
+                  res.value, tier_ttl)
+        .then(
+            [=](ok_atom) {
+              if (promotion)
+                ++self->state.report.promotions;
+              if (--*left == 0)
+                finish_with_value(self, res, source);
+            },
+            [=](caf::error& err) {
+              auto& report = self->state.report;
+              if (is(err, errc::superseded))
+                report.superseded_fills = 1;
+              else
+                ++report.tier_errors;
+              if (--*left == 0)
+                finish_with_value(self, res, source);
+            });
+  }
 }
 
 void start_load(self_ptr self);
@@ -132,8 +187,7 @@ void walk(self_ptr self, size_t i) {
               finish_with_value(self, std::move(res), 0);
               return;
             }
-            fill_request fill{res.value, res.ttl_ms, static_cast<uint32_t>(i), false};
-            fill_then_answer(self, std::move(fill), std::move(res), i);
+            fill_then_answer(self, std::move(res), i);
           },
           [=](caf::error&) {
             ++self->state.report.tier_errors;
@@ -209,10 +263,12 @@ void start_load(self_ptr self) {
                                                                       " bytes exceeds the limit"));
               return;
             }
-            auto ttl = std::chrono::duration_cast<std::chrono::milliseconds>(st.opts.ttl.ttl());
-            lookup res{true, std::move(value), ttl.count() > 0 ? ttl.count() : -1, 0, false};
-            fill_request fill{res.value, res.ttl_ms, 0, true};
-            fill_then_answer(self, std::move(fill), std::move(res), st.p.tiers->size());
+            // Rounded up: a positive TTL under 1 ms must not become "never expires".
+            auto ttl = st.opts.ttl.ttl();
+            auto ms =
+                ttl.count() > 0 ? std::chrono::ceil<std::chrono::milliseconds>(ttl).count() : -1;
+            lookup res{true, std::move(value), ms, 0, false};
+            fill_then_answer(self, std::move(res), st.p.tiers->size());
           },
           [=](caf::error& err) { load_failed(self, std::move(err)); });
 }
@@ -223,8 +279,9 @@ flight_actor::behavior_type flight(self_ptr self, coordinator_actor coordinator,
   st.coordinator = std::move(coordinator);
   st.report.tier_hits.resize(params.tiers->size());
   st.late.tier_hits.resize(params.tiers->size());
+  st.rng.seed(static_cast<std::minstd_rand::result_type>(params.seed));
   st.p = std::move(params);
-  // Linked to the coordinator: when it goes, answer every waiter before going too.
+  // The coordinator sends an exit message when it goes: answer every waiter first.
   self->set_exit_handler([=](caf::exit_msg& msg) {
     auto err = make_error(errc::shutting_down, "the cache is shutting down");
     fail_all(self->state.gets, err);
@@ -295,8 +352,10 @@ flight_actor::behavior_type flight(self_ptr self, coordinator_actor coordinator,
 } // namespace
 
 flight_actor spawn_flight(caf::local_actor* coordinator, flight_params params) {
+  // Not linked: links live in a list that every unlink scans, which made 10 000 concurrent
+  // flights quadratic. The coordinator sends its flights an exit message when it goes.
   auto handle = caf::actor_cast<coordinator_actor>(coordinator);
-  return coordinator->spawn<caf::linked>(flight, std::move(handle), std::move(params));
+  return coordinator->system().spawn(flight, std::move(handle), std::move(params));
 }
 
 } // namespace mtcache

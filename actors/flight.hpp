@@ -25,13 +25,15 @@ struct flight_params {
   size_t max_value_bytes = 0;
   /// Fail-safe for every load, not only those that ask for it.
   bool fail_safe = false;
+  /// Seed of the promotion draws.
+  uint64_t seed = 0;
 };
 
-/// Spawns the flight of one key, linked to `coordinator` (the spawning actor), which must
-/// speak `coordinator_actor`. The flight walks the tiers below the first, then loads once
-/// if a waiter brought a loader, asks the coordinator to write the value (which it refuses
-/// if the key changed meanwhile), answers every waiter and exits once the coordinator has
-/// forgotten it, so no request for its key can reach a dead flight.
+/// Spawns the flight of one key for `coordinator` (the spawning actor), which must speak
+/// `coordinator_actor` and send the flight an exit message when it exits itself. The flight walks
+/// the tiers below the first, then loads once if a waiter brought a loader, asks the coordinator to
+/// write the value (which it refuses if the key changed meanwhile), answers every waiter and exits
+/// once the coordinator has forgotten it, so no request for its key can reach a dead flight.
 flight_actor spawn_flight(caf::local_actor* coordinator, flight_params params);
 
 } // namespace mtcache

@@ -58,10 +58,11 @@ memory_tier_actor::behavior_type memory_tier(self_ptr self, memory_tier_config c
       [=](get_atom, const std::string& key) {
         return to_lookup(self->state.store->get(key, now_ms(self)), self->state.stats.level);
       },
-      [=](get_atom, std::string& key, miss_route& route) -> caf::result<lookup> {
+      [=](get_atom, std::string& key, miss_route& route,
+          caf::message& context) -> caf::result<lookup> {
         auto hit = self->state.store->get(key, now_ms(self));
         if (!hit)
-          return self->delegate(route, miss_atom::value, std::move(key), false);
+          return self->delegate(route, miss_atom::value, std::move(key), false, std::move(context));
         return to_lookup(hit, self->state.stats.level);
       },
       [=](get_atom, stale_atom, const std::string& key) {

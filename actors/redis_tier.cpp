@@ -52,9 +52,10 @@ struct pending {
   uint8_t replies;
   int64_t deadline_ms;
   caf::response_promise rp;
-  // Probe only: the caller's key and where a miss continues.
+  // Probe only: the caller's key, where a miss continues and the caller's context.
   std::string key;
   miss_route route;
+  caf::message context;
   // scan / unlink: the job this step belongs to.
   uint32_t job = 0;
 };
@@ -103,7 +104,7 @@ void fail(self_ptr self, pending& p, const caf::error& err) {
   ++st.stats.errors;
   switch (p.what) {
   case pending::op::probe:
-    p.rp.delegate(p.route, miss_atom::value, std::move(p.key), true);
+    p.rp.delegate(p.route, miss_atom::value, std::move(p.key), true, std::move(p.context));
     return;
   case pending::op::ping: {
     tier_health h{st.level, "redis", false, self->system().render(err), 0};
@@ -259,7 +260,7 @@ void complete(self_ptr self, pending& p, std::vector<redis_reply_ptr>& replies) 
     if (!found) {
       ++st.stats.misses;
       if (p.what == pending::op::probe)
-        p.rp.delegate(p.route, miss_atom::value, std::move(p.key), false);
+        p.rp.delegate(p.route, miss_atom::value, std::move(p.key), false, std::move(p.context));
       else
         p.rp.deliver(lookup{});
       return;
@@ -403,10 +404,12 @@ broker_type::behavior_type redis_tier(self_ptr self, redis_tier_config cfg, redi
         submit_read(self, make_pending(pending::op::get, 2, rp), key);
         return rp;
       },
-      [=](get_atom, std::string& key, miss_route& route) -> caf::result<lookup> {
+      [=](get_atom, std::string& key, miss_route& route,
+          caf::message& context) -> caf::result<lookup> {
         auto rp = self->make_response_promise<lookup>();
         auto p = make_pending(pending::op::probe, 2, rp);
         p.route = std::move(route);
+        p.context = std::move(context);
         p.key = key;
         submit_read(self, std::move(p), key);
         return rp;

@@ -31,6 +31,14 @@ struct tier_config {
   tier_config& with_promotion_frequency(uint32_t n) { return promotion_frequency = n, *this; }
   tier_config& with_ttl_scale(double scale) { return ttl_scale = scale, *this; }
   tier_config& with_shared(bool on) { return shared = on, *this; }
+
+  /// `ttl` as this tier keeps it: times ttl_scale; zero or less (no expiry) stays so.
+  std::chrono::nanoseconds scale(std::chrono::nanoseconds ttl) const {
+    if (ttl.count() <= 0)
+      return std::chrono::nanoseconds{0};
+    auto ns = static_cast<double>(ttl.count()) * ttl_scale;
+    return std::chrono::nanoseconds{ns < 1 ? 1 : static_cast<int64_t>(ns)};
+  }
 };
 
 enum class eviction_kind : uint8_t { tinylfu, lru };

@@ -40,6 +40,8 @@ enum class errc : uint8_t {
   malformed_message,
   /// The cache is shutting down.
   shutting_down,
+  /// A write of a value read or loaded earlier was dropped: the key changed meanwhile.
+  superseded,
 };
 
 /// The error category under which `errc` values travel inside `caf::error`.

@@ -30,22 +30,6 @@ using flight_actor = caf::typed_actor<
     // A soft-timeout timer of the load with the given sequence number fired.
     caf::reacts_to<caf::timeout_atom, uint64_t>>;
 
-/// A value a flight asks the coordinator to write: a loaded value goes to every tier, a
-/// value found in tier `source` is promoted into the tiers above it.
-struct fill_request {
-  bytes value;
-  /// Remaining TTL of a found value, or the strategy TTL of a loaded one; -1: no expiry.
-  int64_t ttl_ms = -1;
-  /// Index of the tier the value was found in (ignored when `loaded`).
-  uint32_t source = 0;
-  bool loaded = false;
-};
-
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, fill_request& x) {
-  return f(caf::meta::type_name("mtcache::fill_request"), x.value, x.ttl_ms, x.source, x.loaded);
-}
-
 /// How a flight answered its waiters, so the coordinator's counters stay exact.
 struct flight_report {
   /// Waiters answered with a value found in tier i.
@@ -59,19 +43,26 @@ struct flight_report {
   uint64_t load_timeouts = 0;
   uint64_t tier_errors = 0;
   uint64_t stale_served = 0;
+  /// Tier writes that promoted a found value.
+  uint64_t promotions = 0;
+  /// 1 if the coordinator refused the flight's writes because the key changed meanwhile.
+  uint64_t superseded_fills = 0;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, flight_report& x) {
   return f(caf::meta::type_name("mtcache::flight_report"), x.tier_hits, x.misses, x.failed, x.loads,
-           x.load_errors, x.load_timeouts, x.tier_errors, x.stale_served);
+           x.load_errors, x.load_timeouts, x.tier_errors, x.stale_served, x.promotions,
+           x.superseded_fills);
 }
 
 /// The coordinator as its flights and tiers see it.
 using coordinator_actor = cache_actor::extend_with<miss_route>::extend<
-    // Write a flight's value unless the key changed since the flight started; answers
-    // whether it wrote, after the tiers acknowledged.
-    caf::replies_to<fill_atom, std::string, uint64_t, fill_request>::with<bool>,
+    // Write a flight's value into tier i unless the key changed since the flight started:
+    // the coordinator passes the write on to the tier (in order with its own writes there) and
+    // the tier answers the flight; errc::superseded otherwise.
+    caf::replies_to<fill_atom, std::string, uint64_t, uint32_t, bytes,
+                    caf::timespan>::with<ok_atom>,
     // A flight is finished; the coordinator forgets it and answers when the flight may exit.
     caf::replies_to<done_atom, std::string, uint64_t, flight_report>::with<ok_atom>,
     // A get_or_compute a finishing flight could not serve, routed back without recounting.

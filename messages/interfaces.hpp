@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include <caf/message.hpp>
 #include <caf/replies_to.hpp>
 #include <caf/timespan.hpp>
 #include <caf/typed_actor.hpp>
@@ -21,17 +22,19 @@ using tierstats_atom = caf::atom_constant<caf::atom("tierstats")>;
 
 /// Continues a read that missed in the first tier. The tier delegates the original request
 /// here, so whoever receives it answers the original requester. The flag says whether the
-/// tier failed (an error counts as a miss).
-using miss_route = caf::typed_actor<caf::replies_to<miss_atom, std::string, bool>::with<lookup>>;
+/// tier failed (an error counts as a miss); the message is the context the reader gave the
+/// tier, passed through untouched.
+using miss_route =
+    caf::typed_actor<caf::replies_to<miss_atom, std::string, bool, caf::message>::with<lookup>>;
 
 /// A tier of the cache. Any actor that speaks this interface can be a tier; TTLs of zero or
 /// less mean "never expires". Counts in replies are numbers of keys removed.
 using tier_actor = caf::typed_actor<
     // Read a key.
     caf::replies_to<get_atom, std::string>::with<lookup>,
-    // Read a key; on a miss (or failure) delegate (miss, key, failed) to the route instead of
-    // answering, so the route answers the original requester.
-    caf::replies_to<get_atom, std::string, miss_route>::with<lookup>,
+    // Read a key; on a miss (or failure) delegate (miss, key, failed, context) to the route
+    // instead of answering, so the route answers the original requester.
+    caf::replies_to<get_atom, std::string, miss_route, caf::message>::with<lookup>,
     // Read a value that expired but is kept for fail-safe; tiers that keep none answer a miss.
     caf::replies_to<get_atom, stale_atom, std::string>::with<lookup>,
     caf::replies_to<put_atom, std::string, bytes, caf::timespan>::with<ok_atom>,
@@ -58,9 +61,9 @@ using cache_actor = caf::typed_actor<
     caf::replies_to<delete_atom, match_atom, std::string>::with<uint64_t>,
     // Read, or load once per key on a full miss and fill every tier.
     caf::replies_to<compute_atom, std::string, compute_options, loader_actor>::with<lookup>,
-  // Report that the value under a key did not decode: the cache counts it and drops the key
-  // from every tier of this node, so the next read misses instead of failing again.
-  caf::replies_to<corrupt_atom, std::string>::with<ok_atom>,
+    // Report that the value under a key did not decode: the cache counts it and drops the key
+    // from every tier of this node, so the next read misses instead of failing again.
+    caf::replies_to<corrupt_atom, std::string>::with<ok_atom>,
     caf::replies_to<stats_atom>::with<cache_stats>,
     caf::replies_to<tierstats_atom>::with<std::vector<tier_stats>>,
     caf::replies_to<health_atom>::with<health_report>>;

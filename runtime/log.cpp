@@ -24,14 +24,14 @@ log_level from_env() {
 
 const char* name(log_level x) {
   switch (x) {
-    case log_level::error:
-      return "error";
-    case log_level::warning:
-      return "warning";
-    case log_level::info:
-      return "info";
-    case log_level::off:
-      break;
+  case log_level::error:
+    return "error";
+  case log_level::warning:
+    return "warning";
+  case log_level::info:
+    return "info";
+  case log_level::off:
+    break;
   }
   return "off";
 }

@@ -39,6 +39,8 @@ std::string to_string(errc x) {
     return "malformed_message";
   case errc::shutting_down:
     return "shutting_down";
+  case errc::superseded:
+    return "superseded";
   }
   return "unknown_error";
 }
@@ -63,7 +65,7 @@ void add_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<tier_health>("mtcache::tier_health");
   cfg.add_message_type<health_report>("mtcache::health_report");
   cfg.add_message_type<invalidation>("mtcache::invalidation");
-  cfg.add_message_type<fill_request>("mtcache::fill_request");
+
   cfg.add_message_type<flight_report>("mtcache::flight_report");
   cfg.add_message_type<loader_actor>("mtcache::loader_actor");
   cfg.add_message_type<tier_actor>("mtcache::tier_actor");

@@ -25,14 +25,14 @@ loader_actor spawn_typed_loader(caf::actor_system& sys,
                                 std::function<caf::expected<T>(const std::string&)> fn,
                                 callable_loader_config cfg = {}) {
   return spawn_callable_loader(
-    sys,
-    [fn = std::move(fn)](const std::string& key) -> caf::expected<bytes> {
-      auto value = fn(key);
-      if (!value)
-        return std::move(value.error());
-      return typed_value::encode(*value);
-    },
-    cfg);
+      sys,
+      [fn = std::move(fn)](const std::string& key) -> caf::expected<bytes> {
+        auto value = fn(key);
+        if (!value)
+          return std::move(value.error());
+        return typed_value::encode(*value);
+      },
+      cfg);
 }
 
 /// Decodes a lookup's value as T; on failure reports the key to the cache through `report`
@@ -71,8 +71,8 @@ caf::expected<write_ack> set(blocking_cache& cache, const std::string& key, cons
 /// value that does not decode is dropped and loaded again; a loaded value that does not
 /// decode fails with errc::decode_failed.
 template <class T>
-caf::expected<T> get_or_compute(blocking_cache& cache, const std::string& key,
-                                compute_options opts, const loader_actor& loader) {
+caf::expected<T> get_or_compute(blocking_cache& cache, const std::string& key, compute_options opts,
+                                const loader_actor& loader) {
   std::string reason;
   for (int attempt = 0; attempt < 2; ++attempt) {
     auto res = cache.get_or_compute(key, opts, loader);
@@ -94,28 +94,28 @@ void get_or_compute(Self* self, const cache_actor& cache, const std::string& key
                     compute_options opts, const loader_actor& loader,
                     std::chrono::milliseconds timeout, Done done, int attempt = 0) {
   self->request(cache, timeout, compute_atom::value, key, opts, loader)
-    .then(
-      [=](lookup& res) mutable {
-        std::string reason;
-        auto value = decode_or_report<T>(key, res, [&](const std::string&, const std::string& why) {
-          reason = why;
-        });
-        if (value) {
-          done(caf::expected<T>{std::move(*value)});
-          return;
-        }
-        self->request(cache, timeout, corrupt_atom::value, key)
-          .then(
-            [=](ok_atom) mutable {
-              if (attempt == 0)
-                get_or_compute<T>(self, cache, key, opts, loader, timeout, std::move(done), 1);
-              else
-                done(caf::expected<T>{
-                  make_error(errc::decode_failed, "'" + key + "' does not decode: " + reason)});
-            },
-            [=](caf::error& err) mutable { done(caf::expected<T>{std::move(err)}); });
-      },
-      [=](caf::error& err) mutable { done(caf::expected<T>{std::move(err)}); });
+      .then(
+          [=](lookup& res) mutable {
+            std::string reason;
+            auto value = decode_or_report<T>(
+                key, res, [&](const std::string&, const std::string& why) { reason = why; });
+            if (value) {
+              done(caf::expected<T>{std::move(*value)});
+              return;
+            }
+            self->request(cache, timeout, corrupt_atom::value, key)
+                .then(
+                    [=](ok_atom) mutable {
+                      if (attempt == 0)
+                        get_or_compute<T>(self, cache, key, opts, loader, timeout, std::move(done),
+                                          1);
+                      else
+                        done(caf::expected<T>{make_error(
+                            errc::decode_failed, "'" + key + "' does not decode: " + reason)});
+                    },
+                    [=](caf::error& err) mutable { done(caf::expected<T>{std::move(err)}); });
+          },
+          [=](caf::error& err) mutable { done(caf::expected<T>{std::move(err)}); });
 }
 
 } // namespace typed

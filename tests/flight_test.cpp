@@ -80,16 +80,16 @@ protected:
                                size_t threads = 8) {
     auto calls = loader_calls;
     return spawn_callable_loader(
-      sys,
-      [calls, delay, fail](const std::string& key) -> caf::expected<bytes> {
-        ++*calls;
-        if (delay.count() > 0)
-          std::this_thread::sleep_for(delay);
-        if (fail)
-          return make_error(errc::loader_failed, "database down for " + key);
-        return bytes{"loaded:" + key};
-      },
-      callable_loader_config{threads});
+        sys,
+        [calls, delay, fail](const std::string& key) -> caf::expected<bytes> {
+          ++*calls;
+          if (delay.count() > 0)
+            std::this_thread::sleep_for(delay);
+          if (fail)
+            return make_error(errc::loader_failed, "database down for " + key);
+          return bytes{"loaded:" + key};
+        },
+        callable_loader_config{threads});
   }
 
   // Fires `n` get_or_compute requests at once and collects every answer.
@@ -105,8 +105,8 @@ protected:
       self->send(*cache, compute_atom::value, key, opts, loader);
     size_t received = 0;
     self->receive_for(received, keys.size())(
-      [&](lookup& res) { out.values.emplace_back(std::move(res)); },
-      [&](caf::error& err) { out.errors.emplace_back(std::move(err)); });
+        [&](lookup& res) { out.values.emplace_back(std::move(res)); },
+        [&](caf::error& err) { out.errors.emplace_back(std::move(err)); });
     return out;
   }
 
@@ -266,8 +266,9 @@ TEST_F(Flight, ConcurrentPlainGetsOfAMissingKeyShareOneLookup) {
   std::this_thread::sleep_for(100ms);
   redis.resume();
   size_t received = 0;
-  self->receive_for(received, size_t{50})([](lookup& res) { EXPECT_FALSE(res.found); },
-                                  [&](caf::error& err) { ADD_FAILURE() << sys.render(err); });
+  self->receive_for(received,
+                    size_t{50})([](lookup& res) { EXPECT_FALSE(res.found); },
+                                [&](caf::error& err) { ADD_FAILURE() << sys.render(err); });
   EXPECT_EQ(received, 50u);
   auto tiers = client->tiers();
   ASSERT_TRUE(tiers);
@@ -284,11 +285,11 @@ TEST_F(Flight, TypedValuesRoundTripAndComputeOnce) {
   ASSERT_TRUE(read->has_value());
   EXPECT_EQ(**read, ada);
   auto calls = loader_calls;
-  auto loader = spawn_typed_loader<profile>(sys, [calls](const std::string& key)
-                                                   -> caf::expected<profile> {
-    ++*calls;
-    return profile{key, {{"x", {42}}}, {}};
-  });
+  auto loader =
+      spawn_typed_loader<profile>(sys, [calls](const std::string& key) -> caf::expected<profile> {
+        ++*calls;
+        return profile{key, {{"x", {42}}}, {}};
+      });
   for (int i = 0; i < 3; ++i) {
     auto p = typed::get_or_compute<profile>(*client, "profile:bob", {}, loader);
     ASSERT_TRUE(p) << sys.render(p.error());
@@ -305,11 +306,11 @@ TEST_F(Flight, CorruptBytesUnderATypedKeyAreAMissAndRecomputed) {
   EXPECT_FALSE(as_get->has_value());
   ASSERT_TRUE(client->set("profile:eve", bytes{"still garbage"}));
   auto calls = loader_calls;
-  auto loader = spawn_typed_loader<profile>(sys, [calls](const std::string& key)
-                                                   -> caf::expected<profile> {
-    ++*calls;
-    return profile{key, {}, {}};
-  });
+  auto loader =
+      spawn_typed_loader<profile>(sys, [calls](const std::string& key) -> caf::expected<profile> {
+        ++*calls;
+        return profile{key, {}, {}};
+      });
   auto p = typed::get_or_compute<profile>(*client, "profile:eve", {}, loader);
   ASSERT_TRUE(p) << sys.render(p.error());
   EXPECT_EQ(p->name, "profile:eve");

@@ -22,8 +22,11 @@ namespace {
 // Answers a delegated miss so a test can see where the original request ended up.
 miss_route::behavior_type echo_route(miss_route::pointer) {
   return {
-      [](miss_atom, const std::string& key, bool) {
-        return lookup{true, bytes{"routed:" + key}, -1, 99, false};
+      [](miss_atom, const std::string& key, bool, const caf::message& context) {
+        auto text = "routed:" + key;
+        if (context.match_elements<std::string>())
+          text += ":" + context.get_as<std::string>(0);
+        return lookup{true, bytes{text}, -1, 99, false};
       },
   };
 }
@@ -132,12 +135,14 @@ TEST_F(MemoryTier, ProbeDelegatesMissesToTheRoute) {
   start();
   put("here", "v");
   auto route = sys.spawn(echo_route);
-  auto hit = ask<lookup>(get_atom::value, std::string{"here"}, miss_route{route});
+  auto hit = ask<lookup>(get_atom::value, std::string{"here"}, miss_route{route},
+                         caf::make_message(std::string{"ctx"}));
   ASSERT_TRUE(hit);
   EXPECT_EQ(hit->value.view(), "v");
-  auto miss = ask<lookup>(get_atom::value, std::string{"gone"}, miss_route{route});
+  auto miss = ask<lookup>(get_atom::value, std::string{"gone"}, miss_route{route},
+                          caf::make_message(std::string{"ctx"}));
   ASSERT_TRUE(miss);
-  EXPECT_EQ(miss->value.view(), "routed:gone");
+  EXPECT_EQ(miss->value.view(), "routed:gone:ctx");
   EXPECT_EQ(miss->level, 99u);
   caf::anon_send_exit(route, caf::exit_reason::user_shutdown);
 }
