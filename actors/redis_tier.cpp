@@ -17,7 +17,7 @@
 #include "codec/glob.hpp"
 #include "codec/resp.hpp"
 #include "runtime/cache_config.hpp"
-#include "runtime/redis_link.hpp"
+#include "runtime/redis_session.hpp"
 
 namespace mtcache {
 
@@ -40,10 +40,6 @@ struct broker_of<caf::typed_actor<Sigs...>> {
 
 // Keys per UNLINK command, for bulk removal.
 constexpr size_t unlink_batch = 512;
-
-// Requests in flight beyond which new ones fail at once instead of queueing behind a
-// Redis that does not keep up.
-constexpr size_t max_pending = 1 << 17;
 
 struct pending {
   enum class op : uint8_t { get, probe, put, remove, exists, ping, scan, unlink };
@@ -70,16 +66,11 @@ struct removal_job {
 };
 
 struct redis_tier_state {
-  redis_tier_state() : link({}, {}, 0) {}
-
   redis_tier_config cfg;
   uint32_t level = 0;
-  redis_link link;
-  std::deque<pending> queue;
-  std::vector<redis_reply_ptr> partial;
+  redis_session<pending> session;
   std::unordered_map<uint32_t, removal_job> jobs;
   uint32_t next_job = 0;
-  bool tick_armed = false;
   tier_stats stats;
 
   static inline const char* name = "mtcache.redis_tier";
@@ -87,16 +78,6 @@ struct redis_tier_state {
 
 using broker_type = broker_of<redis_tier_actor>::type;
 using self_ptr = caf::stateful_actor<redis_tier_state, broker_type>*;
-
-int64_t now_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
-}
-
-caf::error unavailable(redis_tier_state& st) {
-  auto& last = st.link.last_error();
-  return last ? last : make_error(errc::backend_unavailable, "redis is not connected");
-}
 
 // Answers an entry that will not get its replies.
 void fail(self_ptr self, pending& p, const caf::error& err) {
@@ -125,48 +106,14 @@ void fail(self_ptr self, pending& p, const caf::error& err) {
   }
 }
 
-void fail_all(self_ptr self, const caf::error& err) {
-  auto& st = self->state;
-  auto queue = std::move(st.queue);
-  st.queue.clear();
-  st.partial.clear();
-  for (auto& p : queue)
-    fail(self, p, err);
-}
-
-void drop_connection(self_ptr self, caf::error reason) {
-  auto& st = self->state;
-  fail_all(self, reason);
-  st.link.drop(self, std::move(reason));
-}
-
-void arm_tick(self_ptr self) {
-  auto& st = self->state;
-  if (st.tick_armed)
-    return;
-  st.tick_armed = true;
-  auto interval = std::max(st.cfg.request_timeout / 4, std::chrono::milliseconds{5});
-  self->delayed_send(self, interval, caf::tick_atom::value);
+auto failer(self_ptr self) {
+  return [self](pending& p, const caf::error& err) { fail(self, p, err); };
 }
 
 // Queues an entry whose command(s) `write` appends; fails it at once when the link is down.
 template <class Write>
 void submit(self_ptr self, pending p, Write write) {
-  auto& st = self->state;
-  if (st.link.state() == redis_link::phase::down) {
-    fail(self, p, unavailable(st));
-    return;
-  }
-  if (st.queue.size() >= max_pending) {
-    fail(self, p, make_error(errc::backend_unavailable, "too many requests pending on redis"));
-    return;
-  }
-  resp_writer out{st.link.out(self)};
-  write(out);
-  st.link.flush(self);
-  p.deadline_ms = now_ms() + st.cfg.request_timeout.count();
-  st.queue.emplace_back(std::move(p));
-  arm_tick(self);
+  self->state.session.submit(self, std::move(p), write, failer(self));
 }
 
 pending make_pending(pending::op what, uint8_t replies, caf::response_promise rp) {
@@ -289,7 +236,7 @@ void complete(self_ptr self, pending& p, std::vector<redis_reply_ptr>& replies) 
     return;
   case pending::op::ping: {
     auto sent = p.deadline_ms - st.cfg.request_timeout.count();
-    tier_health h{st.level, "redis", true, "PONG", (now_ms() - sent) * 1000};
+    tier_health h{st.level, "redis", true, "PONG", (st.session.now_ms() - sent) * 1000};
     p.rp.deliver(std::move(h));
     return;
   }
@@ -339,54 +286,6 @@ void complete(self_ptr self, pending& p, std::vector<redis_reply_ptr>& replies) 
   }
 }
 
-void on_data(self_ptr self, const std::vector<char>& buf) {
-  auto& st = self->state;
-  if (!st.link.reader().feed(buf.data(), buf.size())) {
-    drop_connection(self, make_error(errc::backend_error, "redis protocol error"));
-    return;
-  }
-  for (;;) {
-    bool failed = false;
-    auto reply = st.link.reader().next(failed);
-    if (failed) {
-      drop_connection(self, make_error(errc::backend_error, "redis protocol error"));
-      return;
-    }
-    if (!reply)
-      return;
-    if (st.queue.empty()) {
-      drop_connection(self, make_error(errc::backend_error, "unexpected reply from redis"));
-      return;
-    }
-    st.partial.emplace_back(std::move(reply));
-    if (st.partial.size() < st.queue.front().replies)
-      continue;
-    auto p = std::move(st.queue.front());
-    st.queue.pop_front();
-    complete(self, p, st.partial);
-    st.partial.clear();
-  }
-}
-
-void on_tick(self_ptr self) {
-  auto& st = self->state;
-  st.tick_armed = false;
-  if (st.queue.empty())
-    return;
-  if (st.queue.front().deadline_ms <= now_ms()) {
-    ++st.stats.timeouts;
-    auto err =
-        make_error(errc::timeout, "redis did not answer within " +
-                                      std::to_string(st.cfg.request_timeout.count()) + " ms");
-    if (st.link.up())
-      drop_connection(self, std::move(err));
-    else
-      fail_all(self, err);
-    return;
-  }
-  arm_tick(self);
-}
-
 broker_type::behavior_type redis_tier(self_ptr self, redis_tier_config cfg, redis_url url,
                                       uint32_t level) {
   auto& st = self->state;
@@ -394,10 +293,12 @@ broker_type::behavior_type redis_tier(self_ptr self, redis_tier_config cfg, redi
   st.level = level;
   st.stats.level = level;
   st.stats.kind = "redis";
-  auto seed = static_cast<uint64_t>(now_ms()) ^ reinterpret_cast<uintptr_t>(self);
-  st.link =
-      redis_link{std::move(url), {cfg.connect_timeout, cfg.backoff_initial, cfg.backoff_max}, seed};
-  st.link.connect(self);
+  auto seed = static_cast<uint64_t>(st.session.now_ms()) ^ reinterpret_cast<uintptr_t>(self);
+  st.session = redis_session<pending>{std::move(url),
+                                      {cfg.connect_timeout, cfg.backoff_initial, cfg.backoff_max},
+                                      cfg.request_timeout,
+                                      seed};
+  st.session.link().connect(self);
   return {
       [=](get_atom, const std::string& key) -> caf::result<lookup> {
         auto rp = self->make_response_promise<lookup>();
@@ -481,8 +382,9 @@ broker_type::behavior_type redis_tier(self_ptr self, redis_tier_config cfg, redi
       [=](stats_atom) {
         auto& st = self->state;
         auto res = st.stats;
-        res.reconnects = st.link.reconnects();
-        res.connected = st.link.up();
+        res.reconnects = st.session.link().reconnects();
+        res.connected = st.session.link().up();
+        res.timeouts = st.session.timeouts();
         return res;
       },
       [=](health_atom) -> caf::result<tier_health> {
@@ -491,22 +393,25 @@ broker_type::behavior_type redis_tier(self_ptr self, redis_tier_config cfg, redi
                [&](resp_writer& out) { out.begin(1).arg("PING"); });
         return rp;
       },
-      [=](const caf::io::new_data_msg& msg) { on_data(self, msg.buf); },
+      [=](const caf::io::new_data_msg& msg) {
+        self->state.session.on_data(
+            self, msg.buf,
+            [=](pending& p, std::vector<redis_reply_ptr>& replies) { complete(self, p, replies); },
+            failer(self));
+      },
       [=](const caf::io::connection_closed_msg&) {
-        drop_connection(self, make_error(errc::backend_unavailable, "redis closed the connection"));
+        self->state.session.drop(
+            self, make_error(errc::backend_unavailable, "redis closed the connection"),
+            failer(self));
       },
       [=](connect_atom, redis_socket& sock, uint64_t epoch) {
-        self->state.link.adopt(self, sock, epoch);
+        self->state.session.link().adopt(self, sock, epoch);
       },
       [=](connect_atom, caf::error& err, uint64_t epoch) {
-        auto& st = self->state;
-        if (epoch != st.link.epoch())
-          return;
-        fail_all(self, err);
-        st.link.drop(self, std::move(err));
+        self->state.session.connect_failed(self, std::move(err), epoch, failer(self));
       },
-      [=](retry_atom, uint64_t epoch) { self->state.link.retry(self, epoch); },
-      [=](caf::tick_atom) { on_tick(self); },
+      [=](retry_atom, uint64_t epoch) { self->state.session.link().retry(self, epoch); },
+      [=](caf::tick_atom) { self->state.session.on_tick(self, failer(self)); },
   };
 }
 

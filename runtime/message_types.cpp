@@ -6,6 +6,7 @@
 #include "messages/error.hpp"
 #include "messages/flight_protocol.hpp"
 #include "messages/invalidation.hpp"
+#include "messages/streams.hpp"
 
 namespace mtcache {
 
@@ -71,6 +72,11 @@ void add_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<tier_actor>("mtcache::tier_actor");
   cfg.add_message_type<miss_route>("mtcache::miss_route");
   cfg.add_message_type<cache_actor>("mtcache::cache_actor");
+  cfg.add_message_type<stream_field>("mtcache::stream_field");
+  cfg.add_message_type<stream_entry>("mtcache::stream_entry");
+  cfg.add_message_type<std::vector<stream_field>>("std::vector<mtcache::stream_field>");
+  cfg.add_message_type<std::vector<stream_entry>>("std::vector<mtcache::stream_entry>");
+  cfg.add_message_type<streams_actor>("mtcache::streams_actor");
 }
 
 } // namespace mtcache
