@@ -2,7 +2,10 @@
 // hit ratio with four decimals. Policies run directly, without a store or actors.
 //
 //   hit_ratio --trace FILE --capacity N [--policy tinylfu|lru|opt] [--doorkeeper]
-//             [--fixed-window]
+//             [--fixed-window] [--window SHARE] [--intervals N]
+//
+// `--window` sets the share of the capacity W-TinyLFU's window starts with (0.01);
+// `--intervals N` prints the hit ratio of every N requests to stderr.
 //
 // `opt` is Belady's clairvoyant policy: on a miss it evicts the key whose next use is
 // farthest away (possibly the new key itself), the upper bound for any online policy.
@@ -31,6 +34,8 @@ struct options {
   std::string policy = "tinylfu";
   bool doorkeeper = false;
   bool fixed_window = false;
+  double window = -1;
+  uint64_t intervals = 0;
 };
 
 struct trace {
@@ -81,11 +86,34 @@ bool load(const std::string& path, trace& out) {
   return true;
 }
 
-uint64_t replay(eviction_policy& policy, const trace& t) {
+/// With `--intervals N`, the hit ratio of every N requests goes to stderr, with the window
+/// size of W-TinyLFU: how a policy adapts over a trace.
+struct progress {
+  uint64_t interval = 0;
+  const tinylfu_policy* tinylfu = nullptr;
+  uint64_t hits_before = 0;
+
+  /// Called with the number of requests replayed so far and their hits.
+  void report(uint64_t requests, uint64_t hits) {
+    if (interval == 0 || requests == 0 || requests % interval != 0)
+      return;
+    std::fprintf(stderr, "%10llu %.4f", static_cast<unsigned long long>(requests),
+                 static_cast<double>(hits - hits_before) / static_cast<double>(interval));
+    if (tinylfu != nullptr)
+      std::fprintf(stderr, " window %llu",
+                   static_cast<unsigned long long>(tinylfu->window_limit().entries));
+    std::fprintf(stderr, "\n");
+    hits_before = hits;
+  }
+};
+
+uint64_t replay(eviction_policy& policy, const trace& t, progress& out) {
   std::vector<bool> resident(t.hashes.size());
   std::vector<uint32_t> victims;
   uint64_t hits = 0;
+  uint64_t requests = 0;
   for (auto id : t.ids) {
+    out.report(requests++, hits);
     if (resident[id]) {
       ++hits;
       policy.record_access(id);
@@ -98,6 +126,7 @@ uint64_t replay(eviction_policy& policy, const trace& t) {
     for (auto victim : victims)
       resident[victim] = false;
   }
+  out.report(requests, hits);
   return hits;
 }
 
@@ -151,6 +180,10 @@ bool parse(int argc, char** argv, options& opt) {
       opt.capacity = std::strtoull(argv[++i], nullptr, 10);
     else if (name == "--policy")
       opt.policy = argv[++i];
+    else if (name == "--window")
+      opt.window = std::strtod(argv[++i], nullptr);
+    else if (name == "--intervals")
+      opt.intervals = std::strtoull(argv[++i], nullptr, 10);
     else
       return false;
   }
@@ -164,7 +197,7 @@ int main(int argc, char** argv) {
   options opt;
   if (!parse(argc, argv, opt)) {
     std::fprintf(stderr, "usage: hit_ratio --trace FILE --capacity N [--policy tinylfu|lru|opt]"
-                         " [--doorkeeper] [--fixed-window]\n");
+                         " [--doorkeeper] [--fixed-window] [--window SHARE] [--intervals N]\n");
     return 2;
   }
   trace t;
@@ -182,13 +215,17 @@ int main(int argc, char** argv) {
     hits = replay_opt(t, opt.capacity);
   } else if (opt.policy == "lru") {
     lru_policy policy{extent{opt.capacity, UINT64_MAX}};
-    hits = replay(policy, t);
+    progress out{opt.intervals};
+    hits = replay(policy, t, out);
   } else {
     tinylfu_options options;
     options.doorkeeper = opt.doorkeeper;
     options.adaptive = !opt.fixed_window;
+    if (opt.window >= 0)
+      options.window_fraction = opt.window;
     tinylfu_policy policy{extent{opt.capacity, UINT64_MAX}, options};
-    hits = replay(policy, t);
+    progress out{opt.intervals, &policy};
+    hits = replay(policy, t, out);
   }
   auto seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::printf("%.4f\n", static_cast<double>(hits) / static_cast<double>(t.ids.size()));

@@ -30,10 +30,10 @@ uint64_t table_words_for(uint64_t capacity) {
   return words;
 }
 
-// splitmix64's finaliser: spreads a 32-bit key hash over 64 well-mixed bits, the low half
-// picking the block and the high half the counters within it.
-uint64_t mix(uint32_t hash) {
-  uint64_t z = hash + 0x9e37'79b9'7f4a'7c15u;
+// splitmix64: output `n` (from 1) of the generator seeded with `seed`. Spreads a 32-bit key
+// hash over 64 well-mixed bits, a different and independent-looking value for each `n`.
+uint64_t mix(uint64_t seed, uint64_t n) {
+  uint64_t z = seed + n * 0x9e37'79b9'7f4a'7c15u;
   z = (z ^ (z >> 30)) * 0xbf58'476d'1ce4'e5b9u;
   z = (z ^ (z >> 27)) * 0x94d0'49bb'1331'11ebu;
   return z ^ (z >> 31);
@@ -46,7 +46,7 @@ frequency_sketch::frequency_sketch(uint64_t capacity, bool doorkeeper)
   capacity_ = capacity;
   auto words = table_words_for(capacity);
   table_.assign(words, 0);
-  block_mask_ = words / 8 - 1;
+  word_mask_ = words - 1;
   sample_size_ = sample_factor * std::max<uint64_t>(capacity, 1);
   additions_ = 0;
   if (use_doorkeeper_)
@@ -66,14 +66,16 @@ void frequency_sketch::ensure_capacity(uint64_t capacity) {
 }
 
 frequency_sketch::slots frequency_sketch::locate(uint32_t hash) const {
-  auto mixed = mix(hash);
-  auto block = (static_cast<size_t>(mixed) & block_mask_) * 8;
+  // Every row hashes on its own, 32 bits of two 64-bit mixes each: keys that share a counter
+  // in one row rarely share one in another, which is what the minimum over rows relies on.
+  uint64_t mixed[2] = {mix(hash, 1), mix(hash, 2)};
   slots out;
-  for (int i = 0; i < 4; ++i) {
-    // 8 bits per row: one picks the word of the row's pair, four pick the counter in it.
-    auto h = static_cast<uint32_t>(mixed >> (32 + 8 * i));
-    out.words[i] = block + (h & 1) + 2 * static_cast<size_t>(i);
-    out.shifts[i] = ((h >> 1) & 15) * 4;
+  for (uint32_t row = 0; row < depth; ++row) {
+    auto bits = static_cast<uint32_t>(mixed[row / 2] >> (32 * (row % 2)));
+    out.words[row] = bits & word_mask_;
+    // A word holds 4 groups of 4 counters, one counter of each group per row (Caffeine
+    // 2.x); the top two bits pick the group (the table has at most 2^28 words).
+    out.shifts[row] = ((bits >> 30) * depth + row) * 4;
   }
   return out;
 }
@@ -87,11 +89,11 @@ void frequency_sketch::increment(uint32_t hash) {
   // Conservative update: raise only the counters at the key's current estimate.
   auto s = locate(hash);
   uint64_t least = 15;
-  for (int i = 0; i < 4; ++i)
+  for (uint32_t i = 0; i < depth; ++i)
     least = std::min(least, (table_[s.words[i]] >> s.shifts[i]) & 15);
   bool added = least < 15;
   if (added) {
-    for (int i = 0; i < 4; ++i) {
+    for (uint32_t i = 0; i < depth; ++i) {
       auto& word = table_[s.words[i]];
       if (((word >> s.shifts[i]) & 15) == least)
         word += uint64_t{1} << s.shifts[i];
@@ -106,7 +108,7 @@ void frequency_sketch::increment(uint32_t hash) {
 uint32_t frequency_sketch::frequency(uint32_t hash) const {
   auto s = locate(hash);
   uint32_t count = max_count;
-  for (int i = 0; i < 4; ++i)
+  for (uint32_t i = 0; i < depth; ++i)
     count = std::min(count, static_cast<uint32_t>((table_[s.words[i]] >> s.shifts[i]) & 15));
   if (use_doorkeeper_ && doorkeeper_contains(hash))
     ++count;
@@ -127,7 +129,7 @@ void frequency_sketch::age() {
 
 std::pair<size_t, size_t> frequency_sketch::doorkeeper_bits(uint32_t hash) const {
   // An independent mix, so that doorkeeper collisions do not follow counter collisions.
-  auto mixed = mix(hash ^ 0x5bd1'e995u);
+  auto mixed = mix(hash, 3);
   auto mask = doorkeeper_.size() * 64 - 1;
   return {static_cast<size_t>(mixed) & mask, static_cast<size_t>(mixed >> 32) & mask};
 }

@@ -20,18 +20,13 @@ constexpr uint32_t hash_flooding_threshold = 6;
 // Caffeine admits a losing warm candidate when `(random & 127) == 0`: 1 in 128.
 constexpr uint64_t random_admission_mask = 127;
 
-// Caffeine: HILL_CLIMBER_STEP_PERCENT, _RESTART_THRESHOLD, _STEP_DECAY_RATE.
-constexpr double climber_step = 0.0625;
-constexpr double climber_restart_threshold = 0.05;
-constexpr double climber_step_decay = 0.98;
+// Ours: below 0.1% of the capacity a window's size makes no measurable difference, so the
+// climber's smallest step is 1/1024 of the capacity (or one entry, if that is more).
+constexpr double min_window_step = 1.0 / 1024;
 
-// Ours, not Caffeine's: a change within three standard errors of the difference of two
-// samples' hit rates (binomial, sqrt(2 p (1 - p) / n)) is noise and moves nothing. Caffeine
-// moves on every sample; with samples of 10 x capacity requests that noise is about 0.7%
-// of hit rate at capacity 1000, so on a stationary trace the window random-walks between
-// 0% and 20% and costs about 0.5% of hit rate, and during a long scan (hit rate flat at 0)
-// it keeps stepping in one direction. See bench/hit_ratio and scripts/hit_ratio_table.
-constexpr double climber_noise_errors = 3.0;
+// Ours: the climber's samples are 10 x capacity requests (Caffeine) but at least this many,
+// so that a small cache measures its hit rate as precisely as one of 1000 entries.
+constexpr uint64_t min_climber_sample = 10000;
 
 // Caffeine: QUEUE_TRANSFER_THRESHOLD, entries moved per call when the window is resized.
 constexpr uint32_t queue_transfer_limit = 1000;
@@ -60,7 +55,10 @@ tinylfu_policy::tinylfu_policy(extent capacity, tinylfu_options options)
     : capacity_(capacity), options_(options), sketch_(0, options.doorkeeper), queues_(3),
       window_fraction_(std::clamp(options.window_fraction, 0.0, 1.0)),
       protected_fraction_(protected_share_of_main * (1.0 - window_fraction_)),
-      step_(-climber_step), // Caffeine's first move shrinks the window
+      climber_(window_fraction_, window_fraction_ + protected_fraction_,
+               capacity.entries == unbounded
+                   ? min_window_step
+                   : std::max(min_window_step, 1.0 / static_cast<double>(capacity.entries))),
       random_state_(options.seed) {
   update_limits();
 }
@@ -125,6 +123,7 @@ void tinylfu_policy::clear() {
   hashes_.clear();
   for (auto& x : held_)
     x = extent{};
+  full_ = false;
 }
 
 extent tinylfu_policy::held() const {
@@ -181,6 +180,7 @@ void tinylfu_policy::evict(std::vector<uint32_t>& victims) {
 }
 
 void tinylfu_policy::evict_entry(uint32_t id, std::vector<uint32_t>& victims) {
+  full_ = true;
   take(id);
   victims.push_back(id);
 }
@@ -250,44 +250,19 @@ void tinylfu_policy::size_sketch() {
 }
 
 void tinylfu_policy::record_sample(bool hit) {
-  if (!options_.adaptive || sketch_.capacity() == 0)
+  // Like Caffeine's simulator, the climber samples only once the cache is full: while it
+  // fills, the hit rate says nothing about the window.
+  if (!options_.adaptive || !full_)
     return;
-  if (hit)
-    ++sample_hits_;
-  else
-    ++sample_misses_;
-  if (sample_hits_ + sample_misses_ >= sketch_.sample_size())
-    climb();
+  if (climber_.record(hit, std::max(sketch_.sample_size(), min_climber_sample)))
+    resize_window(climber_.share());
   else if (rebalance_pending_)
     rebalance();
 }
 
-void tinylfu_policy::climb() {
-  auto requests = static_cast<double>(sample_hits_ + sample_misses_);
-  auto hit_rate = static_cast<double>(sample_hits_) / requests;
-  auto change = hit_rate - previous_hit_rate_;
-  auto pooled = (hit_rate + previous_hit_rate_) / 2;
-  auto noise = climber_noise_errors * std::sqrt(2 * pooled * (1 - pooled) / requests);
-  previous_hit_rate_ = hit_rate;
-  sample_hits_ = 0;
-  sample_misses_ = 0;
-  if (std::abs(change) <= noise) {
-    // Nothing measurable happened: stay, and let the step decay as after any small change.
-    step_ *= climber_step_decay;
-    return;
-  }
-  // Keep going in the direction that helped, turn around if it hurt.
-  auto amount = change >= 0 ? step_ : -step_;
-  step_ = std::abs(change) >= climber_restart_threshold
-              ? (amount >= 0 ? climber_step : -climber_step)
-              : climber_step_decay * amount;
-  resize_window(amount);
-}
-
-void tinylfu_policy::resize_window(double amount) {
+void tinylfu_policy::resize_window(double share) {
   // The window grows at the expense of protected and shrinks into it (Caffeine).
-  auto applied =
-      amount > 0 ? std::min(amount, protected_fraction_) : -std::min(-amount, window_fraction_);
+  auto applied = std::clamp(share - window_fraction_, -window_fraction_, protected_fraction_);
   window_fraction_ += applied;
   protected_fraction_ -= applied;
   update_limits();

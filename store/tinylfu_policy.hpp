@@ -6,13 +6,15 @@
 #include "store/eviction_policy.hpp"
 #include "store/frequency_sketch.hpp"
 #include "store/id_lists.hpp"
+#include "store/window_climber.hpp"
 
 namespace mtcache {
 
 struct tinylfu_options {
   /// Share of the capacity the admission window starts with (Caffeine: 1%).
   double window_fraction = 0.01;
-  /// Whether hill climbing on the hit rate resizes the window (Caffeine since 2.7).
+  /// Whether hill climbing on the hit rate resizes the window (Caffeine since 2.7; our
+  /// climber is `window_climber`).
   bool adaptive = true;
   /// Whether a doorkeeper Bloom filter sits in front of the frequency sketch.
   bool doorkeeper = false;
@@ -38,11 +40,9 @@ struct tinylfu_options {
 /// duel. A warm candidate (frequency >= 6) that loses is still admitted with probability
 /// 1/128, so that an attacker cannot pin hot victims by flooding colliding keys.
 ///
-/// Hill climbing (Caffeine 3, after "Adaptive Software Cache Management", Middleware 2018)
-/// resizes the window: every 10 x capacity requests it compares the hit rate with the last
-/// sample and keeps moving the window size in the direction that helped, by a step that
-/// starts at 6.25% of the capacity, restarts after a change of 5% or more and otherwise
-/// decays by 0.98. The window grows at the expense of protected.
+/// Hill climbing on the hit rate (after "Adaptive Software Cache Management", Middleware
+/// 2018) resizes the window between one entry and all of protected; see `window_climber`
+/// for how it differs from Caffeine 3's. The window grows at the expense of protected.
 ///
 /// Frequency counts reads: `record_access` and `record_miss` each add one; `insert` adds
 /// none because the miss before it was counted already. Every operation is O(1), amortised
@@ -102,11 +102,8 @@ private:
 
   void record_sample(bool hit);
 
-  void climb();
-
-  /// Moves `amount` of the capacity from protected to the window (negative: back), as far
-  /// as the bounds allow.
-  void resize_window(double amount);
+  /// Gives the window `share` of the capacity, taking it from protected or giving it back.
+  void resize_window(double share);
 
   void update_limits();
 
@@ -125,10 +122,8 @@ private:
   double protected_fraction_;
   extent window_limit_;
   extent protected_limit_;
-  uint64_t sample_hits_ = 0;
-  uint64_t sample_misses_ = 0;
-  double previous_hit_rate_ = 0;
-  double step_;
+  window_climber climber_;
+  bool full_ = false;
   bool rebalance_pending_ = false;
   uint64_t random_state_;
 };
