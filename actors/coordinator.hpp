@@ -1,11 +1,13 @@
 #pragma once
 
+#include <optional>
 #include <vector>
 
 #include <caf/actor.hpp>
 #include <caf/fwd.hpp>
 
 #include "messages/config.hpp"
+#include "actors/invalidation_bridge.hpp"
 #include "messages/flight_protocol.hpp"
 
 namespace mtcache {
@@ -15,7 +17,9 @@ namespace mtcache {
 /// key that misses, promotes hits upward, writes every tier on set, and keeps exact counters.
 /// `owned` actors (the tiers and helpers the runtime spawned for it) are told to exit when
 /// the coordinator exits.
+/// With `bridge`, the coordinator spawns and owns the node's invalidation bridge.
 cache_actor spawn_coordinator(caf::actor_system& sys, tier_chain tiers, cache_options opts,
-                              std::vector<caf::actor> owned);
+                              std::vector<caf::actor> owned,
+                              std::optional<bridge_params> bridge = std::nullopt);
 
 } // namespace mtcache

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace mtcache {
 
@@ -75,6 +76,55 @@ struct redis_tier_config {
   std::chrono::milliseconds backoff_max{2000};
   /// SCAN COUNT for pattern removal; matched keys are UNLINKed in batches of this size.
   uint32_t scan_count = 100;
+};
+
+/// What a node does after it lost contact with the others (a Redis resubscribe, a peer
+/// link re-established): it cannot know which invalidations it missed.
+enum class recovery_policy : uint8_t {
+  /// Drop every entry of the local (non-shared) tiers: they may be stale.
+  clear,
+  /// Keep them (only for data that tolerates staleness until its TTL).
+  none,
+};
+
+/// Cross-node invalidation: over Redis Pub/Sub, over direct CAF links, or both.
+struct invalidation_config {
+  /// Subscribe and publish on Redis Pub/Sub.
+  bool redis = false;
+  /// Empty: the URL of the cache's Redis tier (or REDIS_URL, or redis://127.0.0.1:6379).
+  std::string redis_url;
+  std::string channel = "cache:invalidate";
+  /// Prepended to the channel and the audit stream, so that caches sharing one Redis do not
+  /// invalidate each other.
+  std::string channel_prefix;
+  recovery_policy recovery = recovery_policy::clear;
+  /// Append every local change to a Redis stream (XADD, MAXLEN ~ audit_maxlen).
+  bool audit = false;
+  std::string audit_stream = "cache:invalidations";
+  uint64_t audit_maxlen = 10000;
+  /// Shared secret for HMAC-SHA256 signatures on Redis messages. When set, this node signs
+  /// what it sends and drops unsigned or wrongly signed messages.
+  std::string secret;
+  /// Pattern invalidations from other nodes are applied only if the pattern starts with one
+  /// of these prefixes; empty allows every pattern.
+  std::vector<std::string> allowed_pattern_prefixes;
+  size_t max_message_bytes = 1024 * 1024;
+  /// The subscriber PINGs Redis this often; no answer within `request_timeout` of the Redis
+  /// connection counts as a lost connection.
+  std::chrono::milliseconds keepalive{1000};
+  /// Accept peer links on this port (0: pick one, see bridge_stats::listen_port).
+  bool listen = false;
+  std::string listen_host = "127.0.0.1";
+  uint16_t listen_port = 0;
+  /// Peers to link to, as "host:port".
+    std::vector<std::string> peers;
+  /// Run peer links over TLS (needs `enable_tls` on the actor system config).
+  bool tls = false;
+  std::chrono::milliseconds peer_connect_timeout{2000};
+  std::chrono::milliseconds backoff_initial{50};
+  std::chrono::milliseconds backoff_max{2000};
+
+  bool enabled() const { return redis || listen || !peers.empty(); }
 };
 
 /// Limits and defaults of the coordinator.

@@ -75,6 +75,55 @@ typename Inspector::result_type inspect(Inspector& f, cache_stats& x) {
            x.stale_served);
 }
 
+/// Counters of a node's invalidation bridge.
+struct bridge_stats {
+  /// This node's origin id, carried by every message it sends.
+  std::string node_id;
+  /// Local changes sent (each counted once, whatever paths it took).
+  uint64_t messages_sent = 0;
+  uint64_t published_redis = 0;
+  uint64_t sent_to_peers = 0;
+  /// Messages from other nodes applied here, in all and by type.
+  uint64_t received = 0;
+  uint64_t received_removes = 0;
+  uint64_t received_updates = 0;
+  uint64_t received_patterns = 0;
+  uint64_t received_bulk = 0;
+  /// This node's own messages coming back (ignored).
+  uint64_t own_ignored = 0;
+  /// Messages that arrived on a second path (ignored).
+  uint64_t duplicates = 0;
+  /// Malformed, unknown or oversized messages (dropped).
+  uint64_t processing_errors = 0;
+  /// Unsigned or wrongly signed messages while a secret is set (dropped).
+  uint64_t rejected_signature = 0;
+  /// Pattern invalidations outside the allowed prefixes (dropped).
+  uint64_t rejected_patterns = 0;
+  uint64_t publish_errors = 0;
+  uint64_t audit_errors = 0;
+  /// Times the Redis subscription was re-established after a loss.
+  uint64_t redis_reconnects = 0;
+  /// Times a peer link came back after a loss.
+  uint64_t peer_reconnects = 0;
+  /// Recovery runs (after a resubscribe or a peer reconnect), and the last one (unix ms).
+  uint64_t recoveries = 0;
+  int64_t last_recovery_ms = 0;
+  bool redis_subscribed = false;
+  uint32_t peers_connected = 0;
+  /// The port this node accepts peer links on; 0 if it does not listen.
+  uint16_t listen_port = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, bridge_stats& x) {
+  return f(caf::meta::type_name("mtcache::bridge_stats"), x.node_id, x.messages_sent,
+           x.published_redis, x.sent_to_peers, x.received, x.received_removes,
+           x.received_updates, x.received_patterns, x.received_bulk, x.own_ignored, x.duplicates,
+           x.processing_errors, x.rejected_signature, x.rejected_patterns, x.publish_errors,
+           x.audit_errors, x.redis_reconnects, x.peer_reconnects, x.recoveries,
+           x.last_recovery_ms, x.redis_subscribed, x.peers_connected, x.listen_port);
+}
+
 /// Health of one tier: a probe (memory tier) or a PING (Redis) and how long it took.
 struct tier_health {
   uint32_t level = 0;

@@ -101,12 +101,34 @@ caf::error validate(const cache_config& cfg) {
     if (auto err = check_tier(cfg.tiers[i], i))
       return err;
   }
+    auto& inv = cfg.invalidation;
+  if (inv.redis) {
+    if (inv.channel.empty())
+      return invalid("the invalidation channel is empty");
+    if (auto url = resolve_redis_url(invalidation_url(cfg)); !url)
+      return std::move(url.error());
+  }
+  if (inv.keepalive.count() <= 0 || inv.backoff_initial.count() <= 0 ||
+      inv.backoff_max < inv.backoff_initial || inv.peer_connect_timeout.count() <= 0)
+    return invalid("invalidation keepalive, backoff and connect timeout must be positive");
+  for (auto& peer : inv.peers)
+    if (peer.rfind(':') == std::string::npos)
+      return invalid("peer address '" + peer + "' is not host:port");
   auto& o = cfg.options;
   if (o.max_key_bytes == 0 || o.max_value_bytes == 0)
     return invalid("max_key_bytes and max_value_bytes must be at least 1");
   if (o.tier_timeout.count() <= 0 || o.load_timeout.count() <= 0)
     return invalid("tier_timeout and load_timeout must be positive");
   return caf::none;
+}
+
+std::string invalidation_url(const cache_config& cfg) {
+  if (!cfg.invalidation.redis_url.empty())
+    return cfg.invalidation.redis_url;
+  for (auto& spec : cfg.tiers)
+    if (spec.type == tier_spec::kind::redis)
+      return spec.redis.url;
+  return {};
 }
 
 caf::expected<redis_url> resolve_redis_url(const std::string& explicit_url) {

@@ -29,6 +29,10 @@ struct tier_spec {
 struct cache_config {
   std::vector<tier_spec> tiers;
   cache_options options;
+  /// Cross-node invalidation (off unless Redis Pub/Sub or peer links are configured).
+  invalidation_config invalidation;
+  /// This node's origin id on the wire; empty picks a random one.
+  std::string node_id;
 
   /// L1 memory tier (5000 entries) + L2 Redis at REDIS_URL or redis://127.0.0.1:6379.
   static cache_config defaults();
@@ -46,6 +50,10 @@ struct cache_config {
 
 /// Checks a config; the error (errc::invalid_config or errc::invalid_url) says what is wrong.
 caf::error validate(const cache_config& cfg);
+
+/// The Redis URL invalidation uses: its own, else the first Redis tier's (either may be
+/// empty, which `resolve_redis_url` turns into REDIS_URL or the default).
+std::string invalidation_url(const cache_config& cfg);
 
 /// The Redis URL to use: `explicit_url` if set, else the REDIS_URL environment variable,
 /// else redis://127.0.0.1:6379. Fails with errc::invalid_url and the reason.

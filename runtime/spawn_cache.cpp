@@ -2,14 +2,63 @@
 
 #include <caf/actor_cast.hpp>
 #include <caf/actor_system.hpp>
+#include <caf/io/middleman.hpp>
+#include <caf/openssl/manager.hpp>
 #include <caf/send.hpp>
 
 #include "actors/coordinator.hpp"
 #include "actors/memory_tier.hpp"
+#include "actors/redis_streams.hpp"
 #include "actors/redis_tier.hpp"
 #include "messages/error.hpp"
 
 namespace mtcache {
+
+namespace {
+
+// What the bridge needs: the network to reach peers and, for Redis Pub/Sub, the URL and a
+// publisher of its own (which joins `owned`).
+caf::expected<bridge_params> make_bridge_params(caf::actor_system& sys, const cache_config& cfg,
+                                                std::vector<caf::actor>& owned) {
+  if (!sys.has_middleman())
+    return make_error(errc::not_configured,
+                      "invalidation needs caf::io::middleman: call cfg.load<caf::io::middleman>()");
+  bridge_params params;
+  params.cfg = cfg.invalidation;
+  params.node_id = cfg.node_id;
+    if (cfg.invalidation.tls) {
+    if (!sys.has_openssl_manager())
+      return make_error(errc::not_configured,
+                        "TLS peer links need caf::openssl: call mtcache::enable_tls(cfg, ...)");
+    params.network = sys.openssl_manager().actor_handle();
+  } else {
+    params.network = sys.middleman().actor_handle();
+  }
+  if (!cfg.invalidation.redis)
+    return params;
+  redis_tier_config connection;
+  for (auto& spec : cfg.tiers)
+    if (spec.type == tier_spec::kind::redis) {
+      connection = spec.redis;
+      break;
+    }
+  connection.url = invalidation_url(cfg);
+  connection.key_prefix.clear();
+  auto url = resolve_redis_url(connection.url);
+  if (!url)
+    return std::move(url.error());
+  auto publisher = spawn_redis_streams(sys, connection);
+  if (!publisher)
+    return std::move(publisher.error());
+  owned.emplace_back(caf::actor_cast<caf::actor>(*publisher));
+  params.url = std::move(*url);
+  params.publisher = std::move(*publisher);
+  params.request_timeout = connection.request_timeout;
+  params.connect_timeout = connection.connect_timeout;
+  return params;
+}
+
+} // namespace
 
 caf::expected<cache_actor> spawn_cache(caf::actor_system& sys, const cache_config& cfg) {
   if (auto err = validate(cfg))
@@ -48,7 +97,17 @@ caf::expected<cache_actor> spawn_cache(caf::actor_system& sys, const cache_confi
       owned.emplace_back(caf::actor_cast<caf::actor>(tier));
     chain.push_back({std::move(tier), spec.placement});
   }
-  return spawn_coordinator(sys, std::move(chain), cfg.options, std::move(owned));
+    std::optional<bridge_params> bridge;
+  if (cfg.invalidation.enabled()) {
+    auto params = make_bridge_params(sys, cfg, owned);
+    if (!params) {
+      stop_owned();
+      return std::move(params.error());
+    }
+    bridge = std::move(*params);
+  }
+  return spawn_coordinator(sys, std::move(chain), cfg.options, std::move(owned),
+                           std::move(bridge));
 }
 
 void stop_cache(const cache_actor& cache) {

@@ -342,4 +342,113 @@ TEST_F(Flight, StatsBalanceAfterAMixOfOutcomes) {
   EXPECT_EQ(s.failed, 10u);
 }
 
+// Fail-safe: the memory tier keeps expired values for a window; loads that fail, time out
+// or run past the soft timeout answer with them, marked stale.
+class FailSafe : public mtcache::testing::actor_system_fixture {
+protected:
+  void start(bool cache_wide = false) {
+    cache_config cfg;
+    memory_tier_config l1;
+    l1.fail_safe_window = 10s;
+    cfg.add_memory_tier(tier_config::as_l1(), l1);
+    cfg.options.fail_safe = cache_wide;
+    cache = *spawn_cache(sys, cfg);
+    client = std::make_unique<blocking_cache>(sys, *cache, 10s);
+  }
+
+  void TearDown() override {
+    client.reset();
+    if (cache)
+      stop_cache(*cache);
+  }
+
+  loader_actor loader(std::string value, std::chrono::milliseconds delay = 0ms,
+                      bool fail = false) {
+    auto calls = loader_calls;
+    return spawn_callable_loader(sys, [=](const std::string&) -> caf::expected<bytes> {
+      ++*calls;
+      std::this_thread::sleep_for(delay);
+      if (fail)
+        return make_error(errc::loader_failed, "source down");
+      return bytes{value};
+    });
+  }
+
+  // Caches "v1" for 50 ms and waits until it expired.
+  void cache_then_expire() {
+    compute_options opts{strategy::custom(50ms)};
+    ASSERT_TRUE(client->get_or_compute("k", opts, loader("v1")));
+    ASSERT_TRUE(eventually([&] { return !client->get("k")->found; }));
+  }
+
+  std::optional<cache_actor> cache;
+  std::unique_ptr<blocking_cache> client;
+  std::shared_ptr<std::atomic<int>> loader_calls = std::make_shared<std::atomic<int>>(0);
+};
+
+TEST_F(FailSafe, StaleValueAnswersWhenTheLoaderFailsAndTheNextCallRetries) {
+  start();
+  cache_then_expire();
+  compute_options opts{strategy::custom(1min)};
+  opts.fail_safe = true;
+  auto res = client->get_or_compute("k", opts, loader("v2", 0ms, true));
+  ASSERT_TRUE(res) << sys.render(res.error());
+  EXPECT_TRUE(res->stale);
+  EXPECT_EQ(res->value.view(), "v1");
+  EXPECT_EQ(client->stats()->stale_served, 1u);
+  auto fresh = client->get_or_compute("k", opts, loader("v2"));
+  ASSERT_TRUE(fresh) << sys.render(fresh.error());
+  EXPECT_FALSE(fresh->stale);
+  EXPECT_EQ(fresh->value.view(), "v2");
+  EXPECT_EQ(loader_calls->load(), 3);
+}
+
+TEST_F(FailSafe, StaleValueAnswersWhenTheLoadTimesOut) {
+  start();
+  cache_then_expire();
+  compute_options opts{strategy::custom(1min)};
+  opts.fail_safe = true;
+  opts.timeout = 100ms;
+  auto res = client->get_or_compute("k", opts, loader("v2", 500ms));
+  ASSERT_TRUE(res) << sys.render(res.error());
+  EXPECT_TRUE(res->stale);
+  EXPECT_EQ(res->value.view(), "v1");
+}
+
+TEST_F(FailSafe, SoftTimeoutAnswersAtOnceAndRefreshesInTheBackground) {
+  start();
+  cache_then_expire();
+  compute_options opts{strategy::custom(1min)};
+  opts.fail_safe = true;
+  opts.soft_timeout = 50ms;
+  auto begin = std::chrono::steady_clock::now();
+  auto res = client->get_or_compute("k", opts, loader("v2", 400ms));
+  auto took = std::chrono::steady_clock::now() - begin;
+  ASSERT_TRUE(res) << sys.render(res.error());
+  EXPECT_TRUE(res->stale);
+  EXPECT_EQ(res->value.view(), "v1");
+  EXPECT_LT(took, 350ms);
+  EXPECT_TRUE(eventually([&] {
+    auto now = client->get("k");
+    return now && now->found && !now->stale && now->value.view() == "v2";
+  }));
+}
+
+TEST_F(FailSafe, CacheWideFailSafeAppliesToEveryCall) {
+  start(true);
+  cache_then_expire();
+  auto res = client->get_or_compute("k", {strategy::custom(1min)}, loader("v2", 0ms, true));
+  ASSERT_TRUE(res) << sys.render(res.error());
+  EXPECT_TRUE(res->stale);
+}
+
+TEST_F(FailSafe, WithoutAStaleValueTheErrorStands) {
+  start();
+  compute_options opts;
+  opts.fail_safe = true;
+  auto res = client->get_or_compute("never-cached", opts, loader("v", 0ms, true));
+  ASSERT_FALSE(res);
+  EXPECT_TRUE(is(res.error(), errc::loader_failed));
+}
+
 } // namespace

@@ -1,0 +1,218 @@
+#pragma once
+
+// The coordinator's state and the operations its handlers share (in actors/coordinator.cpp).
+// Private to the coordinator: nothing else includes this.
+
+#include <memory>
+#include <random>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include <caf/expected.hpp>
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+#include <caf/typed_response_promise.hpp>
+
+#include "actors/flight.hpp"
+#include "codec/glob.hpp"
+#include "messages/config.hpp"
+#include "messages/flight_protocol.hpp"
+
+namespace mtcache {
+
+struct flight_entry {
+  flight_actor handle;
+  uint64_t id = 0;
+  // Set when the key was written, removed or invalidated after the flight started: its
+  // value is older than what the tiers now hold, so its fill is refused.
+  bool superseded = false;
+};
+
+struct coordinator_state {
+  std::shared_ptr<const tier_chain> tiers;
+  cache_options opts;
+  std::unordered_map<std::string, flight_entry> flights;
+  uint64_t next_flight = 0;
+  cache_stats stats;
+  // First-tier hits are answered by the tier; they are the reads sent there minus the
+  // misses that came back.
+  uint64_t fast_gets = 0;
+  uint64_t first_tier_misses = 0;
+  std::mt19937_64 rng;
+  // Where changes go to reach other nodes; invalid without invalidation configured.
+  bridge_actor bridge;
+
+  static inline const char* name = "mtcache.coordinator";
+};
+
+using coordinator_ptr = coordinator_actor::stateful_pointer<coordinator_state>;
+
+caf::error check_key(const coordinator_state& st, const std::string& key);
+
+caf::error check_value(const coordinator_state& st, const bytes& value);
+
+/// A valid pattern, compiled; refuses match-all patterns unless the options allow them.
+caf::expected<glob> check_pattern(const coordinator_state& st, const std::string& pattern);
+
+std::vector<size_t> all_tiers(const coordinator_state& st);
+
+/// The tiers that belong to this node alone (what received changes and recovery touch).
+std::vector<size_t> local_tiers(const coordinator_state& st);
+
+/// Marks the flight of `key` (or of every key `pattern` matches, or every flight) as
+/// superseded: its value is older than a change made since.
+void supersede(coordinator_state& st, const std::string& key);
+void supersede(coordinator_state& st, const glob& pattern);
+void supersede_all(coordinator_state& st);
+
+/// The flight of `key` if one runs and its value is still current, else nullptr.
+const flight_actor* live_flight(const coordinator_state& st, const std::string& key);
+
+/// The flight of `key`, spawned if none runs.
+flight_actor flight_for(coordinator_ptr self, const std::string& key, uint32_t first_tier);
+
+void merge(cache_stats& into, const flight_report& report);
+
+/// Answers a write with its ack, or with an error when no tier took it.
+void deliver_ack(caf::typed_response_promise<write_ack>& rp, write_ack ack);
+
+/// Sends `change` to other nodes, if this node has a bridge.
+void publish(coordinator_ptr self, invalidation change);
+
+/// Which of `targets` took a command and which failed, and why.
+template <class T>
+write_ack to_ack(const coordinator_state& st, const std::vector<size_t>& targets,
+                 const std::vector<caf::expected<T>>& results) {
+  write_ack ack;
+  for (size_t k = 0; k < targets.size(); ++k) {
+    if (results[k])
+      ++ack.written;
+    else
+      ack.failed.push_back({(*st.tiers)[targets[k]].cfg.level, results[k].error()});
+  }
+  return ack;
+}
+
+/// Sends one request per target tier, made by `send(tier, index)`, and calls
+/// `done(targets, results)` once every tier answered or timed out.
+template <class Reply, class Send, class Done>
+void fan_out(coordinator_ptr self, std::vector<size_t> targets, Send send, Done done) {
+  struct round {
+    std::vector<size_t> targets;
+    std::vector<caf::expected<Reply>> results;
+    size_t outstanding;
+    Done done;
+  };
+  auto n = targets.size();
+  auto r = std::make_shared<round>(round{
+    std::move(targets), std::vector<caf::expected<Reply>>(n, caf::error{}), n, std::move(done)});
+  if (n == 0) {
+    r->done(r->targets, r->results);
+    return;
+  }
+  for (size_t k = 0; k < n; ++k) {
+    auto tier = (*self->state.tiers)[r->targets[k]].handle;
+    send(tier, r->targets[k])
+      .then(
+        [=](Reply& x) {
+          r->results[k] = std::move(x);
+          if (--r->outstanding == 0)
+            r->done(r->targets, r->results);
+        },
+        [=](caf::error& err) {
+          ++self->state.stats.tier_errors;
+          r->results[k] = std::move(err);
+          if (--r->outstanding == 0)
+            r->done(r->targets, r->results);
+        });
+  }
+}
+
+/// Sends the same command to every target tier; `done` gets the write_ack.
+template <class Reply, class Done, class... Ts>
+void command_tiers(coordinator_ptr self, std::vector<size_t> targets, Done done, Ts... xs) {
+  fan_out<Reply>(
+    self, std::move(targets),
+    [=](const tier_actor& tier, size_t) {
+      return self->request(tier, self->state.opts.tier_timeout, xs...);
+    },
+    [=](const std::vector<size_t>& targets, std::vector<caf::expected<Reply>>& results) mutable {
+      done(to_ack(self->state, targets, results));
+    });
+}
+
+/// Writes `value` into `targets`, each with `base` scaled by its ttl_scale.
+template <class Done>
+void write_tiers(coordinator_ptr self, std::vector<size_t> targets, const std::string& key,
+                 const bytes& value, caf::timespan base, Done done) {
+  fan_out<ok_atom>(
+    self, std::move(targets),
+    [=](const tier_actor& tier, size_t i) {
+      auto ttl = (*self->state.tiers)[i].cfg.scale(base);
+      return self->request(tier, self->state.opts.tier_timeout, put_atom::value, key, value,
+                           caf::timespan{ttl});
+    },
+    [=](const std::vector<size_t>& targets, std::vector<caf::expected<ok_atom>>& results) mutable {
+      done(to_ack(self->state, targets, results));
+    });
+}
+
+/// Removes every key `pattern` matches from `targets`; `done` gets the total or, when every
+/// tier failed, the first error.
+template <class Done>
+void remove_matching(coordinator_ptr self, std::vector<size_t> targets, const std::string& pattern,
+                     Done done) {
+  fan_out<uint64_t>(
+    self, std::move(targets),
+    [=](const tier_actor& tier, size_t) {
+      return self->request(tier, self->state.opts.tier_timeout, delete_atom::value,
+                           match_atom::value, pattern);
+    },
+    [=](const std::vector<size_t>&, std::vector<caf::expected<uint64_t>>& results) mutable {
+      uint64_t removed = 0;
+      caf::error first_error;
+      size_t failures = 0;
+      for (auto& r : results) {
+        if (r)
+          removed += *r;
+        else if (++failures == 1)
+          first_error = r.error();
+      }
+      if (failures > 0 && failures == results.size())
+        done(caf::expected<uint64_t>{std::move(first_error)});
+      else
+        done(caf::expected<uint64_t>{removed});
+    });
+}
+
+} // namespace mtcache
+
+namespace mtcache {
+
+// Write paths (actors/coordinator_writes.cpp). Every change supersedes the flights of the
+// keys it touches before it writes, so a fill already under way cannot bring back an older
+// value; `broadcast` also sends the change to other nodes once this node applied it.
+
+caf::result<write_ack> set_value(coordinator_ptr self, const std::string& key, bytes value,
+                                 caf::timespan ttl, bool broadcast);
+
+caf::result<write_ack> remove_key(coordinator_ptr self, const std::string& key, bool broadcast);
+
+caf::result<write_ack> remove_keys(coordinator_ptr self, std::vector<std::string> keys,
+                                   bool broadcast);
+
+caf::result<uint64_t> remove_pattern(coordinator_ptr self, const std::string& pattern,
+                                     bool broadcast);
+
+/// Drops a value that did not decode from every tier (counted as decode_failed).
+caf::result<ok_atom> drop_corrupt(coordinator_ptr self, const std::string& key);
+
+/// A change from another node: applied to the local tiers only, keeping their ttl_scale.
+caf::result<ok_atom> apply_remote(coordinator_ptr self, invalidation change);
+
+/// Contact with other nodes was lost and is back: drops every entry of the local tiers.
+caf::result<uint64_t> recover(coordinator_ptr self);
+
+} // namespace mtcache

@@ -1,0 +1,208 @@
+#include <chrono>
+#include <optional>
+
+#include "actors/coordinator_state.hpp"
+#include "messages/error.hpp"
+#include "runtime/log.hpp"
+
+namespace mtcache {
+
+namespace {
+
+int64_t ttl_ms(caf::timespan ttl) {
+  return ttl.count() > 0 ? std::chrono::ceil<std::chrono::milliseconds>(ttl).count() : -1;
+}
+
+caf::timespan from_ms(int64_t ms) {
+  return ms > 0 ? caf::timespan{std::chrono::milliseconds{ms}} : caf::timespan{0};
+}
+
+invalidation change_of(invalidation::kind type) {
+  invalidation x;
+  x.type = type;
+  return x;
+}
+
+caf::error reject(coordinator_ptr self, caf::error err) {
+  ++self->state.stats.rejected;
+  return err;
+}
+
+} // namespace
+
+caf::result<write_ack> set_value(coordinator_ptr self, const std::string& key, bytes value,
+                                 caf::timespan ttl, bool broadcast) {
+  auto& st = self->state;
+  if (auto err = check_key(st, key); err || (err = check_value(st, value)))
+    return reject(self, std::move(err));
+  ++st.stats.sets;
+  supersede(st, key);
+  auto rp = self->make_response_promise<write_ack>();
+  write_tiers(self, all_tiers(st), key, value, ttl, [=](write_ack ack) mutable {
+    if (broadcast && ack.written > 0) {
+      auto change = change_of(invalidation::kind::update);
+      change.key = key;
+      change.value = value;
+      change.ttl_ms = ttl_ms(ttl);
+      publish(self, std::move(change));
+    }
+    deliver_ack(rp, std::move(ack));
+  });
+  return rp;
+}
+
+caf::result<write_ack> remove_key(coordinator_ptr self, const std::string& key, bool broadcast) {
+  auto& st = self->state;
+  if (auto err = check_key(st, key))
+    return reject(self, std::move(err));
+  ++st.stats.removes;
+  supersede(st, key);
+  auto rp = self->make_response_promise<write_ack>();
+  command_tiers<uint64_t>(
+    self, all_tiers(st),
+    [=](write_ack ack) mutable {
+      if (broadcast) {
+        auto change = change_of(invalidation::kind::remove);
+        change.key = key;
+        publish(self, std::move(change));
+      }
+      deliver_ack(rp, std::move(ack));
+    },
+    delete_atom::value, key);
+  return rp;
+}
+
+caf::result<write_ack> remove_keys(coordinator_ptr self, std::vector<std::string> keys,
+                                   bool broadcast) {
+  auto& st = self->state;
+  for (auto& key : keys)
+    if (auto err = check_key(st, key))
+      return reject(self, std::move(err));
+  st.stats.removes += keys.size();
+  for (auto& key : keys)
+    supersede(st, key);
+  auto rp = self->make_response_promise<write_ack>();
+  command_tiers<uint64_t>(
+    self, all_tiers(st),
+    [=](write_ack ack) mutable {
+      if (broadcast) {
+        auto change = change_of(invalidation::kind::remove_bulk);
+        change.keys = keys;
+        publish(self, std::move(change));
+      }
+      deliver_ack(rp, std::move(ack));
+    },
+    delete_atom::value, keys);
+  return rp;
+}
+
+caf::result<uint64_t> remove_pattern(coordinator_ptr self, const std::string& pattern,
+                                     bool broadcast) {
+  auto& st = self->state;
+  auto compiled = check_pattern(st, pattern);
+  if (!compiled)
+    return reject(self, std::move(compiled.error()));
+  supersede(st, *compiled);
+  auto rp = self->make_response_promise<uint64_t>();
+  remove_matching(self, all_tiers(st), pattern, [=](caf::expected<uint64_t> removed) mutable {
+    if (!removed) {
+      rp.deliver(std::move(removed.error()));
+      return;
+    }
+    if (broadcast) {
+      auto change = change_of(invalidation::kind::remove_pattern);
+      change.pattern = pattern;
+      publish(self, std::move(change));
+    }
+    rp.deliver(*removed);
+  });
+  return rp;
+}
+
+caf::result<ok_atom> drop_corrupt(coordinator_ptr self, const std::string& key) {
+  auto& st = self->state;
+  if (auto err = check_key(st, key))
+    return reject(self, std::move(err));
+  ++st.stats.decode_failed;
+  log(log_level::warning, "coordinator",
+      "the value of '" + key + "' does not decode; dropping it from every tier");
+  supersede(st, key);
+  auto rp = self->make_response_promise<ok_atom>();
+  command_tiers<uint64_t>(
+    self, all_tiers(st), [=](write_ack) mutable { rp.deliver(ok_atom::value); },
+    delete_atom::value, key);
+  return rp;
+}
+
+caf::result<ok_atom> apply_remote(coordinator_ptr self, invalidation change) {
+  auto& st = self->state;
+  // Validate first: once a promise exists, a returned error would never reach the bridge.
+  std::optional<glob> pattern;
+  switch (change.type) {
+    case invalidation::kind::remove:
+      if (auto err = check_key(st, change.key))
+        return err;
+      break;
+    case invalidation::kind::update:
+      if (auto err = check_key(st, change.key); err || (err = check_value(st, change.value)))
+        return err;
+      break;
+    case invalidation::kind::remove_pattern: {
+      auto compiled = check_pattern(st, change.pattern);
+      if (!compiled)
+        return std::move(compiled.error());
+      pattern = std::move(*compiled);
+      break;
+    }
+    case invalidation::kind::remove_bulk:
+      for (auto& key : change.keys)
+        if (auto err = check_key(st, key))
+          return err;
+      break;
+  }
+  auto targets = local_tiers(st);
+  auto rp = self->make_response_promise<ok_atom>();
+  auto done = [=](auto&&) mutable { rp.deliver(ok_atom::value); };
+  switch (change.type) {
+    case invalidation::kind::remove:
+      supersede(st, change.key);
+      command_tiers<uint64_t>(self, std::move(targets), done, delete_atom::value, change.key);
+      break;
+    case invalidation::kind::update:
+      supersede(st, change.key);
+      write_tiers(self, std::move(targets), change.key, change.value, from_ms(change.ttl_ms),
+                  done);
+      break;
+    case invalidation::kind::remove_pattern:
+      supersede(st, *pattern);
+      remove_matching(self, std::move(targets), change.pattern, done);
+      break;
+    case invalidation::kind::remove_bulk:
+      for (auto& key : change.keys)
+        supersede(st, key);
+      command_tiers<uint64_t>(self, std::move(targets), done, delete_atom::value, change.keys);
+      break;
+  }
+  return rp;
+}
+
+caf::result<uint64_t> recover(coordinator_ptr self) {
+  auto& st = self->state;
+  supersede_all(st);
+  auto rp = self->make_response_promise<uint64_t>();
+  fan_out<uint64_t>(
+    self, local_tiers(st),
+    [=](const tier_actor& tier, size_t) {
+      return self->request(tier, self->state.opts.tier_timeout, clear_atom::value);
+    },
+    [=](const std::vector<size_t>&, std::vector<caf::expected<uint64_t>>& results) mutable {
+      uint64_t dropped = 0;
+      for (auto& r : results)
+        if (r)
+          dropped += *r;
+      rp.deliver(dropped);
+    });
+  return rp;
+}
+
+} // namespace mtcache
