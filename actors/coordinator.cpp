@@ -42,55 +42,55 @@ caf::delegated<lookup> compute(self_ptr self, const std::string& key, compute_op
 caf::result<std::vector<tier_stats>> collect_tier_stats(self_ptr self) {
   auto rp = self->make_response_promise<std::vector<tier_stats>>();
   fan_out<tier_stats>(
-    self, all_tiers(self->state),
-    [=](const tier_actor& tier, size_t) {
-      return self->request(tier, self->state.opts.tier_timeout, stats_atom::value);
-    },
-    [=](const std::vector<size_t>& targets,
-        std::vector<caf::expected<tier_stats>>& results) mutable {
-      std::vector<tier_stats> out;
-      for (size_t k = 0; k < targets.size(); ++k) {
-        tier_stats s;
-        if (results[k]) {
-          s = std::move(*results[k]);
-        } else {
-          s.kind = "unreachable";
-          s.connected = false;
+      self, all_tiers(self->state),
+      [=](const tier_actor& tier, size_t) {
+        return self->request(tier, self->state.opts.tier_timeout, stats_atom::value);
+      },
+      [=](const std::vector<size_t>& targets,
+          std::vector<caf::expected<tier_stats>>& results) mutable {
+        std::vector<tier_stats> out;
+        for (size_t k = 0; k < targets.size(); ++k) {
+          tier_stats s;
+          if (results[k]) {
+            s = std::move(*results[k]);
+          } else {
+            s.kind = "unreachable";
+            s.connected = false;
+          }
+          s.level = (*self->state.tiers)[targets[k]].cfg.level;
+          out.emplace_back(std::move(s));
         }
-        s.level = (*self->state.tiers)[targets[k]].cfg.level;
-        out.emplace_back(std::move(s));
-      }
-      rp.deliver(std::move(out));
-    });
+        rp.deliver(std::move(out));
+      });
   return rp;
 }
 
 caf::result<health_report> collect_health(self_ptr self) {
   auto rp = self->make_response_promise<health_report>();
   fan_out<tier_health>(
-    self, all_tiers(self->state),
-    [=](const tier_actor& tier, size_t) {
-      return self->request(tier, self->state.opts.tier_timeout, health_atom::value);
-    },
-    [=](const std::vector<size_t>& targets,
-        std::vector<caf::expected<tier_health>>& results) mutable {
-      health_report report;
-      for (size_t k = 0; k < targets.size(); ++k) {
-        tier_health h;
-        if (results[k])
-          h = std::move(*results[k]);
-        else
-          h.detail = self->system().render(results[k].error());
-        h.level = (*self->state.tiers)[targets[k]].cfg.level;
-        report.tiers.emplace_back(std::move(h));
-      }
-      bool all_ok = std::all_of(report.tiers.begin(), report.tiers.end(),
-                                [](const tier_health& h) { return h.ok; });
-      report.status = all_ok               ? health_status::healthy
-                      : report.tiers[0].ok ? health_status::degraded
-                                           : health_status::down;
-      rp.deliver(std::move(report));
-    });
+      self, all_tiers(self->state),
+      [=](const tier_actor& tier, size_t) {
+        return self->request(tier, self->state.opts.tier_timeout, health_atom::value);
+      },
+      [=](const std::vector<size_t>& targets,
+          std::vector<caf::expected<tier_health>>& results) mutable {
+        health_report report;
+        for (size_t k = 0; k < targets.size(); ++k) {
+          tier_health h;
+          if (results[k])
+            h = std::move(*results[k]);
+          else
+            h.detail = self->system().render(results[k].error());
+          h.level = (*self->state.tiers)[targets[k]].cfg.level;
+          report.tiers.emplace_back(std::move(h));
+        }
+        bool all_ok = std::all_of(report.tiers.begin(), report.tiers.end(),
+                                  [](const tier_health& h) { return h.ok; });
+        report.status = all_ok               ? health_status::healthy
+                        : report.tiers[0].ok ? health_status::degraded
+                                             : health_status::down;
+        rp.deliver(std::move(report));
+      });
   return rp;
 }
 
@@ -103,7 +103,7 @@ coordinator_actor::behavior_type coordinator(self_ptr self, tier_chain tiers, ca
   st.opts = opts;
   st.rng.seed(opts.seed != 0 ? opts.seed
                              : static_cast<uint64_t>(
-                                 std::chrono::steady_clock::now().time_since_epoch().count()));
+                                   std::chrono::steady_clock::now().time_since_epoch().count()));
   if (bridge) {
     bridge->coordinator = caf::actor_cast<caf::actor>(self);
     st.bridge = spawn_invalidation_bridge(self->system(), std::move(*bridge));
@@ -121,102 +121,104 @@ coordinator_actor::behavior_type coordinator(self_ptr self, tier_chain tiers, ca
   });
   auto on_write = opts.broadcast_on_write;
   return {
-    [=](get_atom, const std::string& key) -> caf::result<lookup> {
-      auto& st = self->state;
-      if (auto err = check_key(st, key)) {
-        ++st.stats.rejected;
-        return err;
-      }
-      ++st.stats.requests;
-      if (auto flight = live_flight(st, key))
-        return self->delegate(*flight, join_atom::value);
-      return probe(self, key, caf::message{});
-    },
-    [=](miss_atom, const std::string& key, bool failed,
-        const caf::message& context) -> caf::result<lookup> {
-      auto& st = self->state;
-      ++st.first_tier_misses;
-      if (failed)
-        ++st.stats.tier_errors;
-      if (context.match_elements<compute_options, loader_actor>())
-        return self->delegate(flight_for(self, key, 0), join_atom::value,
-                              context.get_as<compute_options>(0), context.get_as<loader_actor>(1));
-      if (st.tiers->size() == 1) {
-        ++st.stats.misses;
-        return lookup{};
-      }
-      return self->delegate(flight_for(self, key, 1), join_atom::value);
-    },
-    [=](compute_atom, const std::string& key, compute_options& opts,
-        loader_actor& loader) -> caf::result<lookup> {
-      auto& st = self->state;
-      if (auto err = check_key(st, key)) {
-        ++st.stats.rejected;
-        return err;
-      }
-      ++st.stats.requests;
-      return compute(self, key, std::move(opts), std::move(loader));
-    },
-    [=](compute_atom, const std::string& key, compute_options& opts, loader_actor& loader,
-        retry_atom) { return compute(self, key, std::move(opts), std::move(loader)); },
-    [=](put_atom, const std::string& key, bytes& value, const strategy& ttl) {
-      return set_value(self, key, std::move(value), ttl.ttl(), on_write);
-    },
-    [=](put_atom, const std::string& key, bytes& value, const strategy& ttl, broadcast_atom) {
-      return set_value(self, key, std::move(value), ttl.ttl(), true);
-    },
-    [=](update_atom, const std::string& key, bytes& value, caf::timespan ttl) {
-      return set_value(self, key, std::move(value), ttl, true);
-    },
-    [=](delete_atom, const std::string& key) { return remove_key(self, key, on_write); },
-    [=](delete_atom, match_atom, const std::string& pattern) {
-      return remove_pattern(self, pattern, on_write);
-    },
-    [=](invalidate_atom, const std::string& key) { return remove_key(self, key, true); },
-    [=](invalidate_atom, std::vector<std::string>& keys) {
-      return remove_keys(self, std::move(keys), true);
-    },
-    [=](invalidate_atom, match_atom, const std::string& pattern) {
-      return remove_pattern(self, pattern, true);
-    },
-    [=](corrupt_atom, const std::string& key) { return drop_corrupt(self, key); },
-    [=](apply_atom, invalidation& change) { return apply_remote(self, std::move(change)); },
-    [=](recover_atom) { return recover(self); },
-    [=](stats_atom) {
-      auto& st = self->state;
-      auto res = st.stats;
-      res.tier_hits[0] += st.fast_gets - st.first_tier_misses;
-      res.in_flight = st.flights.size();
-      return res;
-    },
-    [=](stats_atom, invalidate_atom) -> caf::result<bridge_stats> {
-      auto& bridge = self->state.bridge;
-      if (!bridge)
-        return make_error(errc::not_configured, "this cache has no invalidation configured");
-      return self->delegate(bridge, stats_atom::value);
-    },
-    [=](tierstats_atom) { return collect_tier_stats(self); },
-    [=](health_atom) { return collect_health(self); },
-    [=](fill_atom, const std::string& key, uint64_t id, uint32_t tier, bytes& value,
-        caf::timespan ttl) -> caf::result<ok_atom> {
-      auto& st = self->state;
-      auto i = st.flights.find(key);
-      if (i == st.flights.end() || i->second.id != id || i->second.superseded)
-        return make_error(errc::superseded, "'" + key + "' changed while it was loading");
-      if (tier >= st.tiers->size())
-        return make_error(errc::invalid_config, "no tier " + std::to_string(tier));
-      // Passed on, not requested: the write lands in the tier's mailbox in order with every
-      // other write the coordinator sends there, and the tier answers the flight directly.
-      return self->delegate((*st.tiers)[tier].handle, put_atom::value, key, std::move(value), ttl);
-    },
-    [=](done_atom, const std::string& key, uint64_t id, const flight_report& report) {
-      auto& st = self->state;
-      if (auto i = st.flights.find(key); i != st.flights.end() && i->second.id == id)
-        st.flights.erase(i);
-      merge(st.stats, report);
-      return ok_atom::value;
-    },
-    [=](done_atom, const flight_report& late) { merge(self->state.stats, late); },
+      [=](get_atom, const std::string& key) -> caf::result<lookup> {
+        auto& st = self->state;
+        if (auto err = check_key(st, key)) {
+          ++st.stats.rejected;
+          return err;
+        }
+        ++st.stats.requests;
+        if (auto flight = live_flight(st, key))
+          return self->delegate(*flight, join_atom::value);
+        return probe(self, key, caf::message{});
+      },
+      [=](miss_atom, const std::string& key, bool failed,
+          const caf::message& context) -> caf::result<lookup> {
+        auto& st = self->state;
+        ++st.first_tier_misses;
+        if (failed)
+          ++st.stats.tier_errors;
+        if (context.match_elements<compute_options, loader_actor>())
+          return self->delegate(flight_for(self, key, 0), join_atom::value,
+                                context.get_as<compute_options>(0),
+                                context.get_as<loader_actor>(1));
+        if (st.tiers->size() == 1) {
+          ++st.stats.misses;
+          return lookup{};
+        }
+        return self->delegate(flight_for(self, key, 1), join_atom::value);
+      },
+      [=](compute_atom, const std::string& key, compute_options& opts,
+          loader_actor& loader) -> caf::result<lookup> {
+        auto& st = self->state;
+        if (auto err = check_key(st, key)) {
+          ++st.stats.rejected;
+          return err;
+        }
+        ++st.stats.requests;
+        return compute(self, key, std::move(opts), std::move(loader));
+      },
+      [=](compute_atom, const std::string& key, compute_options& opts, loader_actor& loader,
+          retry_atom) { return compute(self, key, std::move(opts), std::move(loader)); },
+      [=](put_atom, const std::string& key, bytes& value, const strategy& ttl) {
+        return set_value(self, key, std::move(value), ttl.ttl(), on_write);
+      },
+      [=](put_atom, const std::string& key, bytes& value, const strategy& ttl, broadcast_atom) {
+        return set_value(self, key, std::move(value), ttl.ttl(), true);
+      },
+      [=](update_atom, const std::string& key, bytes& value, caf::timespan ttl) {
+        return set_value(self, key, std::move(value), ttl, true);
+      },
+      [=](delete_atom, const std::string& key) { return remove_key(self, key, on_write); },
+      [=](delete_atom, match_atom, const std::string& pattern) {
+        return remove_pattern(self, pattern, on_write);
+      },
+      [=](invalidate_atom, const std::string& key) { return remove_key(self, key, true); },
+      [=](invalidate_atom, std::vector<std::string>& keys) {
+        return remove_keys(self, std::move(keys), true);
+      },
+      [=](invalidate_atom, match_atom, const std::string& pattern) {
+        return remove_pattern(self, pattern, true);
+      },
+      [=](corrupt_atom, const std::string& key) { return drop_corrupt(self, key); },
+      [=](apply_atom, invalidation& change) { return apply_remote(self, std::move(change)); },
+      [=](recover_atom) { return recover(self); },
+      [=](stats_atom) {
+        auto& st = self->state;
+        auto res = st.stats;
+        res.tier_hits[0] += st.fast_gets - st.first_tier_misses;
+        res.in_flight = st.flights.size();
+        return res;
+      },
+      [=](stats_atom, invalidate_atom) -> caf::result<bridge_stats> {
+        auto& bridge = self->state.bridge;
+        if (!bridge)
+          return make_error(errc::not_configured, "this cache has no invalidation configured");
+        return self->delegate(bridge, stats_atom::value);
+      },
+      [=](tierstats_atom) { return collect_tier_stats(self); },
+      [=](health_atom) { return collect_health(self); },
+      [=](fill_atom, const std::string& key, uint64_t id, uint32_t tier, bytes& value,
+          caf::timespan ttl) -> caf::result<ok_atom> {
+        auto& st = self->state;
+        auto i = st.flights.find(key);
+        if (i == st.flights.end() || i->second.id != id || i->second.superseded)
+          return make_error(errc::superseded, "'" + key + "' changed while it was loading");
+        if (tier >= st.tiers->size())
+          return make_error(errc::invalid_config, "no tier " + std::to_string(tier));
+        // Passed on, not requested: the write lands in the tier's mailbox in order with every
+        // other write the coordinator sends there, and the tier answers the flight directly.
+        return self->delegate((*st.tiers)[tier].handle, put_atom::value, key, std::move(value),
+                              ttl);
+      },
+      [=](done_atom, const std::string& key, uint64_t id, const flight_report& report) {
+        auto& st = self->state;
+        if (auto i = st.flights.find(key); i != st.flights.end() && i->second.id == id)
+          st.flights.erase(i);
+        merge(st.stats, report);
+        return ok_atom::value;
+      },
+      [=](done_atom, const flight_report& late) { merge(self->state.stats, late); },
   };
 }
 

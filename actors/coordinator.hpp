@@ -6,8 +6,8 @@
 #include <caf/actor.hpp>
 #include <caf/fwd.hpp>
 
-#include "messages/config.hpp"
 #include "actors/invalidation_bridge.hpp"
+#include "messages/config.hpp"
 #include "messages/flight_protocol.hpp"
 
 namespace mtcache {

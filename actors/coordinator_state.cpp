@@ -9,16 +9,16 @@ caf::error check_key(const coordinator_state& st, const std::string& key) {
     return make_error(errc::invalid_key, "the key is empty");
   if (key.size() > st.opts.max_key_bytes)
     return make_error(errc::invalid_key, "the key has " + std::to_string(key.size()) +
-                                           " bytes, the limit is " +
-                                           std::to_string(st.opts.max_key_bytes));
+                                             " bytes, the limit is " +
+                                             std::to_string(st.opts.max_key_bytes));
   return caf::none;
 }
 
 caf::error check_value(const coordinator_state& st, const bytes& value) {
   if (value.size() > st.opts.max_value_bytes)
     return make_error(errc::value_too_large, "the value has " + std::to_string(value.size()) +
-                                               " bytes, the limit is " +
-                                               std::to_string(st.opts.max_value_bytes));
+                                                 " bytes, the limit is " +
+                                                 std::to_string(st.opts.max_value_bytes));
   return caf::none;
 }
 

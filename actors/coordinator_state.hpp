@@ -107,7 +107,7 @@ void fan_out(coordinator_ptr self, std::vector<size_t> targets, Send send, Done 
   };
   auto n = targets.size();
   auto r = std::make_shared<round>(round{
-    std::move(targets), std::vector<caf::expected<Reply>>(n, caf::error{}), n, std::move(done)});
+      std::move(targets), std::vector<caf::expected<Reply>>(n, caf::error{}), n, std::move(done)});
   if (n == 0) {
     r->done(r->targets, r->results);
     return;
@@ -115,18 +115,18 @@ void fan_out(coordinator_ptr self, std::vector<size_t> targets, Send send, Done 
   for (size_t k = 0; k < n; ++k) {
     auto tier = (*self->state.tiers)[r->targets[k]].handle;
     send(tier, r->targets[k])
-      .then(
-        [=](Reply& x) {
-          r->results[k] = std::move(x);
-          if (--r->outstanding == 0)
-            r->done(r->targets, r->results);
-        },
-        [=](caf::error& err) {
-          ++self->state.stats.tier_errors;
-          r->results[k] = std::move(err);
-          if (--r->outstanding == 0)
-            r->done(r->targets, r->results);
-        });
+        .then(
+            [=](Reply& x) {
+              r->results[k] = std::move(x);
+              if (--r->outstanding == 0)
+                r->done(r->targets, r->results);
+            },
+            [=](caf::error& err) {
+              ++self->state.stats.tier_errors;
+              r->results[k] = std::move(err);
+              if (--r->outstanding == 0)
+                r->done(r->targets, r->results);
+            });
   }
 }
 
@@ -134,13 +134,13 @@ void fan_out(coordinator_ptr self, std::vector<size_t> targets, Send send, Done 
 template <class Reply, class Done, class... Ts>
 void command_tiers(coordinator_ptr self, std::vector<size_t> targets, Done done, Ts... xs) {
   fan_out<Reply>(
-    self, std::move(targets),
-    [=](const tier_actor& tier, size_t) {
-      return self->request(tier, self->state.opts.tier_timeout, xs...);
-    },
-    [=](const std::vector<size_t>& targets, std::vector<caf::expected<Reply>>& results) mutable {
-      done(to_ack(self->state, targets, results));
-    });
+      self, std::move(targets),
+      [=](const tier_actor& tier, size_t) {
+        return self->request(tier, self->state.opts.tier_timeout, xs...);
+      },
+      [=](const std::vector<size_t>& targets, std::vector<caf::expected<Reply>>& results) mutable {
+        done(to_ack(self->state, targets, results));
+      });
 }
 
 /// Writes `value` into `targets`, each with `base` scaled by its ttl_scale.
@@ -148,15 +148,16 @@ template <class Done>
 void write_tiers(coordinator_ptr self, std::vector<size_t> targets, const std::string& key,
                  const bytes& value, caf::timespan base, Done done) {
   fan_out<ok_atom>(
-    self, std::move(targets),
-    [=](const tier_actor& tier, size_t i) {
-      auto ttl = (*self->state.tiers)[i].cfg.scale(base);
-      return self->request(tier, self->state.opts.tier_timeout, put_atom::value, key, value,
-                           caf::timespan{ttl});
-    },
-    [=](const std::vector<size_t>& targets, std::vector<caf::expected<ok_atom>>& results) mutable {
-      done(to_ack(self->state, targets, results));
-    });
+      self, std::move(targets),
+      [=](const tier_actor& tier, size_t i) {
+        auto ttl = (*self->state.tiers)[i].cfg.scale(base);
+        return self->request(tier, self->state.opts.tier_timeout, put_atom::value, key, value,
+                             caf::timespan{ttl});
+      },
+      [=](const std::vector<size_t>& targets,
+          std::vector<caf::expected<ok_atom>>& results) mutable {
+        done(to_ack(self->state, targets, results));
+      });
 }
 
 /// Removes every key `pattern` matches from `targets`; `done` gets the total or, when every
@@ -165,26 +166,26 @@ template <class Done>
 void remove_matching(coordinator_ptr self, std::vector<size_t> targets, const std::string& pattern,
                      Done done) {
   fan_out<uint64_t>(
-    self, std::move(targets),
-    [=](const tier_actor& tier, size_t) {
-      return self->request(tier, self->state.opts.tier_timeout, delete_atom::value,
-                           match_atom::value, pattern);
-    },
-    [=](const std::vector<size_t>&, std::vector<caf::expected<uint64_t>>& results) mutable {
-      uint64_t removed = 0;
-      caf::error first_error;
-      size_t failures = 0;
-      for (auto& r : results) {
-        if (r)
-          removed += *r;
-        else if (++failures == 1)
-          first_error = r.error();
-      }
-      if (failures > 0 && failures == results.size())
-        done(caf::expected<uint64_t>{std::move(first_error)});
-      else
-        done(caf::expected<uint64_t>{removed});
-    });
+      self, std::move(targets),
+      [=](const tier_actor& tier, size_t) {
+        return self->request(tier, self->state.opts.tier_timeout, delete_atom::value,
+                             match_atom::value, pattern);
+      },
+      [=](const std::vector<size_t>&, std::vector<caf::expected<uint64_t>>& results) mutable {
+        uint64_t removed = 0;
+        caf::error first_error;
+        size_t failures = 0;
+        for (auto& r : results) {
+          if (r)
+            removed += *r;
+          else if (++failures == 1)
+            first_error = r.error();
+        }
+        if (failures > 0 && failures == results.size())
+          done(caf::expected<uint64_t>{std::move(first_error)});
+        else
+          done(caf::expected<uint64_t>{removed});
+      });
 }
 
 } // namespace mtcache

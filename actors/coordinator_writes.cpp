@@ -59,16 +59,16 @@ caf::result<write_ack> remove_key(coordinator_ptr self, const std::string& key, 
   supersede(st, key);
   auto rp = self->make_response_promise<write_ack>();
   command_tiers<uint64_t>(
-    self, all_tiers(st),
-    [=](write_ack ack) mutable {
-      if (broadcast) {
-        auto change = change_of(invalidation::kind::remove);
-        change.key = key;
-        publish(self, std::move(change));
-      }
-      deliver_ack(rp, std::move(ack));
-    },
-    delete_atom::value, key);
+      self, all_tiers(st),
+      [=](write_ack ack) mutable {
+        if (broadcast) {
+          auto change = change_of(invalidation::kind::remove);
+          change.key = key;
+          publish(self, std::move(change));
+        }
+        deliver_ack(rp, std::move(ack));
+      },
+      delete_atom::value, key);
   return rp;
 }
 
@@ -83,16 +83,16 @@ caf::result<write_ack> remove_keys(coordinator_ptr self, std::vector<std::string
     supersede(st, key);
   auto rp = self->make_response_promise<write_ack>();
   command_tiers<uint64_t>(
-    self, all_tiers(st),
-    [=](write_ack ack) mutable {
-      if (broadcast) {
-        auto change = change_of(invalidation::kind::remove_bulk);
-        change.keys = keys;
-        publish(self, std::move(change));
-      }
-      deliver_ack(rp, std::move(ack));
-    },
-    delete_atom::value, keys);
+      self, all_tiers(st),
+      [=](write_ack ack) mutable {
+        if (broadcast) {
+          auto change = change_of(invalidation::kind::remove_bulk);
+          change.keys = keys;
+          publish(self, std::move(change));
+        }
+        deliver_ack(rp, std::move(ack));
+      },
+      delete_atom::value, keys);
   return rp;
 }
 
@@ -129,8 +129,8 @@ caf::result<ok_atom> drop_corrupt(coordinator_ptr self, const std::string& key) 
   supersede(st, key);
   auto rp = self->make_response_promise<ok_atom>();
   command_tiers<uint64_t>(
-    self, all_tiers(st), [=](write_ack) mutable { rp.deliver(ok_atom::value); },
-    delete_atom::value, key);
+      self, all_tiers(st), [=](write_ack) mutable { rp.deliver(ok_atom::value); },
+      delete_atom::value, key);
   return rp;
 }
 
@@ -139,49 +139,48 @@ caf::result<ok_atom> apply_remote(coordinator_ptr self, invalidation change) {
   // Validate first: once a promise exists, a returned error would never reach the bridge.
   std::optional<glob> pattern;
   switch (change.type) {
-    case invalidation::kind::remove:
-      if (auto err = check_key(st, change.key))
+  case invalidation::kind::remove:
+    if (auto err = check_key(st, change.key))
+      return err;
+    break;
+  case invalidation::kind::update:
+    if (auto err = check_key(st, change.key); err || (err = check_value(st, change.value)))
+      return err;
+    break;
+  case invalidation::kind::remove_pattern: {
+    auto compiled = check_pattern(st, change.pattern);
+    if (!compiled)
+      return std::move(compiled.error());
+    pattern = std::move(*compiled);
+    break;
+  }
+  case invalidation::kind::remove_bulk:
+    for (auto& key : change.keys)
+      if (auto err = check_key(st, key))
         return err;
-      break;
-    case invalidation::kind::update:
-      if (auto err = check_key(st, change.key); err || (err = check_value(st, change.value)))
-        return err;
-      break;
-    case invalidation::kind::remove_pattern: {
-      auto compiled = check_pattern(st, change.pattern);
-      if (!compiled)
-        return std::move(compiled.error());
-      pattern = std::move(*compiled);
-      break;
-    }
-    case invalidation::kind::remove_bulk:
-      for (auto& key : change.keys)
-        if (auto err = check_key(st, key))
-          return err;
-      break;
+    break;
   }
   auto targets = local_tiers(st);
   auto rp = self->make_response_promise<ok_atom>();
   auto done = [=](auto&&) mutable { rp.deliver(ok_atom::value); };
   switch (change.type) {
-    case invalidation::kind::remove:
-      supersede(st, change.key);
-      command_tiers<uint64_t>(self, std::move(targets), done, delete_atom::value, change.key);
-      break;
-    case invalidation::kind::update:
-      supersede(st, change.key);
-      write_tiers(self, std::move(targets), change.key, change.value, from_ms(change.ttl_ms),
-                  done);
-      break;
-    case invalidation::kind::remove_pattern:
-      supersede(st, *pattern);
-      remove_matching(self, std::move(targets), change.pattern, done);
-      break;
-    case invalidation::kind::remove_bulk:
-      for (auto& key : change.keys)
-        supersede(st, key);
-      command_tiers<uint64_t>(self, std::move(targets), done, delete_atom::value, change.keys);
-      break;
+  case invalidation::kind::remove:
+    supersede(st, change.key);
+    command_tiers<uint64_t>(self, std::move(targets), done, delete_atom::value, change.key);
+    break;
+  case invalidation::kind::update:
+    supersede(st, change.key);
+    write_tiers(self, std::move(targets), change.key, change.value, from_ms(change.ttl_ms), done);
+    break;
+  case invalidation::kind::remove_pattern:
+    supersede(st, *pattern);
+    remove_matching(self, std::move(targets), change.pattern, done);
+    break;
+  case invalidation::kind::remove_bulk:
+    for (auto& key : change.keys)
+      supersede(st, key);
+    command_tiers<uint64_t>(self, std::move(targets), done, delete_atom::value, change.keys);
+    break;
   }
   return rp;
 }
@@ -191,17 +190,17 @@ caf::result<uint64_t> recover(coordinator_ptr self) {
   supersede_all(st);
   auto rp = self->make_response_promise<uint64_t>();
   fan_out<uint64_t>(
-    self, local_tiers(st),
-    [=](const tier_actor& tier, size_t) {
-      return self->request(tier, self->state.opts.tier_timeout, clear_atom::value);
-    },
-    [=](const std::vector<size_t>&, std::vector<caf::expected<uint64_t>>& results) mutable {
-      uint64_t dropped = 0;
-      for (auto& r : results)
-        if (r)
-          dropped += *r;
-      rp.deliver(dropped);
-    });
+      self, local_tiers(st),
+      [=](const tier_actor& tier, size_t) {
+        return self->request(tier, self->state.opts.tier_timeout, clear_atom::value);
+      },
+      [=](const std::vector<size_t>&, std::vector<caf::expected<uint64_t>>& results) mutable {
+        uint64_t dropped = 0;
+        for (auto& r : results)
+          if (r)
+            dropped += *r;
+        rp.deliver(dropped);
+      });
   return rp;
 }
 

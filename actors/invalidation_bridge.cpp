@@ -95,7 +95,7 @@ std::string random_node_id() {
 
 coordinator_actor coordinator_of(self_ptr self) {
   return caf::actor_cast<coordinator_actor>(
-    caf::actor_cast<caf::strong_actor_ptr>(self->state.coordinator));
+      caf::actor_cast<caf::strong_actor_ptr>(self->state.coordinator));
 }
 
 void run_recovery(self_ptr self, const std::string& why) {
@@ -110,11 +110,11 @@ void run_recovery(self_ptr self, const std::string& why) {
       why + " is back: clearing local tiers (invalidations may have been missed)");
   if (auto coordinator = coordinator_of(self))
     self->request(coordinator, call_timeout, recover_atom::value)
-      .then([](uint64_t) {},
-            [](caf::error& err) {
-              log(log_level::error, "invalidation_bridge",
-                  "recovery failed: " + caf::to_string(err));
-            });
+        .then([](uint64_t) {},
+              [](caf::error& err) {
+                log(log_level::error, "invalidation_bridge",
+                    "recovery failed: " + caf::to_string(err));
+              });
 }
 
 // A pattern from another node may only touch keys under an allowed prefix.
@@ -150,29 +150,29 @@ void accept(self_ptr self, invalidation inv) {
     }
   }
   switch (inv.type) {
-    case invalidation::kind::remove:
-      ++st.stats.received_removes;
-      break;
-    case invalidation::kind::update:
-      ++st.stats.received_updates;
-      break;
-    case invalidation::kind::remove_pattern:
-      if (!pattern_allowed(st, inv.pattern)) {
-        ++st.stats.rejected_patterns;
-        log(log_level::warning, "invalidation_bridge",
-            "dropped a pattern outside the allowed prefixes: " + inv.pattern);
-        return;
-      }
-      ++st.stats.received_patterns;
-      break;
-    case invalidation::kind::remove_bulk:
-      ++st.stats.received_bulk;
-      break;
+  case invalidation::kind::remove:
+    ++st.stats.received_removes;
+    break;
+  case invalidation::kind::update:
+    ++st.stats.received_updates;
+    break;
+  case invalidation::kind::remove_pattern:
+    if (!pattern_allowed(st, inv.pattern)) {
+      ++st.stats.rejected_patterns;
+      log(log_level::warning, "invalidation_bridge",
+          "dropped a pattern outside the allowed prefixes: " + inv.pattern);
+      return;
+    }
+    ++st.stats.received_patterns;
+    break;
+  case invalidation::kind::remove_bulk:
+    ++st.stats.received_bulk;
+    break;
   }
   ++st.stats.received;
   if (auto coordinator = coordinator_of(self))
     self->request(coordinator, call_timeout, apply_atom::value, std::move(inv))
-      .then([](ok_atom) {}, [=](caf::error&) { ++self->state.stats.processing_errors; });
+        .then([](ok_atom) {}, [=](caf::error&) { ++self->state.stats.processing_errors; });
 }
 
 // A raw Pub/Sub payload: size, signature, JSON, then `accept`.
@@ -232,12 +232,12 @@ void send_out(self_ptr self, invalidation& inv) {
     if (!st.p.cfg.secret.empty())
       payload = *sign(payload, st.p.cfg.secret, &reason);
     self->request(st.p.publisher, call_timeout, caf::publish_atom::value, st.channel, payload)
-      .then([=](uint64_t) { ++self->state.stats.published_redis; },
-            [=](caf::error&) { ++self->state.stats.publish_errors; });
+        .then([=](uint64_t) { ++self->state.stats.published_redis; },
+              [=](caf::error&) { ++self->state.stats.publish_errors; });
     if (st.p.cfg.audit)
       self->request(st.p.publisher, call_timeout, xadd_atom::value, st.stream, audit_fields(inv),
                     st.p.cfg.audit_maxlen)
-        .then([](const std::string&) {}, [=](caf::error&) { ++self->state.stats.audit_errors; });
+          .then([](const std::string&) {}, [=](caf::error&) { ++self->state.stats.audit_errors; });
   }
   for (auto& peer : st.peers) {
     self->send(peer, apply_atom::value, inv);
@@ -269,10 +269,10 @@ void start_paths(self_ptr self) {
   auto me = caf::actor_cast<bridge_actor>(self);
   if (cfg.redis)
     st.owned.push_back(caf::actor_cast<caf::actor>(
-      spawn_redis_subscriber(self->system(), {st.p.url, st.channel, cfg.keepalive,
-                                              st.p.request_timeout, st.p.connect_timeout,
-                                              cfg.backoff_initial, cfg.backoff_max},
-                             me)));
+        spawn_redis_subscriber(self->system(),
+                               {st.p.url, st.channel, cfg.keepalive, st.p.request_timeout,
+                                st.p.connect_timeout, cfg.backoff_initial, cfg.backoff_max},
+                               me)));
   if (!cfg.listen && cfg.peers.empty())
     return;
   st.inbox = spawn_peer_inbox(self->system(), me);
@@ -282,11 +282,11 @@ void start_paths(self_ptr self) {
     self->request(st.p.network, call_timeout, caf::publish_atom::value, cfg.listen_port,
                   caf::actor_cast<caf::strong_actor_ptr>(st.inbox), std::move(sigs),
                   cfg.listen_host, true)
-      .then([=](uint16_t port) { self->state.stats.listen_port = port; },
-            [=](caf::error& err) {
-              log(log_level::error, "invalidation_bridge",
-                  "cannot listen for peers: " + self->system().render(err));
-            });
+        .then([=](uint16_t port) { self->state.stats.listen_port = port; },
+              [=](caf::error& err) {
+                log(log_level::error, "invalidation_bridge",
+                    "cannot listen for peers: " + self->system().render(err));
+              });
   }
   for (auto& address : cfg.peers) {
     auto link = spawn_peer_link(self->system(), address, st.p.network, st.inbox, me,
@@ -317,26 +317,26 @@ bridge_actor::behavior_type invalidation_bridge(self_ptr self, bridge_params par
     st.stats.peers_connected = static_cast<uint32_t>(st.peers.size());
     st.lost_peer = true;
   });
-  self->attach_functor([owned = st.owned, network = st.p.network, inbox = st.inbox,
-                        listening = st.p.cfg.listen] {
-    if (listening && inbox)
-      caf::anon_send(network, caf::unpublish_atom::value, inbox.address(), uint16_t{0});
-    for (auto& a : owned)
-      caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
-  });
+  self->attach_functor(
+      [owned = st.owned, network = st.p.network, inbox = st.inbox, listening = st.p.cfg.listen] {
+        if (listening && inbox)
+          caf::anon_send(network, caf::unpublish_atom::value, inbox.address(), uint16_t{0});
+        for (auto& a : owned)
+          caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+      });
   return {
-    [=](caf::publish_atom, invalidation& inv) { send_out(self, inv); },
-    [=](apply_atom, invalidation& inv) { accept(self, std::move(inv)); },
-    [=](apply_atom, const std::string& wire) { accept_payload(self, wire); },
-    [=](join_atom, const caf::actor& who) { join(self, who); },
-    [=](caf::subscribe_atom, bool up, bool after_loss) {
-      self->state.stats.redis_subscribed = up;
-      if (up && after_loss) {
-        ++self->state.stats.redis_reconnects;
-        run_recovery(self, "the Redis subscription");
-      }
-    },
-    [=](stats_atom) { return self->state.stats; },
+      [=](caf::publish_atom, invalidation& inv) { send_out(self, inv); },
+      [=](apply_atom, invalidation& inv) { accept(self, std::move(inv)); },
+      [=](apply_atom, const std::string& wire) { accept_payload(self, wire); },
+      [=](join_atom, const caf::actor& who) { join(self, who); },
+      [=](caf::subscribe_atom, bool up, bool after_loss) {
+        self->state.stats.redis_subscribed = up;
+        if (up && after_loss) {
+          ++self->state.stats.redis_reconnects;
+          run_recovery(self, "the Redis subscription");
+        }
+      },
+      [=](stats_atom) { return self->state.stats; },
   };
 }
 

@@ -24,7 +24,7 @@ struct bridge_params {
   redis_url url;
   /// PUBLISH and XADD go here (used when cfg.redis).
   streams_actor publisher;
-    /// Connection timeouts of the subscriber.
+  /// Connection timeouts of the subscriber.
   std::chrono::milliseconds request_timeout{500};
   std::chrono::milliseconds connect_timeout{1000};
   /// Publishes the inbox and connects to peers: the middleman's actor, or the OpenSSL

@@ -44,28 +44,28 @@ void retry_later(self_ptr self) {
 void connect(self_ptr self) {
   auto& st = self->state;
   self->request(st.network, st.timing.connect_timeout, caf::connect_atom::value, st.host, st.port)
-    .then(
-      [=](const caf::node_id&, caf::strong_actor_ptr& ptr, const std::set<std::string>&) {
-        auto& st = self->state;
-        if (!ptr) {
-          retry_later(self);
-          return;
-        }
-        st.remote = caf::actor_cast<peer_inbox_actor>(std::move(ptr));
-        st.attempts = 0;
-        self->monitor(st.remote);
-        self->send(st.remote, join_atom::value, caf::actor_cast<caf::actor>(st.inbox));
-        self->send(st.bridge, join_atom::value, caf::actor_cast<caf::actor>(st.remote));
-        log(log_level::info, "peer_link",
-            "linked to " + st.host + ":" + std::to_string(st.port));
-      },
-      [=](caf::error& err) {
-        if (self->state.attempts == 0)
-          log(log_level::warning, "peer_link",
-              "cannot link to " + self->state.host + ":" + std::to_string(self->state.port) +
-                ": " + self->system().render(err) + " (retrying)");
-        retry_later(self);
-      });
+      .then(
+          [=](const caf::node_id&, caf::strong_actor_ptr& ptr, const std::set<std::string>&) {
+            auto& st = self->state;
+            if (!ptr) {
+              retry_later(self);
+              return;
+            }
+            st.remote = caf::actor_cast<peer_inbox_actor>(std::move(ptr));
+            st.attempts = 0;
+            self->monitor(st.remote);
+            self->send(st.remote, join_atom::value, caf::actor_cast<caf::actor>(st.inbox));
+            self->send(st.bridge, join_atom::value, caf::actor_cast<caf::actor>(st.remote));
+            log(log_level::info, "peer_link",
+                "linked to " + st.host + ":" + std::to_string(st.port));
+          },
+          [=](caf::error& err) {
+            if (self->state.attempts == 0)
+              log(log_level::warning, "peer_link",
+                  "cannot link to " + self->state.host + ":" + std::to_string(self->state.port) +
+                      ": " + self->system().render(err) + " (retrying)");
+            retry_later(self);
+          });
 }
 
 caf::behavior peer_link(self_ptr self, std::string host, uint16_t port,
@@ -84,13 +84,13 @@ caf::behavior peer_link(self_ptr self, std::string host, uint16_t port,
       return;
     log(log_level::warning, "peer_link",
         "lost the link to " + st.host + ":" + std::to_string(st.port) + ": " +
-          self->system().render(msg.reason));
+            self->system().render(msg.reason));
     st.remote = nullptr;
     retry_later(self);
   });
   connect(self);
   return {
-    [=](retry_atom) { connect(self); },
+      [=](retry_atom) { connect(self); },
   };
 }
 
@@ -117,9 +117,8 @@ bool split_address(const std::string& address, std::string& host, uint16_t& port
 } // namespace
 
 caf::expected<caf::actor> spawn_peer_link(caf::actor_system& sys, const std::string& address,
-                                          caf::io::middleman_actor network,
-                                          peer_inbox_actor inbox, bridge_actor bridge,
-                                          peer_link_timing timing) {
+                                          caf::io::middleman_actor network, peer_inbox_actor inbox,
+                                          bridge_actor bridge, peer_link_timing timing) {
   std::string host;
   uint16_t port = 0;
   if (!split_address(address, host, port))
@@ -129,4 +128,3 @@ caf::expected<caf::actor> spawn_peer_link(caf::actor_system& sys, const std::str
 }
 
 } // namespace mtcache
-

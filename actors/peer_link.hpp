@@ -23,8 +23,7 @@ struct peer_link_timing {
 /// peer's inbox and the peer's inbox to `bridge`, watches the connection and, when it is
 /// lost, reconnects with exponential backoff plus jitter. Fails for a malformed address.
 caf::expected<caf::actor> spawn_peer_link(caf::actor_system& sys, const std::string& address,
-                                          caf::io::middleman_actor network,
-                                          peer_inbox_actor inbox, bridge_actor bridge,
-                                          peer_link_timing timing);
+                                          caf::io::middleman_actor network, peer_inbox_actor inbox,
+                                          bridge_actor bridge, peer_link_timing timing);
 
 } // namespace mtcache

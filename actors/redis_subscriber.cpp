@@ -16,11 +16,12 @@ namespace mtcache {
 
 namespace {
 
-using subscriber_broker = caf::io::typed_broker<
-  caf::reacts_to<caf::io::new_data_msg>, caf::reacts_to<caf::io::connection_closed_msg>,
-  caf::reacts_to<connect_atom, redis_socket, uint64_t>,
-  caf::reacts_to<connect_atom, caf::error, uint64_t>, caf::reacts_to<retry_atom, uint64_t>,
-  caf::reacts_to<caf::tick_atom>>;
+using subscriber_broker =
+    caf::io::typed_broker<caf::reacts_to<caf::io::new_data_msg>,
+                          caf::reacts_to<caf::io::connection_closed_msg>,
+                          caf::reacts_to<connect_atom, redis_socket, uint64_t>,
+                          caf::reacts_to<connect_atom, caf::error, uint64_t>,
+                          caf::reacts_to<retry_atom, uint64_t>, caf::reacts_to<caf::tick_atom>>;
 
 struct subscriber_state {
   subscriber_state() : link({}, {}, 0) {}
@@ -54,8 +55,7 @@ void send_command(self_ptr self, std::initializer_list<std::string_view> args) {
 void lost(self_ptr self, caf::error reason) {
   auto& st = self->state;
   if (st.subscribed) {
-    log(log_level::warning, "redis_subscriber",
-        "lost the subscription: " + caf::to_string(reason));
+    log(log_level::warning, "redis_subscriber", "lost the subscription: " + caf::to_string(reason));
     self->send(st.bridge, caf::subscribe_atom::value, false, false);
   }
   st.subscribed = false;
@@ -65,8 +65,8 @@ void lost(self_ptr self, caf::error reason) {
 
 std::string_view text(const redisReply* r) {
   return r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS
-           ? std::string_view{r->str, r->len}
-           : std::string_view{};
+             ? std::string_view{r->str, r->len}
+             : std::string_view{};
 }
 
 void on_push(self_ptr self, const redisReply* r) {
@@ -96,50 +96,50 @@ subscriber_broker::behavior_type redis_subscriber(self_ptr self, redis_subscribe
   st.link.connect(self);
   self->delayed_send(self, st.cfg.keepalive, caf::tick_atom::value);
   return {
-    [=](const caf::io::new_data_msg& msg) {
-      auto& reader = self->state.link.reader();
-      if (!reader.feed(msg.buf.data(), msg.buf.size())) {
-        lost(self, make_error(errc::backend_error, "redis protocol error"));
-        return;
-      }
-      for (;;) {
-        bool failed = false;
-        auto reply = reader.next(failed);
-        if (failed) {
+      [=](const caf::io::new_data_msg& msg) {
+        auto& reader = self->state.link.reader();
+        if (!reader.feed(msg.buf.data(), msg.buf.size())) {
           lost(self, make_error(errc::backend_error, "redis protocol error"));
           return;
         }
-        if (!reply)
-          return;
-        on_push(self, reply.get());
-      }
-    },
-    [=](const caf::io::connection_closed_msg&) {
-      lost(self, make_error(errc::backend_unavailable, "redis closed the connection"));
-    },
-    [=](connect_atom, redis_socket& sock, uint64_t epoch) {
-      if (self->state.link.adopt(self, sock, epoch))
-        send_command(self, {"SUBSCRIBE", self->state.cfg.channel});
-    },
-    [=](connect_atom, caf::error& err, uint64_t epoch) {
-      if (epoch == self->state.link.epoch())
-        self->state.link.drop(self, std::move(err));
-    },
-    [=](retry_atom, uint64_t epoch) { self->state.link.retry(self, epoch); },
-    [=](caf::tick_atom) {
-      auto& st = self->state;
-      if (st.link.up() && st.subscribed) {
-        if (st.ping_sent_ms == 0) {
-          st.ping_sent_ms = now_ms();
-          send_command(self, {"PING"});
-        } else if (now_ms() - st.ping_sent_ms > st.cfg.request_timeout.count()) {
-          lost(self, make_error(errc::timeout, "redis did not answer the keepalive PING"));
+        for (;;) {
+          bool failed = false;
+          auto reply = reader.next(failed);
+          if (failed) {
+            lost(self, make_error(errc::backend_error, "redis protocol error"));
+            return;
+          }
+          if (!reply)
+            return;
+          on_push(self, reply.get());
         }
-      }
-      auto next = std::min(st.cfg.keepalive, std::max(st.cfg.request_timeout / 2,
-                                                      std::chrono::milliseconds{10}));
-      self->delayed_send(self, next, caf::tick_atom::value);
-    },
+      },
+      [=](const caf::io::connection_closed_msg&) {
+        lost(self, make_error(errc::backend_unavailable, "redis closed the connection"));
+      },
+      [=](connect_atom, redis_socket& sock, uint64_t epoch) {
+        if (self->state.link.adopt(self, sock, epoch))
+          send_command(self, {"SUBSCRIBE", self->state.cfg.channel});
+      },
+      [=](connect_atom, caf::error& err, uint64_t epoch) {
+        if (epoch == self->state.link.epoch())
+          self->state.link.drop(self, std::move(err));
+      },
+      [=](retry_atom, uint64_t epoch) { self->state.link.retry(self, epoch); },
+      [=](caf::tick_atom) {
+        auto& st = self->state;
+        if (st.link.up() && st.subscribed) {
+          if (st.ping_sent_ms == 0) {
+            st.ping_sent_ms = now_ms();
+            send_command(self, {"PING"});
+          } else if (now_ms() - st.ping_sent_ms > st.cfg.request_timeout.count()) {
+            lost(self, make_error(errc::timeout, "redis did not answer the keepalive PING"));
+          }
+        }
+        auto next = std::min(st.cfg.keepalive,
+                             std::max(st.cfg.request_timeout / 2, std::chrono::milliseconds{10}));
+        self->delayed_send(self, next, caf::tick_atom::value);
+      },
   };
 }
 
@@ -148,7 +148,7 @@ subscriber_broker::behavior_type redis_subscriber(self_ptr self, redis_subscribe
 caf::actor spawn_redis_subscriber(caf::actor_system& sys, redis_subscriber_config cfg,
                                   bridge_actor bridge) {
   return caf::actor_cast<caf::actor>(
-    sys.middleman().spawn_broker(redis_subscriber, std::move(cfg), std::move(bridge)));
+      sys.middleman().spawn_broker(redis_subscriber, std::move(cfg), std::move(bridge)));
 }
 
 } // namespace mtcache

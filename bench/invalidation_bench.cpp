@@ -84,8 +84,8 @@ std::pair<uint64_t, uint64_t> sustained(node& a, node& b, int rate, int seconds)
   for (int tick = 0; tick < rate * seconds / 100; ++tick) {
     for (int i = 0; i < 100; ++i, ++sent)
       self->send(cache, invalidate_atom::value, "rate-" + std::to_string(sent % 5000));
-    std::this_thread::sleep_until(begin + std::chrono::microseconds{1'000'000LL * (tick + 1) *
-                                                                    100 / rate});
+    std::this_thread::sleep_until(begin +
+                                  std::chrono::microseconds{1'000'000LL * (tick + 1) * 100 / rate});
   }
   size_t acks = 0;
   self->receive_for(acks, sent)([](write_ack&) {}, [](caf::error&) {});

@@ -74,7 +74,9 @@ int main(int argc, char** argv) {
     return 1;
   }
   blocking_cache client{sys, *cache};
-  auto bridge = [&] { return client.call<bridge_stats>(stats_atom::value, invalidate_atom::value); };
+  auto bridge = [&] {
+    return client.call<bridge_stats>(stats_atom::value, invalidate_atom::value);
+  };
   auto wants_port = config_from(argc, argv).invalidation.listen;
   for (int i = 0; i < 200; ++i) {
     auto s = bridge();
@@ -105,14 +107,12 @@ int main(int argc, char** argv) {
       std::cout << (ack ? "ok" : "error " + sys.render(ack.error())) << std::endl;
     } else if (cmd == "pattern") {
       auto n = client.call<uint64_t>(invalidate_atom::value, match_atom::value, key);
-      std::cout << (n ? "ok " + std::to_string(*n) : "error " + sys.render(n.error()))
-                << std::endl;
+      std::cout << (n ? "ok " + std::to_string(*n) : "error " + sys.render(n.error())) << std::endl;
     } else if (cmd == "stats") {
       auto b = bridge();
       if (b)
-        std::cout << "stats sent " << b->messages_sent << " received " << b->received
-                  << " peers " << b->peers_connected << " recoveries " << b->recoveries
-                  << std::endl;
+        std::cout << "stats sent " << b->messages_sent << " received " << b->received << " peers "
+                  << b->peers_connected << " recoveries " << b->recoveries << std::endl;
       else
         std::cout << "error " << sys.render(b.error()) << std::endl;
     } else if (!cmd.empty()) {

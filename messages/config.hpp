@@ -117,7 +117,7 @@ struct invalidation_config {
   std::string listen_host = "127.0.0.1";
   uint16_t listen_port = 0;
   /// Peers to link to, as "host:port".
-    std::vector<std::string> peers;
+  std::vector<std::string> peers;
   /// Run peer links over TLS (needs `enable_tls` on the actor system config).
   bool tls = false;
   std::chrono::milliseconds peer_connect_timeout{2000};

@@ -68,12 +68,12 @@ using coordinator_actor = cache_actor::extend_with<miss_route>::extend<
     // A get_or_compute a finishing flight could not serve, routed back without recounting.
     caf::replies_to<compute_atom, std::string, compute_options, loader_actor,
                     retry_atom>::with<lookup>,
-      // Waiters a flight answered after it reported done.
-  caf::reacts_to<done_atom, flight_report>,
-  // From the bridge: a change another node made, for this node's local tiers.
-  caf::replies_to<apply_atom, invalidation>::with<ok_atom>,
-  // From the bridge: contact was lost and is back; run the recovery policy. Answers how many
-  // entries were dropped.
-  caf::replies_to<recover_atom>::with<uint64_t>>;
+    // Waiters a flight answered after it reported done.
+    caf::reacts_to<done_atom, flight_report>,
+    // From the bridge: a change another node made, for this node's local tiers.
+    caf::replies_to<apply_atom, invalidation>::with<ok_atom>,
+    // From the bridge: contact was lost and is back; run the recovery policy. Answers how many
+    // entries were dropped.
+    caf::replies_to<recover_atom>::with<uint64_t>>;
 
 } // namespace mtcache

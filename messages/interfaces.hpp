@@ -54,26 +54,26 @@ using loader_actor = caf::typed_actor<caf::replies_to<load_atom, std::string>::w
 /// What a node exposes to other CAF nodes: its peer inbox, published on a port. It passes
 /// changes and link-ups on to the node's bridge, which itself is never exposed.
 using peer_inbox_actor = caf::typed_actor<
-  // A change another node made.
-  caf::reacts_to<apply_atom, invalidation>,
-  // Another node's inbox links up (links carry changes both ways).
-  caf::reacts_to<join_atom, caf::actor>>;
+    // A change another node made.
+    caf::reacts_to<apply_atom, invalidation>,
+    // Another node's inbox links up (links carry changes both ways).
+    caf::reacts_to<join_atom, caf::actor>>;
 
 /// A node's invalidation bridge: the only actor that talks to other nodes' caches.
 using bridge_actor = caf::typed_actor<
-  // A change this node made (applied already): stamp it and send it on every path.
-  caf::reacts_to<caf::publish_atom, invalidation>,
-  // A change from another node, over a CAF link (via the inbox).
-  caf::reacts_to<apply_atom, invalidation>,
-  // A raw Pub/Sub payload, from this node's Redis subscriber.
-  caf::reacts_to<apply_atom, std::string>,
-  // Another node's inbox links up.
-  caf::reacts_to<join_atom, caf::actor>,
-  
-  // The Redis subscription is up (true) or lost (false); the flag after it says the
-  // subscription came back after a loss, so the recovery policy must run.
-  caf::reacts_to<caf::subscribe_atom, bool, bool>,
-  caf::replies_to<stats_atom>::with<bridge_stats>>;
+    // A change this node made (applied already): stamp it and send it on every path.
+    caf::reacts_to<caf::publish_atom, invalidation>,
+    // A change from another node, over a CAF link (via the inbox).
+    caf::reacts_to<apply_atom, invalidation>,
+    // A raw Pub/Sub payload, from this node's Redis subscriber.
+    caf::reacts_to<apply_atom, std::string>,
+    // Another node's inbox links up.
+    caf::reacts_to<join_atom, caf::actor>,
+
+    // The Redis subscription is up (true) or lost (false); the flag after it says the
+    // subscription came back after a loss, so the recovery policy must run.
+    caf::reacts_to<caf::subscribe_atom, bool, bool>,
+    caf::replies_to<stats_atom>::with<bridge_stats>>;
 
 /// The cache as its users see it. Every request should carry a finite timeout.
 using cache_actor = caf::typed_actor<
@@ -89,18 +89,18 @@ using cache_actor = caf::typed_actor<
     // Report that the value under a key did not decode: the cache counts it and drops the key
     // from every tier of this node, so the next read misses instead of failing again.
     caf::replies_to<corrupt_atom, std::string>::with<ok_atom>,
-      // Cross-node invalidation: apply to every tier of this node (shared ones once), then tell
-  // the other nodes, which apply to their local tiers only. Without invalidation configured
-  // these still apply locally.
-  caf::replies_to<invalidate_atom, std::string>::with<write_ack>,
-  caf::replies_to<invalidate_atom, std::vector<std::string>>::with<write_ack>,
-  caf::replies_to<invalidate_atom, match_atom, std::string>::with<uint64_t>,
-  // Write every tier with this TTL (x ttl_scale) and push the value into other nodes' tiers.
-  caf::replies_to<update_atom, std::string, bytes, caf::timespan>::with<write_ack>,
-  // set, then push the value to other nodes (set_with_broadcast).
-  caf::replies_to<put_atom, std::string, bytes, strategy, broadcast_atom>::with<write_ack>,
-  caf::replies_to<stats_atom>::with<cache_stats>,
-  caf::replies_to<stats_atom, invalidate_atom>::with<bridge_stats>,
+    // Cross-node invalidation: apply to every tier of this node (shared ones once), then tell
+    // the other nodes, which apply to their local tiers only. Without invalidation configured
+    // these still apply locally.
+    caf::replies_to<invalidate_atom, std::string>::with<write_ack>,
+    caf::replies_to<invalidate_atom, std::vector<std::string>>::with<write_ack>,
+    caf::replies_to<invalidate_atom, match_atom, std::string>::with<uint64_t>,
+    // Write every tier with this TTL (x ttl_scale) and push the value into other nodes' tiers.
+    caf::replies_to<update_atom, std::string, bytes, caf::timespan>::with<write_ack>,
+    // set, then push the value to other nodes (set_with_broadcast).
+    caf::replies_to<put_atom, std::string, bytes, strategy, broadcast_atom>::with<write_ack>,
+    caf::replies_to<stats_atom>::with<cache_stats>,
+    caf::replies_to<stats_atom, invalidate_atom>::with<bridge_stats>,
     caf::replies_to<tierstats_atom>::with<std::vector<tier_stats>>,
     caf::replies_to<health_atom>::with<health_report>>;
 

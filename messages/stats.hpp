@@ -117,11 +117,11 @@ struct bridge_stats {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, bridge_stats& x) {
   return f(caf::meta::type_name("mtcache::bridge_stats"), x.node_id, x.messages_sent,
-           x.published_redis, x.sent_to_peers, x.received, x.received_removes,
-           x.received_updates, x.received_patterns, x.received_bulk, x.own_ignored, x.duplicates,
-           x.processing_errors, x.rejected_signature, x.rejected_patterns, x.publish_errors,
-           x.audit_errors, x.redis_reconnects, x.peer_reconnects, x.recoveries,
-           x.last_recovery_ms, x.redis_subscribed, x.peers_connected, x.listen_port);
+           x.published_redis, x.sent_to_peers, x.received, x.received_removes, x.received_updates,
+           x.received_patterns, x.received_bulk, x.own_ignored, x.duplicates, x.processing_errors,
+           x.rejected_signature, x.rejected_patterns, x.publish_errors, x.audit_errors,
+           x.redis_reconnects, x.peer_reconnects, x.recoveries, x.last_recovery_ms,
+           x.redis_subscribed, x.peers_connected, x.listen_port);
 }
 
 /// Health of one tier: a probe (memory tier) or a PING (Redis) and how long it took.

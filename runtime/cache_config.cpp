@@ -101,7 +101,7 @@ caf::error validate(const cache_config& cfg) {
     if (auto err = check_tier(cfg.tiers[i], i))
       return err;
   }
-    auto& inv = cfg.invalidation;
+  auto& inv = cfg.invalidation;
   if (inv.redis) {
     if (inv.channel.empty())
       return invalid("the invalidation channel is empty");

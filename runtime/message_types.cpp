@@ -62,9 +62,9 @@ void add_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<compute_options>("mtcache::compute_options");
   cfg.add_message_type<tier_stats>("mtcache::tier_stats");
   cfg.add_message_type<std::vector<tier_stats>>("std::vector<mtcache::tier_stats>");
-    cfg.add_message_type<cache_stats>("mtcache::cache_stats");
+  cfg.add_message_type<cache_stats>("mtcache::cache_stats");
   cfg.add_message_type<bridge_stats>("mtcache::bridge_stats");
-    cfg.add_message_type<bridge_actor>("mtcache::bridge_actor");
+  cfg.add_message_type<bridge_actor>("mtcache::bridge_actor");
   cfg.add_message_type<peer_inbox_actor>("mtcache::peer_inbox_actor");
   cfg.add_message_type<tier_health>("mtcache::tier_health");
   cfg.add_message_type<health_report>("mtcache::health_report");

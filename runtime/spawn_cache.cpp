@@ -26,7 +26,7 @@ caf::expected<bridge_params> make_bridge_params(caf::actor_system& sys, const ca
   bridge_params params;
   params.cfg = cfg.invalidation;
   params.node_id = cfg.node_id;
-    if (cfg.invalidation.tls) {
+  if (cfg.invalidation.tls) {
     if (!sys.has_openssl_manager())
       return make_error(errc::not_configured,
                         "TLS peer links need caf::openssl: call mtcache::enable_tls(cfg, ...)");
@@ -97,7 +97,7 @@ caf::expected<cache_actor> spawn_cache(caf::actor_system& sys, const cache_confi
       owned.emplace_back(caf::actor_cast<caf::actor>(tier));
     chain.push_back({std::move(tier), spec.placement});
   }
-    std::optional<bridge_params> bridge;
+  std::optional<bridge_params> bridge;
   if (cfg.invalidation.enabled()) {
     auto params = make_bridge_params(sys, cfg, owned);
     if (!params) {
@@ -106,8 +106,7 @@ caf::expected<cache_actor> spawn_cache(caf::actor_system& sys, const cache_confi
     }
     bridge = std::move(*params);
   }
-  return spawn_coordinator(sys, std::move(chain), cfg.options, std::move(owned),
-                           std::move(bridge));
+  return spawn_coordinator(sys, std::move(chain), cfg.options, std::move(owned), std::move(bridge));
 }
 
 void stop_cache(const cache_actor& cache) {

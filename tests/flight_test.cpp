@@ -362,8 +362,7 @@ protected:
       stop_cache(*cache);
   }
 
-  loader_actor loader(std::string value, std::chrono::milliseconds delay = 0ms,
-                      bool fail = false) {
+  loader_actor loader(std::string value, std::chrono::milliseconds delay = 0ms, bool fail = false) {
     auto calls = loader_calls;
     return spawn_callable_loader(sys, [=](const std::string&) -> caf::expected<bytes> {
       ++*calls;

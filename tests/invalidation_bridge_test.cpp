@@ -89,8 +89,8 @@ TEST_F(InvalidationBridge, PatternAndBulkInvalidationReachTheOtherNode) {
   for (auto key : {"user:1", "user:2", "user:3", "order:1", "order:2"})
     share(key, "v");
   ASSERT_EQ(b->l1_size(), 5u);
-  auto removed = a->client().call<uint64_t>(invalidate_atom::value, match_atom::value,
-                                            std::string{"user:*"});
+  auto removed =
+      a->client().call<uint64_t>(invalidate_atom::value, match_atom::value, std::string{"user:*"});
   ASSERT_TRUE(removed);
   EXPECT_TRUE(eventually([&] { return b->l1_size() == 2; }));
   EXPECT_TRUE(b->in_l1("order:1"));
@@ -176,6 +176,33 @@ TEST_F(InvalidationBridge, RedisRestartReconnectsAndRecoveryClearsL1) {
   ASSERT_TRUE(b->in_l1("after"));
   ASSERT_TRUE(a->client().call<write_ack>(invalidate_atom::value, std::string{"after"}));
   EXPECT_TRUE(eventually([&] { return !b->in_l1("after"); }));
+}
+
+// Changes made while B's subscription is down never reach B; recovery on resubscribe is what
+// keeps B from serving its old copy until the TTL runs out.
+TEST_F(InvalidationBridge, ChangesMissedWhileUnsubscribedCannotLeaveStaleValues) {
+  for (auto policy : {recovery_policy::clear, recovery_policy::none}) {
+    auto b_cfg = redis_node_config(redis, "node-b");
+    b_cfg.invalidation.recovery = policy;
+    b_cfg.invalidation.backoff_initial = 400ms;
+    b_cfg.invalidation.backoff_max = 400ms;
+    start(redis_node_config(redis, "node-a"), b_cfg);
+    share("cfg", "v1");
+    redis.command({"CLIENT", "KILL", "TYPE", "pubsub"});
+    ASSERT_TRUE(eventually([&] { return !b->bridge().redis_subscribed; }));
+    ASSERT_TRUE(a->client().call<write_ack>(update_atom::value, std::string{"cfg"}, bytes{"v2"},
+                                            caf::timespan{1min}));
+    ASSERT_TRUE(eventually([&] { return b->bridge().redis_subscribed; }));
+    auto seen = b->client().get("cfg");
+    ASSERT_TRUE(seen && seen->found);
+    if (policy == recovery_policy::clear)
+      EXPECT_EQ(seen->value.view(), "v2");
+    else
+      EXPECT_EQ(seen->value.view(), "v1") << "without recovery the missed update stays missed";
+    a.reset();
+    b.reset();
+    redis.command({"FLUSHALL"});
+  }
 }
 
 TEST_F(InvalidationBridge, HungRedisIsNoticedByTheKeepalive) {

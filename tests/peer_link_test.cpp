@@ -1,6 +1,6 @@
 #include <chrono>
-#include <memory>
 #include <cstdlib>
+#include <memory>
 #include <string>
 #include <thread>
 
@@ -158,8 +158,8 @@ public:
     run("openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 1 "
         "-subj /CN=mtcache-test-ca");
     for (auto name : {"a", "b"}) {
-      run(std::string{"openssl req -newkey rsa:2048 -nodes -keyout "} + name + ".key -out " +
-          name + ".csr -subj /CN=" + name);
+      run(std::string{"openssl req -newkey rsa:2048 -nodes -keyout "} + name + ".key -out " + name +
+          ".csr -subj /CN=" + name);
       run(std::string{"openssl x509 -req -in "} + name + ".csr -CA ca.pem -CAkey ca.key " +
           "-CAcreateserial -out " + name + ".pem -days 1");
     }

@@ -58,7 +58,7 @@ std::optional<std::string> child_process::read_line(std::chrono::milliseconds ti
       return line;
     }
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-      deadline - std::chrono::steady_clock::now());
+        deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0)
       return std::nullopt;
     pollfd p{from_child_, POLLIN, 0};

@@ -24,7 +24,7 @@ namespace mtcache::testing {
 /// cache and a blocking client. Several nodes live in one test process.
 class node {
 public:
-    explicit node(const cache_config& config, const std::optional<tls_files>& tls = std::nullopt) {
+  explicit node(const cache_config& config, const std::optional<tls_files>& tls = std::nullopt) {
     add_message_types(cfg_);
     apply_recommended_scheduler(cfg_);
     cfg_.set("scheduler.max-threads", 2);
