@@ -22,21 +22,6 @@ namespace mtcache {
 
 namespace {
 
-using redis_streams_actor =
-    streams_actor::extend<caf::reacts_to<caf::io::new_data_msg>,
-                          caf::reacts_to<caf::io::connection_closed_msg>,
-                          caf::reacts_to<connect_atom, redis_socket, uint64_t>,
-                          caf::reacts_to<connect_atom, caf::error, uint64_t>,
-                          caf::reacts_to<retry_atom, uint64_t>, caf::reacts_to<caf::tick_atom>>;
-
-template <class T>
-struct broker_of;
-
-template <class... Sigs>
-struct broker_of<caf::typed_actor<Sigs...>> {
-  using type = caf::io::typed_broker<Sigs...>;
-};
-
 struct pending {
   enum class op : uint8_t { publish, xadd, latest, read, ping };
   op what = op::ping;
@@ -54,7 +39,7 @@ struct redis_streams_state {
   static inline const char* name = "mtcache.redis_streams";
 };
 
-using broker_type = broker_of<redis_streams_actor>::type;
+using broker_type = redis_session_broker<streams_actor>;
 using self_ptr = caf::stateful_actor<redis_streams_state, broker_type>*;
 
 void fail(self_ptr self, pending& p, const caf::error& err) {

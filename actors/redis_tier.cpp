@@ -23,21 +23,6 @@ namespace mtcache {
 
 namespace {
 
-using redis_tier_actor =
-    tier_actor::extend<caf::reacts_to<caf::io::new_data_msg>,
-                       caf::reacts_to<caf::io::connection_closed_msg>,
-                       caf::reacts_to<connect_atom, redis_socket, uint64_t>,
-                       caf::reacts_to<connect_atom, caf::error, uint64_t>,
-                       caf::reacts_to<retry_atom, uint64_t>, caf::reacts_to<caf::tick_atom>>;
-
-template <class T>
-struct broker_of;
-
-template <class... Sigs>
-struct broker_of<caf::typed_actor<Sigs...>> {
-  using type = caf::io::typed_broker<Sigs...>;
-};
-
 // Keys per UNLINK command, for bulk removal.
 constexpr size_t unlink_batch = 512;
 
@@ -76,7 +61,7 @@ struct redis_tier_state {
   static inline const char* name = "mtcache.redis_tier";
 };
 
-using broker_type = broker_of<redis_tier_actor>::type;
+using broker_type = redis_session_broker<tier_actor>;
 using self_ptr = caf::stateful_actor<redis_tier_state, broker_type>*;
 
 // Answers an entry that will not get its replies.
@@ -299,6 +284,12 @@ broker_type::behavior_type redis_tier(self_ptr self, redis_tier_config cfg, redi
                                       cfg.request_timeout,
                                       seed};
   st.session.link().connect(self);
+  // Answer what is still pending rather than leave callers to their own timeouts.
+  self->set_exit_handler([self](caf::exit_msg& msg) {
+    self->state.session.drop(
+        self, make_error(errc::shutting_down, "the redis tier is shutting down"), failer(self));
+    self->quit(msg.reason);
+  });
   return {
       [=](get_atom, const std::string& key) -> caf::result<lookup> {
         auto rp = self->make_response_promise<lookup>();

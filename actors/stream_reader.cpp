@@ -20,15 +20,7 @@ namespace mtcache {
 
 namespace {
 
-using reader_broker =
-    caf::io::typed_broker<caf::replies_to<xread_atom, std::string, std::string, uint64_t,
-                                          caf::timespan>::with<std::vector<stream_entry>>,
-                          caf::replies_to<stats_atom>::with<tier_stats>,
-                          caf::reacts_to<caf::io::new_data_msg>,
-                          caf::reacts_to<caf::io::connection_closed_msg>,
-                          caf::reacts_to<connect_atom, redis_socket, uint64_t>,
-                          caf::reacts_to<connect_atom, caf::error, uint64_t>,
-                          caf::reacts_to<retry_atom, uint64_t>, caf::reacts_to<caf::tick_atom>>;
+using reader_broker = redis_session_broker<stream_reader_actor>;
 
 // A read not yet sent to Redis.
 struct waiting_read {

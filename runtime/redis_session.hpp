@@ -8,11 +8,32 @@
 #include <utility>
 #include <vector>
 
+#include <caf/io/typed_broker.hpp>
+#include <caf/typed_actor.hpp>
+
 #include "codec/resp.hpp"
 #include "messages/error.hpp"
 #include "runtime/redis_link.hpp"
 
 namespace mtcache {
+
+template <class T>
+struct typed_broker_of;
+
+template <class... Sigs>
+struct typed_broker_of<caf::typed_actor<Sigs...>> {
+  using type = caf::io::typed_broker<Sigs...>;
+};
+
+/// The typed broker for an actor that speaks `Interface` over a `redis_session`: the
+/// interface plus socket I/O, the link's connection results and retries, and the deadline
+/// tick.
+template <class Interface>
+using redis_session_broker = typename typed_broker_of<typename Interface::template extend<
+    caf::reacts_to<caf::io::new_data_msg>, caf::reacts_to<caf::io::connection_closed_msg>,
+    caf::reacts_to<connect_atom, redis_socket, uint64_t>,
+    caf::reacts_to<connect_atom, caf::error, uint64_t>, caf::reacts_to<retry_atom, uint64_t>,
+    caf::reacts_to<caf::tick_atom>>>::type;
 
 /// Pipelined request/response traffic on one Redis connection owned by a broker: commands
 /// are written as they come, replies are matched to them by position (Redis answers in
@@ -116,7 +137,9 @@ public:
     ++timeouts_;
     auto err = make_error(errc::timeout, "redis did not answer within " +
                                              std::to_string(request_timeout_.count()) + " ms");
-    if (link_.up())
+    // Also while connecting: the overdue commands sit in the link's parking buffer and would
+    // go out once it connects, their replies then matched to whatever was queued after them.
+    if (link_.up() || link_.connecting())
       drop(self, std::move(err), fail);
     else
       fail_all(err, fail);
