@@ -1,9 +1,11 @@
 // Throughput of the cache handle against the bare CAF limit, in one run: an echo actor that
 // answers the same request with the same reply type, an L1 hit through the coordinator with
-// the same load shape (1 and 16 outstanding requests), and L2 get/set against a local
-// redis-server this binary starts. Prints the ratio L1-get / echo at the end.
+// the same load shape (1 to 64 outstanding requests; 1 and 2 scheduler threads), and L2
+// get/set (L1 disabled) against a redis-server: REDIS_URL if set, else one this binary
+// starts. At the end it prints the ratios and "result <name> <value>" lines for run_all.
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <functional>
 #include <map>
 #include <memory>
@@ -14,19 +16,25 @@
 #include <benchmark/benchmark.h>
 
 #include <caf/actor_system.hpp>
+#include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/actor_system_config.hpp>
 #include <caf/event_based_actor.hpp>
 #include <caf/io/middleman.hpp>
 #include <caf/scoped_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
+#include "bench/latency_recorder.hpp"
 #include "runtime/message_types.hpp"
 #include "runtime/scheduler_tuning.hpp"
 #include "runtime/spawn_cache.hpp"
 #include "tests/support/redis_server.hpp"
 
+// Drivers hand their latency samples back in a message, within this process only.
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::shared_ptr<mtcache::bench::latency_recorder>)
+
 using namespace mtcache;
 using namespace std::chrono_literals;
+using clock_type = std::chrono::steady_clock;
 
 namespace {
 
@@ -40,42 +48,54 @@ echo_actor::behavior_type echo(echo_actor::pointer) {
   return {[reply](get_atom, const std::string&) { return reply; }};
 }
 
-struct progress {
-  size_t sent = 0;
-  size_t done = 0;
-};
-
-// Keeps `window` requests outstanding until `total` are answered, then tells `starter`.
+// `outstanding` requests in flight, split over drivers of at most 16 each (CAF 0.17 keeps an
+// actor's pending responses in a flat map searched linearly: one driver with hundreds
+// outstanding would measure itself). Latencies go to `latency` if given.
 template <class Reply, class Handle, class... Ts>
-void drive(caf::actor_system& sys, Handle target, size_t total, size_t window, Ts... xs) {
+void drive(caf::actor_system& sys, Handle target, size_t total, size_t outstanding,
+           bench::latency_recorder* latency, Ts... xs) {
+  auto drivers = std::max<size_t>(1, outstanding / 16);
+  auto window = std::min<size_t>(outstanding, 16);
   caf::scoped_actor starter{sys};
   auto starter_addr = caf::actor_cast<caf::actor>(starter);
-  sys.spawn([=](caf::event_based_actor* self) {
-    auto p = std::make_shared<progress>();
-    auto send_one = std::make_shared<std::function<void()>>();
-    *send_one = [=] {
-      ++p->sent;
-      self->request(target, 10s, xs...)
-          .then(
-              [=](Reply&) {
-                if (++p->done == total) {
-                  self->send(starter_addr, done_atom::value);
-                  self->quit();
-                } else if (p->sent < total) {
-                  (*send_one)();
-                }
-              },
-              [=](caf::error& err) {
-                std::fprintf(stderr, "request failed: %s\n", self->system().render(err).c_str());
-                self->send(starter_addr, done_atom::value);
-                self->quit();
-              });
-    };
-    for (size_t i = 0; i < window; ++i)
-      (*send_one)();
-    self->attach_functor([send_one] { *send_one = nullptr; });
-  });
-  starter->receive([](done_atom) {});
+  for (size_t d = 0; d < drivers; ++d) {
+    auto share = total / drivers;
+    sys.spawn([=](caf::event_based_actor* self) {
+      auto sent = std::make_shared<size_t>(0);
+      auto done = std::make_shared<size_t>(0);
+      auto local = std::make_shared<bench::latency_recorder>();
+      auto send_one = std::make_shared<std::function<void()>>();
+      *send_one = [=] {
+        ++*sent;
+        auto begin = clock_type::now();
+        self->request(target, 10s, xs...).then(
+          [=](Reply&) {
+            if (latency)
+              local->record(clock_type::now() - begin);
+            if (++*done == share) {
+              self->send(starter_addr, done_atom::value, local);
+              self->quit();
+            } else if (*sent < share) {
+              (*send_one)();
+            }
+          },
+          [=](caf::error& err) {
+            std::fprintf(stderr, "request failed: %s\n", self->system().render(err).c_str());
+            self->send(starter_addr, done_atom::value, local);
+            self->quit();
+          });
+      };
+      for (size_t i = 0; i < window; ++i)
+        (*send_one)();
+      self->attach_functor([send_one] { *send_one = nullptr; });
+    });
+  }
+  size_t finished = 0;
+  starter->receive_for(finished, drivers)(
+    [&](done_atom, std::shared_ptr<bench::latency_recorder>& local) {
+      if (latency)
+        latency->merge(*local);
+    });
 }
 
 struct bench_env {
@@ -97,27 +117,32 @@ struct bench_env {
     caf::scoped_actor self{*sys};
     self->request(*l1_cache, 5s, put_atom::value, std::string{"hot"}, bytes{value},
                   strategy::long_term())
-        .receive([](write_ack&) {}, [](caf::error&) {});
+      .receive([](write_ack&) {}, [](caf::error&) {});
   }
 
   bool start_redis() {
     if (l2_cache)
       return true;
-    if (!redis.start()) {
+    std::string url;
+    if (auto* env = std::getenv("REDIS_URL")) {
+      url = env;
+    } else if (redis.start()) {
+      url = redis.url();
+    } else {
       std::fprintf(stderr, "L2 benchmarks skipped: %s\n", redis.error().c_str());
       return false;
     }
     cache_config cfg;
     redis_tier_config r;
-    r.url = redis.url();
+    r.url = url;
     cfg.add_redis_tier(tier_config::at_level(2), r);
     l2_cache = *spawn_cache(*sys, cfg);
     caf::scoped_actor self{*sys};
-    for (int i = 0; i < 50; ++i) {
+    for (int i = 0; i < 100; ++i) {
       bool ok = false;
       self->request(*l2_cache, 5s, put_atom::value, std::string{"l2hot"}, bytes{value},
                     strategy::long_term())
-          .receive([&](write_ack&) { ok = true; }, [](caf::error&) {});
+        .receive([&](write_ack&) { ok = true; }, [](caf::error&) {});
       if (ok)
         return true;
       std::this_thread::sleep_for(20ms);
@@ -151,7 +176,7 @@ bench_env& env(int threads) {
 void BM_echo(benchmark::State& state) {
   auto& e = env(static_cast<int>(state.range(1)));
   for (auto _ : state)
-    drive<lookup>(*e.sys, e.echo_handle, batch, state.range(0), get_atom::value,
+    drive<lookup>(*e.sys, e.echo_handle, batch, state.range(0), nullptr, get_atom::value,
                   std::string{"hot"});
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * batch));
 }
@@ -159,69 +184,81 @@ void BM_echo(benchmark::State& state) {
 void BM_l1_get(benchmark::State& state) {
   auto& e = env(static_cast<int>(state.range(1)));
   for (auto _ : state)
-    drive<lookup>(*e.sys, *e.l1_cache, batch, state.range(0), get_atom::value, std::string{"hot"});
+    drive<lookup>(*e.sys, *e.l1_cache, batch, state.range(0), nullptr, get_atom::value,
+                  std::string{"hot"});
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * batch));
+}
+
+// Reports p50/p99 of single requests as counters (microseconds).
+template <class Reply, class... Ts>
+void run_l2(benchmark::State& state, Ts... xs) {
+  auto& e = env(2);
+  if (!e.start_redis()) {
+    state.SkipWithError("no redis-server");
+    return;
+  }
+  bench::latency_recorder latency;
+  for (auto _ : state)
+    drive<Reply>(*e.sys, *e.l2_cache, batch, state.range(0), &latency, xs...);
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * batch));
+  state.counters["p50_us"] = latency.percentile_us(50);
+  state.counters["p99_us"] = latency.percentile_us(99);
 }
 
 void BM_l2_get(benchmark::State& state) {
-  auto& e = env(2);
-  if (!e.start_redis()) {
-    state.SkipWithError("no redis-server");
-    return;
-  }
-  for (auto _ : state)
-    drive<lookup>(*e.sys, *e.l2_cache, batch, state.range(0), get_atom::value,
-                  std::string{"l2hot"});
-  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * batch));
+  run_l2<lookup>(state, get_atom::value, std::string{"l2hot"});
 }
 
 void BM_l2_set(benchmark::State& state) {
-  auto& e = env(2);
-  if (!e.start_redis()) {
-    state.SkipWithError("no redis-server");
-    return;
-  }
-  for (auto _ : state)
-    drive<write_ack>(*e.sys, *e.l2_cache, batch, state.range(0), put_atom::value,
-                     std::string{"l2set"}, bytes{value}, strategy::short_term());
-  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * batch));
+  run_l2<write_ack>(state, put_atom::value, std::string{"l2set"}, bytes{value},
+                    strategy::short_term());
 }
 
 // Arguments: outstanding requests, scheduler threads.
-BENCHMARK(BM_echo)->ArgsProduct({{1, 16}, {1, 2}})->UseRealTime()->MinTime(1.0);
-BENCHMARK(BM_l1_get)->ArgsProduct({{1, 16}, {1, 2}})->UseRealTime()->MinTime(1.0);
-BENCHMARK(BM_l2_get)->Args({1})->Args({16})->Args({256})->UseRealTime()->MinTime(1.0);
-BENCHMARK(BM_l2_set)->Args({1})->Args({16})->Args({256})->UseRealTime()->MinTime(1.0);
+BENCHMARK(BM_echo)->ArgsProduct({{1, 4, 16, 64}, {1, 2}})->UseRealTime()->MinTime(0.5);
+BENCHMARK(BM_l1_get)->ArgsProduct({{1, 4, 16, 64}, {1, 2}})->UseRealTime()->MinTime(0.5);
+// Argument: outstanding requests (2 scheduler threads).
+BENCHMARK(BM_l2_get)->Arg(1)->Arg(16)->Arg(256)->UseRealTime()->MinTime(1.0);
+BENCHMARK(BM_l2_set)->Arg(1)->Arg(16)->Arg(256)->UseRealTime()->MinTime(1.0);
 
-// Remembers items/s per run so main can print the ratios.
-class ratio_reporter : public benchmark::ConsoleReporter {
+// Remembers items/s and counters per run so main can print ratios and results.
+class result_reporter : public benchmark::ConsoleReporter {
 public:
   void ReportRuns(const std::vector<Run>& runs) override {
     ConsoleReporter::ReportRuns(runs);
-    for (auto& run : runs) {
-      auto i = run.counters.find("items_per_second");
-      if (i != run.counters.end())
-        rates[run.benchmark_name()] = i->second.value;
-    }
+    for (auto& run : runs)
+      for (auto& [name, counter] : run.counters)
+        values[run.run_name.function_name + "/" + run.run_name.args + "/" + name] = counter.value;
   }
-  std::map<std::string, double> rates;
+  std::map<std::string, double> values;
 };
 
 } // namespace
 
 int main(int argc, char** argv) {
   benchmark::Initialize(&argc, argv);
-  ratio_reporter reporter;
+  result_reporter reporter;
   benchmark::RunSpecifiedBenchmarks(&reporter);
+  auto& v = reporter.values;
   std::printf("\nL1-hit get through the cache vs bare CAF echo (target >= 0.5):\n");
-  for (auto w : {1, 16})
+  for (auto w : {1, 4, 16, 64})
     for (auto t : {1, 2}) {
-      auto suffix = "/" + std::to_string(w) + "/" + std::to_string(t) + "/min_time:1.000/real_time";
-      auto echo = reporter.rates["BM_echo" + suffix];
-      auto get = reporter.rates["BM_l1_get" + suffix];
-      if (echo > 0 && get > 0)
+      auto args = std::to_string(w) + "/" + std::to_string(t);
+      auto echo = v["BM_echo/" + args + "/items_per_second"];
+      auto get = v["BM_l1_get/" + args + "/items_per_second"];
+      if (echo > 0 && get > 0) {
         std::printf("  %2d outstanding, %d thread(s): %9.0f vs %9.0f req/s, ratio %.2f\n", w, t,
                     get, echo, get / echo);
+        std::printf("result l1_get_w%d_t%d %.0f\nresult echo_w%d_t%d %.0f\n", w, t, get, w, t,
+                    echo);
+      }
+    }
+  for (auto op : {"get", "set"})
+    for (auto o : {1, 16, 256}) {
+      auto key = std::string{"BM_l2_"} + op + "/" + std::to_string(o) + "/";
+      std::printf("result l2_%s_o%d %.0f\n", op, o, v[key + "items_per_second"]);
+      std::printf("result l2_%s_o%d_p50_us %.1f\nresult l2_%s_o%d_p99_us %.1f\n", op, o,
+                  v[key + "p50_us"], op, o, v[key + "p99_us"]);
     }
   envs.clear();
   return 0;

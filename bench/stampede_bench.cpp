@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -129,14 +130,20 @@ int main(int argc, char** argv) {
   apply_recommended_scheduler(cfg);
   cfg.load<caf::io::middleman>();
   caf::actor_system sys{cfg};
+  // L2 on REDIS_URL if set, else on a redis-server of our own; L1 only without one.
   mtcache::testing::redis_server redis;
   cache_config config = cache_config::embedded();
-  if (redis.start()) {
-    redis_tier_config l2;
-    l2.url = redis.url();
-    config.add_redis_tier(tier_config::as_l2(), l2);
-  } else {
+  std::string url;
+  if (auto* env = std::getenv("REDIS_URL"))
+    url = env;
+  else if (redis.start())
+    url = redis.url();
+  else
     std::fprintf(stderr, "no redis-server (%s): L1 only\n", redis.error().c_str());
+  if (!url.empty()) {
+    redis_tier_config l2;
+    l2.url = url;
+    config.add_redis_tier(tier_config::as_l2(), l2);
   }
   config.options.load_timeout = 30s;
   auto cache = *spawn_cache(sys, config);
