@@ -121,6 +121,17 @@ public:
     self->delayed_send(self, next_backoff(), retry_atom::value, epoch);
   }
 
+    /// Closes the connection for good (the owner is exiting): no retry is scheduled, so no
+  /// timer keeps the owner alive.
+  template <class Self>
+  void close(Self* self) {
+    if (phase_ == phase::up)
+      self->close(hdl_);
+    phase_ = phase::down;
+    parked_.clear();
+    ++epoch_;
+  }
+
   /// A scheduled retry fired.
   template <class Self>
   void retry(Self* self, uint64_t epoch) {

@@ -153,6 +153,14 @@ public:
     link_.drop(self, std::move(reason));
   }
 
+    /// The owner exits: every queued command fails with `reason` and the connection closes
+  /// without a reconnect.
+  template <class Self, class Fail>
+  void shut_down(Self* self, const caf::error& reason, Fail fail) {
+    fail_all(reason, fail);
+    link_.close(self);
+  }
+
   /// A connection attempt failed (the `(connect_atom, caf::error, epoch)` message).
   template <class Self, class Fail>
   void connect_failed(Self* self, caf::error reason, uint64_t epoch, Fail fail) {
