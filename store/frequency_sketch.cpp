@@ -44,6 +44,10 @@ uint64_t mix(uint64_t seed, uint64_t n) {
 frequency_sketch::frequency_sketch(uint64_t capacity, bool doorkeeper)
     : use_doorkeeper_(doorkeeper) {
   capacity_ = capacity;
+  // Unsized (Caffeine's "not initialized"): counts nothing, so a cache far from full does
+  // not age a table on every few accesses.
+  if (capacity == 0)
+    return;
   auto words = table_words_for(capacity);
   table_.assign(words, 0);
   word_mask_ = words - 1;
@@ -81,6 +85,9 @@ frequency_sketch::slots frequency_sketch::locate(uint32_t hash) const {
 }
 
 void frequency_sketch::increment(uint32_t hash) {
+  if (table_.empty())
+    return;
+
   if (use_doorkeeper_ && !doorkeeper_test_and_set(hash)) {
     if (++additions_ >= sample_size_)
       age();
@@ -106,6 +113,9 @@ void frequency_sketch::increment(uint32_t hash) {
 }
 
 uint32_t frequency_sketch::frequency(uint32_t hash) const {
+  if (table_.empty())
+    return 0;
+
   auto s = locate(hash);
   uint32_t count = max_count;
   for (uint32_t i = 0; i < depth; ++i)

@@ -39,7 +39,8 @@ public:
   /// The largest value `frequency` returns without a doorkeeper (4-bit counters).
   static constexpr uint32_t max_count = 15;
 
-  /// A sketch for `capacity` entries; 0 gives the smallest table.
+  /// A sketch for `capacity` entries; 0 gives an unsized sketch that counts nothing until
+  /// `ensure_capacity` sizes it (the policy does so once the cache is half full).
   explicit frequency_sketch(uint64_t capacity = 0, bool doorkeeper = false);
 
   /// Grows the table for `capacity` entries, forgetting all counts, if it is too small.

@@ -67,8 +67,18 @@ TEST(FrequencySketch, AgesAfterTenTimesCapacityIncrements) {
   EXPECT_EQ(sketch.frequency(1), 6u);
 }
 
+TEST(FrequencySketch, UnsizedSketchCountsNothing) {
+  frequency_sketch sketch{0};
+  EXPECT_EQ(sketch.table_words(), 0u);
+  for (int i = 0; i < 100; ++i)
+    sketch.increment(7);
+  EXPECT_EQ(sketch.frequency(7), 0u);
+  sketch.ensure_capacity(100);
+  sketch.increment(7);
+  EXPECT_EQ(sketch.frequency(7), 1u);
+}
+
 TEST(FrequencySketch, TableIsPowerOfTwoWithAtLeast256Words) {
-  EXPECT_EQ(frequency_sketch{0}.table_words(), 256u);
   EXPECT_EQ(frequency_sketch{100}.table_words(), 256u);
   EXPECT_EQ(frequency_sketch{1000}.table_words(), 1024u);
   EXPECT_EQ(frequency_sketch{1025}.table_words(), 2048u);
