@@ -50,10 +50,11 @@ echo_actor::behavior_type echo(echo_actor::pointer) {
 
 // `outstanding` requests in flight, split over drivers of at most 16 each (CAF 0.17 keeps an
 // actor's pending responses in a flat map searched linearly: one driver with hundreds
-// outstanding would measure itself). Latencies go to `latency` if given.
+// outstanding would measure itself). Latencies go to `latency` if given. Each request has
+// `timeout`: a finite one costs CAF's clock thread a timer set and cancelled per request.
 template <class Reply, class Handle, class... Ts>
 void drive(caf::actor_system& sys, Handle target, size_t total, size_t outstanding,
-           bench::latency_recorder* latency, Ts... xs) {
+           bench::latency_recorder* latency, caf::duration timeout, Ts... xs) {
   auto drivers = std::max<size_t>(1, outstanding / 16);
   auto window = std::min<size_t>(outstanding, 16);
   caf::scoped_actor starter{sys};
@@ -68,7 +69,7 @@ void drive(caf::actor_system& sys, Handle target, size_t total, size_t outstandi
       *send_one = [=] {
         ++*sent;
         auto begin = clock_type::now();
-        self->request(target, 10s, xs...)
+        self->request(target, timeout, xs...)
             .then(
                 [=](Reply&) {
                   if (latency)
@@ -180,20 +181,22 @@ bench_env& env(int threads) {
 void BM_echo(benchmark::State& state) {
   auto& e = env(static_cast<int>(state.range(1)));
   for (auto _ : state)
-    drive<lookup>(*e.sys, e.echo_handle, batch, state.range(0), nullptr, get_atom::value,
-                  std::string{"hot"});
+    drive<lookup>(*e.sys, e.echo_handle, batch, state.range(0), nullptr, caf::duration{10s},
+                  get_atom::value, std::string{"hot"});
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * batch));
 }
 
 void BM_l1_get(benchmark::State& state) {
   auto& e = env(static_cast<int>(state.range(1)));
   for (auto _ : state)
-    drive<lookup>(*e.sys, *e.l1_cache, batch, state.range(0), nullptr, get_atom::value,
-                  std::string{"hot"});
+    drive<lookup>(*e.sys, *e.l1_cache, batch, state.range(0), nullptr, caf::duration{10s},
+                  get_atom::value, std::string{"hot"});
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * batch));
 }
 
-// Reports p50/p99 of single requests as counters (microseconds).
+// Arguments: outstanding requests; 1 for requests with a 10 s CAF timeout, 0 for requests
+// without one (the cache answers every request within its own deadlines). Reports p50/p99
+// of single requests as counters (microseconds).
 template <class Reply, class... Ts>
 void run_l2(benchmark::State& state, Ts... xs) {
   auto& e = env(2);
@@ -203,7 +206,8 @@ void run_l2(benchmark::State& state, Ts... xs) {
   }
   bench::latency_recorder latency;
   for (auto _ : state)
-    drive<Reply>(*e.sys, *e.l2_cache, batch, state.range(0), &latency, xs...);
+    drive<Reply>(*e.sys, *e.l2_cache, batch, state.range(0), &latency,
+                 state.range(1) ? caf::duration{10s} : caf::duration{caf::infinite}, xs...);
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * batch));
   state.counters["p50_us"] = latency.percentile_us(50);
   state.counters["p99_us"] = latency.percentile_us(99);
@@ -233,9 +237,9 @@ void register_l1_pairs() {
           ->MinTime(0.5);
     }
 }
-// Argument: outstanding requests (2 scheduler threads).
-BENCHMARK(BM_l2_get)->Arg(1)->Arg(16)->Arg(256)->UseRealTime()->MinTime(1.0);
-BENCHMARK(BM_l2_set)->Arg(1)->Arg(16)->Arg(256)->UseRealTime()->MinTime(1.0);
+// 2 scheduler threads.
+BENCHMARK(BM_l2_get)->ArgsProduct({{1, 16, 256}, {0}})->Args({256, 1})->UseRealTime()->MinTime(1.0);
+BENCHMARK(BM_l2_set)->ArgsProduct({{1, 16, 256}, {0}})->Args({256, 1})->UseRealTime()->MinTime(1.0);
 
 // Remembers items/s and counters per run so main can print ratios and results.
 class result_reporter : public benchmark::ConsoleReporter {
@@ -270,13 +274,16 @@ int main(int argc, char** argv) {
                     echo);
       }
     }
-  for (auto op : {"get", "set"})
+  for (auto op : {"get", "set"}) {
+    auto timed = std::string{"BM_l2_"} + op + "/256/1/";
+    std::printf("result l2_%s_o256_timed %.0f\n", op, v[timed + "items_per_second"]);
     for (auto o : {1, 16, 256}) {
-      auto key = std::string{"BM_l2_"} + op + "/" + std::to_string(o) + "/";
+      auto key = std::string{"BM_l2_"} + op + "/" + std::to_string(o) + "/0/";
       std::printf("result l2_%s_o%d %.0f\n", op, o, v[key + "items_per_second"]);
       std::printf("result l2_%s_o%d_p50_us %.1f\nresult l2_%s_o%d_p99_us %.1f\n", op, o,
                   v[key + "p50_us"], op, o, v[key + "p99_us"]);
     }
+  }
   envs.clear();
   return 0;
 }

@@ -16,6 +16,9 @@ namespace mtcache {
 struct chain_tier {
   tier_actor handle;
   tier_config cfg;
+  /// Answers every request within the cache's tier_timeout by itself (the built-in tiers
+  /// do), so requests to it need no CAF request timer.
+  bool answers_in_time = false;
 };
 
 using tier_chain = std::vector<chain_tier>;

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <caf/typed_event_based_actor.hpp>
+
 #include "messages/error.hpp"
 #include "runtime/blocking_client.hpp"
 #include "runtime/spawn_cache.hpp"
@@ -278,6 +280,65 @@ TEST_F(Coordinator, RedisKilledL1KeepsServingAndL2FailsWithinTimeout) {
     auto a = client->set("after", bytes{"v"});
     return a && a->written == 2;
   }));
+}
+
+// A tier of the user's that never answers: writes give up on it after tier_timeout.
+tier_actor::behavior_type silent_tier(tier_actor::pointer self) {
+  return {
+      [=](get_atom, const std::string&) { return self->make_response_promise<lookup>(); },
+      [=](get_atom, const std::string&, miss_route&, caf::message&) {
+        return self->make_response_promise<lookup>();
+      },
+      [=](get_atom, stale_atom, const std::string&) {
+        return self->make_response_promise<lookup>();
+      },
+      [=](put_atom, const std::string&, bytes&, caf::timespan) {
+        return self->make_response_promise<ok_atom>();
+      },
+      [=](delete_atom, const std::string&) { return self->make_response_promise<uint64_t>(); },
+      [=](delete_atom, std::vector<std::string>&) {
+        return self->make_response_promise<uint64_t>();
+      },
+      [=](delete_atom, match_atom, const std::string&) {
+        return self->make_response_promise<uint64_t>();
+      },
+      [=](clear_atom) { return self->make_response_promise<uint64_t>(); },
+      [=](exists_atom, const std::string&) { return self->make_response_promise<bool>(); },
+      [=](stats_atom) { return self->make_response_promise<tier_stats>(); },
+      [=](health_atom) { return self->make_response_promise<tier_health>(); },
+  };
+}
+
+TEST_F(Coordinator, SilentCustomTierFailsWritesAfterTierTimeout) {
+  auto silent = sys.spawn(silent_tier);
+  cache_config cfg;
+  cfg.add_memory_tier(tier_config::as_l1());
+  cfg.add_tier(tier_config::as_l2(), silent);
+  cfg.options.tier_timeout = 200ms;
+  start(cfg);
+  auto ack = client->set("k", bytes{"v"});
+  ASSERT_TRUE(ack) << sys.render(ack.error());
+  EXPECT_EQ(ack->written, 1u);
+  ASSERT_EQ(ack->failed.size(), 1u);
+  EXPECT_EQ(ack->failed[0].level, 2u);
+  caf::anon_send_exit(silent, caf::exit_reason::user_shutdown);
+}
+
+// Built-in tiers are asked without a CAF timer: a hung Redis still fails a write, at the
+// redis tier's own request_timeout.
+TEST_F(Coordinator, HungRedisFailsWritesAtItsOwnDeadline) {
+  start(two_tiers());
+  await_l2();
+  redis.pause();
+  auto begin = std::chrono::steady_clock::now();
+  auto ack = client->set("k", bytes{"v"});
+  auto took = std::chrono::steady_clock::now() - begin;
+  redis.resume();
+  ASSERT_TRUE(ack) << sys.render(ack.error());
+  EXPECT_EQ(ack->written, 1u);
+  ASSERT_EQ(ack->failed.size(), 1u);
+  EXPECT_TRUE(is(ack->failed[0].reason, errc::timeout)) << sys.render(ack->failed[0].reason);
+  EXPECT_LT(took, 1s);
 }
 
 TEST_F(Coordinator, RejectsBadInputWithTypedErrors) {
