@@ -40,7 +40,7 @@ namespace {
 
 using echo_actor = caf::typed_actor<caf::replies_to<get_atom, std::string>::with<lookup>>;
 
-constexpr size_t batch = 20000;
+constexpr size_t batch = 20480; // splits evenly over up to 64 drivers
 const std::string value(64, 'v');
 
 echo_actor::behavior_type echo(echo_actor::pointer) {
@@ -238,8 +238,16 @@ void register_l1_pairs() {
     }
 }
 // 2 scheduler threads.
-BENCHMARK(BM_l2_get)->ArgsProduct({{1, 16, 256}, {0}})->Args({256, 1})->UseRealTime()->MinTime(1.0);
-BENCHMARK(BM_l2_set)->ArgsProduct({{1, 16, 256}, {0}})->Args({256, 1})->UseRealTime()->MinTime(1.0);
+BENCHMARK(BM_l2_get)
+    ->ArgsProduct({{1, 16, 256, 1024}, {0}})
+    ->Args({1024, 1})
+    ->UseRealTime()
+    ->MinTime(1.0);
+BENCHMARK(BM_l2_set)
+    ->ArgsProduct({{1, 16, 256, 1024}, {0}})
+    ->Args({1024, 1})
+    ->UseRealTime()
+    ->MinTime(1.0);
 
 // Remembers items/s and counters per run so main can print ratios and results.
 class result_reporter : public benchmark::ConsoleReporter {
@@ -275,9 +283,9 @@ int main(int argc, char** argv) {
       }
     }
   for (auto op : {"get", "set"}) {
-    auto timed = std::string{"BM_l2_"} + op + "/256/1/";
-    std::printf("result l2_%s_o256_timed %.0f\n", op, v[timed + "items_per_second"]);
-    for (auto o : {1, 16, 256}) {
+    auto timed = std::string{"BM_l2_"} + op + "/1024/1/";
+    std::printf("result l2_%s_o1024_timed %.0f\n", op, v[timed + "items_per_second"]);
+    for (auto o : {1, 16, 256, 1024}) {
       auto key = std::string{"BM_l2_"} + op + "/" + std::to_string(o) + "/0/";
       std::printf("result l2_%s_o%d %.0f\n", op, o, v[key + "items_per_second"]);
       std::printf("result l2_%s_o%d_p50_us %.1f\nresult l2_%s_o%d_p99_us %.1f\n", op, o,
