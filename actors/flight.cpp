@@ -45,7 +45,6 @@ struct flight_state {
   // Promotion draws, seeded by the coordinator so that tests are repeatable.
   std::minstd_rand rng;
   flight_report report;
-  flight_report late;
 
   static inline const char* name = "mtcache.flight";
 };
@@ -82,15 +81,19 @@ void finish(self_ptr self) {
   auto& st = self->state;
   st.ph = flight_state::phase::finishing;
   self->request(st.coordinator, st.p.tier_timeout, done_atom::value, st.p.key, st.p.id, st.report)
-      .then(
-          [=](ok_atom) {
-            auto& late = self->state.late;
-            if (late.misses + late.failed + late.stale_served > 0 ||
-                std::any_of(late.tier_hits.begin(), late.tier_hits.end(), [](auto n) { return n; }))
-              self->send(self->state.coordinator, done_atom::value, std::move(late));
-            self->quit();
-          },
-          [=](caf::error&) { self->quit(); });
+      .then([=](ok_atom) { self->quit(); }, [=](caf::error&) { self->quit(); });
+}
+
+// Counts one answer that the flight's own report no longer covers (it went out, or the
+// waiter is answered before it goes out), telling the coordinator before the answer goes
+// out: a caller that then asks for stats sees it counted.
+template <class Count>
+void report_one(self_ptr self, Count count) {
+  auto& st = self->state;
+  flight_report one;
+  one.tier_hits.resize(st.p.tiers->size());
+  count(one);
+  self->send(st.coordinator, done_atom::value, std::move(one));
 }
 
 void finish_with_value(self_ptr self, lookup res, size_t source) {
@@ -279,7 +282,7 @@ flight_actor::behavior_type flight(self_ptr self, coordinator_actor coordinator,
   auto& st = self->state;
   st.coordinator = std::move(coordinator);
   st.report.tier_hits.resize(params.tiers->size());
-  st.late.tier_hits.resize(params.tiers->size());
+
   st.rng.seed(static_cast<std::minstd_rand::result_type>(params.seed));
   st.p = std::move(params);
   // The coordinator sends an exit message when it goes: answer every waiter first.
@@ -299,16 +302,16 @@ flight_actor::behavior_type flight(self_ptr self, coordinator_actor coordinator,
           return st.gets.back();
         case flight_state::phase::loading:
           // No tier has the key while it loads.
-          ++st.report.misses;
+          report_one(self, [](flight_report& r) { ++r.misses; });
           return lookup{};
         case flight_state::phase::finishing:
           break;
         }
         if (!st.has_value) {
-          ++st.late.misses;
+          report_one(self, [](flight_report& r) { ++r.misses; });
           return lookup{};
         }
-        count_answered(st, st.late, 1);
+        report_one(self, [&](flight_report& r) { count_answered(st, r, 1); });
         return st.value;
       },
       [=](join_atom, compute_options& opts, loader_actor& loader) -> caf::result<lookup> {
@@ -317,11 +320,11 @@ flight_actor::behavior_type flight(self_ptr self, coordinator_actor coordinator,
           if (!st.has_value)
             return self->delegate(st.coordinator, compute_atom::value, st.p.key, std::move(opts),
                                   std::move(loader), retry_atom::value);
-          count_answered(st, st.late, 1);
+          report_one(self, [&](flight_report& r) { count_answered(st, r, 1); });
           return st.value;
         }
         if (st.serving_stale) {
-          ++st.report.stale_served;
+          report_one(self, [](flight_report& r) { ++r.stale_served; });
           return st.stale;
         }
         if (!st.has_loader) {
@@ -343,7 +346,7 @@ flight_actor::behavior_type flight(self_ptr self, coordinator_actor coordinator,
           stale.stale = true;
           st.serving_stale = true;
           st.stale = std::move(stale);
-          st.report.stale_served += st.computes.size();
+          report_one(self, [n = st.computes.size()](flight_report& r) { r.stale_served += n; });
           answer_all(st.computes, st.stale);
         });
       },

@@ -328,7 +328,10 @@ bridge_actor::behavior_type invalidation_bridge(self_ptr self, bridge_params par
       [=](caf::publish_atom, invalidation& inv) { send_out(self, inv); },
       [=](apply_atom, invalidation& inv) { accept(self, std::move(inv)); },
       [=](apply_atom, const std::string& wire) { accept_payload(self, wire); },
-      [=](join_atom, const caf::actor& who) { join(self, who); },
+      [=](join_atom, const caf::actor& who) {
+        join(self, who);
+        return ok_atom::value;
+      },
       [=](caf::subscribe_atom, bool up, bool after_loss) {
         self->state.stats.redis_subscribed = up;
         if (up && after_loss) {

@@ -10,7 +10,9 @@ namespace {
 peer_inbox_actor::behavior_type peer_inbox(peer_inbox_actor::pointer self, bridge_actor bridge) {
   return {
       [=](apply_atom, invalidation& inv) { self->send(bridge, apply_atom::value, std::move(inv)); },
-      [=](join_atom, const caf::actor& who) { self->send(bridge, join_atom::value, who); },
+      [=](join_atom, const caf::actor& who) {
+        return self->delegate(bridge, join_atom::value, who);
+      },
   };
 }
 

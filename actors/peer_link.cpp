@@ -5,6 +5,7 @@
 #include <caf/actor_cast.hpp>
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
+#include <caf/send.hpp>
 #include <caf/stateful_actor.hpp>
 
 #include "messages/error.hpp"
@@ -41,6 +42,32 @@ void retry_later(self_ptr self) {
   self->delayed_send(self, std::chrono::milliseconds{jitter(st.rng)}, retry_atom::value);
 }
 
+// Tells the remote node where to send its changes; the link counts as up (the local bridge
+// starts sending there, and recovers if it had lost a peer) only once the remote confirms,
+// so that every change the remote makes from then on reaches this node.
+void announce(self_ptr self) {
+  auto& st = self->state;
+  self->request(st.remote, st.timing.connect_timeout, join_atom::value,
+                caf::actor_cast<caf::actor>(st.inbox))
+      .then(
+          [=](ok_atom) {
+            auto& st = self->state;
+            st.attempts = 0;
+            caf::anon_send(st.bridge, join_atom::value, caf::actor_cast<caf::actor>(st.remote));
+            log(log_level::info, "peer_link",
+                "linked to " + st.host + ":" + std::to_string(st.port));
+          },
+          [=](caf::error& err) {
+            auto& st = self->state;
+            log(log_level::warning, "peer_link",
+                st.host + ":" + std::to_string(st.port) +
+                    " did not confirm the link: " + self->system().render(err) + " (retrying)");
+            self->demonitor(st.remote.address());
+            st.remote = nullptr;
+            retry_later(self);
+          });
+}
+
 void connect(self_ptr self) {
   auto& st = self->state;
   self->request(st.network, st.timing.connect_timeout, caf::connect_atom::value, st.host, st.port)
@@ -52,12 +79,8 @@ void connect(self_ptr self) {
               return;
             }
             st.remote = caf::actor_cast<peer_inbox_actor>(std::move(ptr));
-            st.attempts = 0;
             self->monitor(st.remote);
-            self->send(st.remote, join_atom::value, caf::actor_cast<caf::actor>(st.inbox));
-            self->send(st.bridge, join_atom::value, caf::actor_cast<caf::actor>(st.remote));
-            log(log_level::info, "peer_link",
-                "linked to " + st.host + ":" + std::to_string(st.port));
+            announce(self);
           },
           [=](caf::error& err) {
             if (self->state.attempts == 0)

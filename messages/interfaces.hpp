@@ -56,8 +56,10 @@ using loader_actor = caf::typed_actor<caf::replies_to<load_atom, std::string>::w
 using peer_inbox_actor = caf::typed_actor<
     // A change another node made.
     caf::reacts_to<apply_atom, invalidation>,
-    // Another node's inbox links up (links carry changes both ways).
-    caf::reacts_to<join_atom, caf::actor>>;
+    // Another node's inbox links up (links carry changes both ways). The answer comes once
+    // this node sends its changes there too: only then does the linking node count the link
+    // as up, so no change made here after that can miss it.
+    caf::replies_to<join_atom, caf::actor>::with<ok_atom>>;
 
 /// A node's invalidation bridge: the only actor that talks to other nodes' caches.
 using bridge_actor = caf::typed_actor<
@@ -67,8 +69,8 @@ using bridge_actor = caf::typed_actor<
     caf::reacts_to<apply_atom, invalidation>,
     // A raw Pub/Sub payload, from this node's Redis subscriber.
     caf::reacts_to<apply_atom, std::string>,
-    // Another node's inbox links up.
-    caf::reacts_to<join_atom, caf::actor>,
+    // Another node's inbox links up; answered once changes go there.
+    caf::replies_to<join_atom, caf::actor>::with<ok_atom>,
 
     // The Redis subscription is up (true) or lost (false); the flag after it says the
     // subscription came back after a loss, so the recovery policy must run.
