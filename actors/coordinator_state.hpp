@@ -135,9 +135,8 @@ template <class Reply, class Done, class... Ts>
 void command_tiers(coordinator_ptr self, std::vector<size_t> targets, Done done, Ts... xs) {
   fan_out<Reply>(
       self, std::move(targets),
-      [=](const tier_actor& tier, size_t i) {
-        return self->request(
-            tier, tier_wait((*self->state.tiers)[i], self->state.opts.tier_timeout), xs...);
+      [=](const tier_actor& tier, size_t) {
+        return self->request(tier, self->state.opts.tier_timeout, xs...);
       },
       [=](const std::vector<size_t>& targets, std::vector<caf::expected<Reply>>& results) mutable {
         done(to_ack(self->state, targets, results));
@@ -152,9 +151,8 @@ void write_tiers(coordinator_ptr self, std::vector<size_t> targets, const std::s
       self, std::move(targets),
       [=](const tier_actor& tier, size_t i) {
         auto ttl = (*self->state.tiers)[i].cfg.scale(base);
-        return self->request(tier,
-                             tier_wait((*self->state.tiers)[i], self->state.opts.tier_timeout),
-                             put_atom::value, key, value, caf::timespan{ttl});
+        return self->request(tier, self->state.opts.tier_timeout, put_atom::value, key, value,
+                             caf::timespan{ttl});
       },
       [=](const std::vector<size_t>& targets,
           std::vector<caf::expected<ok_atom>>& results) mutable {

@@ -1,7 +1,6 @@
 #include "actors/flight.hpp"
 
 #include <caf/actor_cast.hpp>
-#include <caf/duration.hpp>
 #include <caf/exit_reason.hpp>
 #include <caf/local_actor.hpp>
 #include <caf/sec.hpp>
@@ -179,7 +178,7 @@ void walk(self_ptr self, size_t i) {
       start_load(self);
     return;
   }
-  self->request(tiers[i].handle, tier_wait(tiers[i], st.p.tier_timeout), get_atom::value, st.p.key)
+  self->request(tiers[i].handle, st.p.tier_timeout, get_atom::value, st.p.key)
       .then(
           [=](lookup& res) {
             if (!res.found) {
@@ -360,10 +359,6 @@ flight_actor spawn_flight(caf::local_actor* coordinator, flight_params params) {
   // flights quadratic. The coordinator sends its flights an exit message when it goes.
   auto handle = caf::actor_cast<coordinator_actor>(coordinator);
   return coordinator->system().spawn(flight, std::move(handle), std::move(params));
-}
-
-caf::duration tier_wait(const chain_tier& tier, std::chrono::milliseconds timeout) {
-  return tier.answers_in_time ? caf::duration{caf::infinite} : caf::duration{timeout};
 }
 
 } // namespace mtcache

@@ -11,11 +11,6 @@
 
 namespace mtcache {
 
-/// How long to wait for `tier`: no CAF request timer for a tier that answers in time by
-/// itself. Each timer is set and cancelled through CAF's clock thread, waking it twice:
-/// about a quarter of the CPU of a Redis get under load.
-caf::duration tier_wait(const chain_tier& tier, std::chrono::milliseconds timeout);
-
 /// What a flight needs to know; the coordinator fills it in.
 struct flight_params {
   std::string key;

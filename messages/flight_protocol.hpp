@@ -15,10 +15,7 @@ namespace mtcache {
 /// A tier as the coordinator and its flights hold it: the handle and where it sits.
 struct chain_tier {
   tier_actor handle;
-  tier_config cfg;
-  /// Answers every request within the cache's tier_timeout by itself (the built-in tiers
-  /// do), so requests to it need no CAF request timer.
-  bool answers_in_time = false;
+    tier_config cfg;
 };
 
 using tier_chain = std::vector<chain_tier>;

@@ -77,7 +77,9 @@ using bridge_actor = caf::typed_actor<
     caf::reacts_to<caf::subscribe_atom, bool, bool>,
     caf::replies_to<stats_atom>::with<bridge_stats>>;
 
-/// The cache as its users see it. Every request should carry a finite timeout.
+/// The cache as its users see it. It answers every request within its own deadlines
+/// (tier_timeout, the Redis request_timeout, load_timeout); gets are passed on to the first
+/// tier, so a first tier of your own must answer.
 using cache_actor = caf::typed_actor<
     caf::replies_to<get_atom, std::string>::with<lookup>,
     // Write every tier (TTL x ttl_scale); fails only if every tier failed.
