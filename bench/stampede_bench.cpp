@@ -39,6 +39,9 @@ struct timed_loader_state {
   uint64_t next = 0;
 };
 
+// When the first load of a run started, as steady_clock ticks (0: none yet).
+std::atomic<clock_type::rep> first_load{0};
+
 // Answers every load after `delay`, counting calls.
 timed_loader_actor::behavior_type
 timed_loader(timed_loader_actor::stateful_pointer<timed_loader_state> self,
@@ -46,6 +49,8 @@ timed_loader(timed_loader_actor::stateful_pointer<timed_loader_state> self,
   return {
       [=](load_atom, const std::string& key) -> caf::result<bytes> {
         ++*calls;
+        clock_type::rep none = 0;
+        first_load.compare_exchange_strong(none, clock_type::now().time_since_epoch().count());
         auto id = ++self->state.next;
         auto rp = self->make_response_promise<bytes>();
         self->state.open.emplace(id, std::make_pair(key, rp));
@@ -64,6 +69,9 @@ struct run_result {
   bench::latency_recorder latency;
   size_t errors = 0;
   clock_type::duration total{};
+  // From the first request to the first load, and to the last request sent.
+  clock_type::duration first_load{};
+  clock_type::duration all_sent{};
 };
 
 // Sends one get_or_compute per key in `keys` at once and times each answer. The requests
@@ -79,13 +87,17 @@ run_result fire(caf::actor_system& sys, const cache_actor& cache, const loader_a
   std::mutex samples_mtx;
   caf::scoped_actor waiter{sys};
   auto done_to = caf::actor_cast<caf::actor>(waiter);
+  auto last_sent = std::make_shared<std::atomic<clock_type::rep>>(0);
+  first_load = 0;
   auto begin = clock_type::now();
   for (size_t first = 0; first < keys.size(); first += per_actor) {
     std::vector<std::string> chunk(keys.begin() + first,
                                    keys.begin() + std::min(keys.size(), first + per_actor));
     sys.spawn([=, &samples_mtx](caf::event_based_actor* self) {
       auto local = std::make_shared<bench::latency_recorder>();
-      auto pending = std::make_shared<size_t>(chunk.size());
+      auto n = chunk.size();
+      auto pending = std::make_shared<size_t>(n);
+      // Captures the count, not the chunk: each answer handler holds a copy of `finish`.
       auto finish = [=, &samples_mtx] {
         if (--*pending > 0)
           return;
@@ -93,7 +105,7 @@ run_result fire(caf::actor_system& sys, const cache_actor& cache, const loader_a
           std::lock_guard<std::mutex> guard{samples_mtx};
           result->latency.merge(*local);
         }
-        if (left->fetch_sub(chunk.size()) == chunk.size()) {
+        if (left->fetch_sub(n) == n) {
           result->total = clock_type::now() - begin;
           self->send(done_to, done_atom::value);
         }
@@ -113,10 +125,16 @@ run_result fire(caf::actor_system& sys, const cache_actor& cache, const loader_a
                   finish();
                 });
       }
+      auto now = clock_type::now().time_since_epoch().count();
+      auto seen = last_sent->load();
+      while (seen < now && !last_sent->compare_exchange_weak(seen, now)) {
+      }
     });
   }
   waiter->receive([](done_atom) {});
   result->errors = errors->load();
+  result->first_load = clock_type::duration{first_load.load()} - begin.time_since_epoch();
+  result->all_sent = clock_type::duration{last_sent->load()} - begin.time_since_epoch();
   return std::move(*result);
 }
 
@@ -169,6 +187,11 @@ int main(int argc, char** argv) {
   std::printf("stampede_p90_ms %.2f\n", one.latency.percentile_us(90) / 1000);
   std::printf("stampede_p99_ms %.2f\n", one.latency.percentile_us(99) / 1000);
   std::printf("stampede_p999_ms %.2f\n", one.latency.percentile_us(99.9) / 1000);
+  // Where the time beyond the loader's goes: before the load starts, or after it answered.
+  std::printf("stampede_all_sent_ms %.2f\n",
+              std::chrono::duration<double, std::milli>(one.all_sent).count());
+  std::printf("stampede_load_started_ms %.2f\n",
+              std::chrono::duration<double, std::milli>(one.first_load).count());
 
   calls->store(0);
   std::vector<std::string> keys;
