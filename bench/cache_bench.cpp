@@ -240,11 +240,13 @@ void register_l1_pairs() {
 // 2 scheduler threads.
 BENCHMARK(BM_l2_get)
     ->ArgsProduct({{1, 16, 256, 1024}, {0}})
+    ->Args({256, 1})
     ->Args({1024, 1})
     ->UseRealTime()
     ->MinTime(1.0);
 BENCHMARK(BM_l2_set)
     ->ArgsProduct({{1, 16, 256, 1024}, {0}})
+    ->Args({256, 1})
     ->Args({1024, 1})
     ->UseRealTime()
     ->MinTime(1.0);
@@ -283,8 +285,10 @@ int main(int argc, char** argv) {
       }
     }
   for (auto op : {"get", "set"}) {
-    auto timed = std::string{"BM_l2_"} + op + "/1024/1/";
-    std::printf("result l2_%s_o1024_timed %.0f\n", op, v[timed + "items_per_second"]);
+    for (auto o : {256, 1024}) {
+      auto timed = std::string{"BM_l2_"} + op + "/" + std::to_string(o) + "/1/";
+      std::printf("result l2_%s_o%d_timed %.0f\n", op, o, v[timed + "items_per_second"]);
+    }
     for (auto o : {1, 16, 256, 1024}) {
       auto key = std::string{"BM_l2_"} + op + "/" + std::to_string(o) + "/0/";
       std::printf("result l2_%s_o%d %.0f\n", op, o, v[key + "items_per_second"]);
