@@ -219,6 +219,7 @@ coordinator_actor::behavior_type coordinator(self_ptr self, tier_chain tiers, ca
         return ok_atom::value;
       },
       [=](done_atom, const flight_report& late) { merge(self->state.stats, late); },
+      [=](caf::tick_atom) { sweep_deadlines(self); },
   };
 }
 

@@ -91,6 +91,58 @@ flight_actor flight_for(coordinator_ptr self, const std::string& key, uint32_t f
   return handle;
 }
 
+caf::duration tier_wait(const coordinator_state& st, size_t i) {
+  if ((*st.tiers)[i].answers_in_time)
+    return caf::infinite;
+  return caf::duration{st.opts.tier_timeout};
+}
+
+namespace {
+
+int64_t steady_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
+}
+
+void arm_sweep(coordinator_ptr self) {
+  auto& st = self->state;
+  if (st.sweep_armed || st.deadlines.empty())
+    return;
+  st.sweep_armed = true;
+  auto interval = std::max(st.opts.tier_timeout / 4, std::chrono::milliseconds{5});
+  self->delayed_send(self, interval, caf::tick_atom::value);
+}
+
+} // namespace
+
+void watch_deadline(coordinator_ptr self, std::weak_ptr<void> alive, std::function<void()> expire) {
+  auto& st = self->state;
+  // Rounds mostly finish in order: dropping finished ones at the front keeps the queue as
+  // short as the rounds in flight.
+  while (!st.deadlines.empty() && st.deadlines.front().alive.expired())
+    st.deadlines.pop_front();
+  st.deadlines.push_back(
+      {steady_ms() + st.opts.tier_timeout.count(), std::move(alive), std::move(expire)});
+  arm_sweep(self);
+}
+
+void sweep_deadlines(coordinator_ptr self) {
+  auto& st = self->state;
+  st.sweep_armed = false;
+  auto now = steady_ms();
+  while (!st.deadlines.empty() && st.deadlines.front().at_ms <= now) {
+    auto expire = std::move(st.deadlines.front().expire);
+    st.deadlines.pop_front();
+    expire();
+  }
+  arm_sweep(self);
+}
+
+caf::error tier_timeout_error(const coordinator_state& st) {
+  return make_error(errc::timeout, "tier did not answer within " +
+                                       std::to_string(st.opts.tier_timeout.count()) + " ms");
+}
+
 void merge(cache_stats& into, const flight_report& r) {
   for (size_t i = 0; i < r.tier_hits.size() && i < into.tier_hits.size(); ++i)
     into.tier_hits[i] += r.tier_hits[i];

@@ -3,6 +3,8 @@
 // The coordinator's state and the operations its handlers share (in actors/coordinator.cpp).
 // Private to the coordinator: nothing else includes this.
 
+#include <deque>
+#include <functional>
 #include <memory>
 #include <random>
 #include <string>
@@ -10,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include <caf/duration.hpp>
 #include <caf/expected.hpp>
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
@@ -30,10 +33,22 @@ struct flight_entry {
   bool superseded = false;
 };
 
+/// A fan-out to tiers that answer in time, held to tier_timeout by the coordinator's sweep.
+struct round_deadline {
+  int64_t at_ms;
+  /// Expired once every tier answered: the entry can go.
+  std::weak_ptr<void> alive;
+  /// Fails whatever is still outstanding.
+  std::function<void()> expire;
+};
+
 struct coordinator_state {
   std::shared_ptr<const tier_chain> tiers;
   cache_options opts;
   std::unordered_map<std::string, flight_entry> flights;
+  // In deadline order: every round gets the same tier_timeout.
+  std::deque<round_deadline> deadlines;
+  bool sweep_armed = false;
   uint64_t next_flight = 0;
   cache_stats stats;
   // First-tier hits are answered by the tier; they are the reads sent there minus the
@@ -95,39 +110,71 @@ write_ack to_ack(const coordinator_state& st, const std::vector<size_t>& targets
   return ack;
 }
 
+/// How long a request to tier `i` waits in CAF: not at all for a tier that answers in time
+/// (the coordinator's sweep holds it to tier_timeout), tier_timeout otherwise.
+caf::duration tier_wait(const coordinator_state& st, size_t i);
+
+/// Calls `expire` at tier_timeout from now if `alive` still is by then.
+void watch_deadline(coordinator_ptr self, std::weak_ptr<void> alive, std::function<void()> expire);
+
+/// Runs the expiries that are due (the coordinator's `tick`).
+void sweep_deadlines(coordinator_ptr self);
+
+caf::error tier_timeout_error(const coordinator_state& st);
+
+/// One fan-out: what each target tier answered so far.
+template <class Reply, class Done>
+struct fan_out_round {
+  std::vector<size_t> targets;
+  std::vector<caf::expected<Reply>> results;
+  std::vector<bool> answered;
+  size_t outstanding;
+  Done done;
+};
+
+/// Records the answer of target `k`; a late one, after the sweep failed the round, is dropped.
+template <class Reply, class Done>
+void settle(coordinator_ptr self, fan_out_round<Reply, Done>& r, size_t k, caf::expected<Reply> x) {
+  if (r.outstanding == 0 || r.answered[k])
+    return;
+  if (!x)
+    ++self->state.stats.tier_errors;
+  r.answered[k] = true;
+  r.results[k] = std::move(x);
+  if (--r.outstanding == 0)
+    r.done(r.targets, r.results);
+}
+
 /// Sends one request per target tier, made by `send(tier, index)`, and calls
 /// `done(targets, results)` once every tier answered or timed out.
 template <class Reply, class Send, class Done>
 void fan_out(coordinator_ptr self, std::vector<size_t> targets, Send send, Done done) {
-  struct round {
-    std::vector<size_t> targets;
-    std::vector<caf::expected<Reply>> results;
-    size_t outstanding;
-    Done done;
-  };
+  using round = fan_out_round<Reply, Done>;
   auto n = targets.size();
-  auto r = std::make_shared<round>(round{
-      std::move(targets), std::vector<caf::expected<Reply>>(n, caf::error{}), n, std::move(done)});
+  auto r = std::make_shared<round>(round{std::move(targets),
+                                         std::vector<caf::expected<Reply>>(n, caf::error{}),
+                                         std::vector<bool>(n, false), n, std::move(done)});
   if (n == 0) {
     r->done(r->targets, r->results);
     return;
   }
+  bool swept = false;
   for (size_t k = 0; k < n; ++k) {
-    auto tier = (*self->state.tiers)[r->targets[k]].handle;
-    send(tier, r->targets[k])
-        .then(
-            [=](Reply& x) {
-              r->results[k] = std::move(x);
-              if (--r->outstanding == 0)
-                r->done(r->targets, r->results);
-            },
-            [=](caf::error& err) {
-              ++self->state.stats.tier_errors;
-              r->results[k] = std::move(err);
-              if (--r->outstanding == 0)
-                r->done(r->targets, r->results);
-            });
+    auto& tier = (*self->state.tiers)[r->targets[k]];
+    swept = swept || tier.answers_in_time;
+    send(tier.handle, r->targets[k])
+        .then([=](Reply& x) { settle<Reply, Done>(self, *r, k, std::move(x)); },
+              [=](caf::error& err) { settle<Reply, Done>(self, *r, k, std::move(err)); });
   }
+  if (!swept)
+    return;
+  // Weak: the round lives as long as a tier may still answer, not until its deadline.
+  std::weak_ptr<round> alive = r;
+  watch_deadline(self, alive, [self, alive] {
+    if (auto r = alive.lock())
+      for (size_t k = 0; k < r->answered.size(); ++k)
+        settle<Reply, Done>(self, *r, k, tier_timeout_error(self->state));
+  });
 }
 
 /// Sends the same command to every target tier; `done` gets the write_ack.
@@ -135,8 +182,8 @@ template <class Reply, class Done, class... Ts>
 void command_tiers(coordinator_ptr self, std::vector<size_t> targets, Done done, Ts... xs) {
   fan_out<Reply>(
       self, std::move(targets),
-      [=](const tier_actor& tier, size_t) {
-        return self->request(tier, self->state.opts.tier_timeout, xs...);
+      [=](const tier_actor& tier, size_t i) {
+        return self->request(tier, tier_wait(self->state, i), xs...);
       },
       [=](const std::vector<size_t>& targets, std::vector<caf::expected<Reply>>& results) mutable {
         done(to_ack(self->state, targets, results));
@@ -151,7 +198,7 @@ void write_tiers(coordinator_ptr self, std::vector<size_t> targets, const std::s
       self, std::move(targets),
       [=](const tier_actor& tier, size_t i) {
         auto ttl = (*self->state.tiers)[i].cfg.scale(base);
-        return self->request(tier, self->state.opts.tier_timeout, put_atom::value, key, value,
+        return self->request(tier, tier_wait(self->state, i), put_atom::value, key, value,
                              caf::timespan{ttl});
       },
       [=](const std::vector<size_t>& targets,

@@ -1,6 +1,7 @@
 #include "actors/invalidation_bridge.hpp"
 
 #include <chrono>
+#include <deque>
 #include <random>
 #include <set>
 #include <unordered_map>
@@ -70,6 +71,9 @@ struct bridge_state {
   bool lost_peer = false;
   peer_inbox_actor inbox;
   std::vector<caf::actor> owned;
+  // Payloads not yet published, oldest first: held while the publishing connection is down
+  // and sent in order once it is back, so no change is lost to a reconnect or overtaken.
+  std::deque<std::string> unpublished;
   bridge_stats stats;
 
   static inline const char* name = "mtcache.invalidation_bridge";
@@ -220,6 +224,55 @@ std::vector<stream_field> audit_fields(const invalidation& inv) {
   return fields;
 }
 
+// Changes held for Redis at most; beyond, the oldest is dropped (and counted): receivers
+// then rely on TTLs, as with any change missed while their own subscription was down.
+constexpr size_t max_unpublished = 10000;
+constexpr auto republish_interval = std::chrono::milliseconds{50};
+
+void republish(self_ptr self);
+
+void hold(self_ptr self, std::string payload) {
+  auto& st = self->state;
+  if (st.unpublished.size() >= max_unpublished) {
+    st.unpublished.pop_front();
+    ++st.stats.publish_errors;
+    log(log_level::error, "invalidation_bridge", "dropped a change Redis never took");
+  }
+  st.unpublished.push_back(std::move(payload));
+  st.stats.publish_held = st.unpublished.size();
+  if (st.unpublished.size() == 1)
+    self->delayed_send(self, republish_interval, retry_atom::value);
+}
+
+// Publishes the oldest held payload; on success the next, on failure again later.
+void republish(self_ptr self) {
+  auto& st = self->state;
+  if (st.unpublished.empty())
+    return;
+  self->request(st.p.publisher, call_timeout, caf::publish_atom::value, st.channel,
+                st.unpublished.front())
+      .then(
+          [=](uint64_t) {
+            auto& st = self->state;
+            st.unpublished.pop_front();
+            st.stats.publish_held = st.unpublished.size();
+            ++st.stats.published_redis;
+            republish(self);
+          },
+          [=](caf::error&) { self->delayed_send(self, republish_interval, retry_atom::value); });
+}
+
+void publish(self_ptr self, std::string payload) {
+  auto& st = self->state;
+  if (!st.unpublished.empty()) {
+    hold(self, std::move(payload));
+    return;
+  }
+  self->request(st.p.publisher, call_timeout, caf::publish_atom::value, st.channel, payload)
+      .then([=](uint64_t) { ++self->state.stats.published_redis; },
+            [=](caf::error&) mutable { hold(self, std::move(payload)); });
+}
+
 void send_out(self_ptr self, invalidation& inv) {
   auto& st = self->state;
   inv.origin = st.stats.node_id;
@@ -231,9 +284,7 @@ void send_out(self_ptr self, invalidation& inv) {
     std::string reason;
     if (!st.p.cfg.secret.empty())
       payload = *sign(payload, st.p.cfg.secret, &reason);
-    self->request(st.p.publisher, call_timeout, caf::publish_atom::value, st.channel, payload)
-        .then([=](uint64_t) { ++self->state.stats.published_redis; },
-              [=](caf::error&) { ++self->state.stats.publish_errors; });
+    publish(self, std::move(payload));
     if (st.p.cfg.audit)
       self->request(st.p.publisher, call_timeout, xadd_atom::value, st.stream, audit_fields(inv),
                     st.p.cfg.audit_maxlen)
@@ -328,6 +379,7 @@ bridge_actor::behavior_type invalidation_bridge(self_ptr self, bridge_params par
       [=](caf::publish_atom, invalidation& inv) { send_out(self, inv); },
       [=](apply_atom, invalidation& inv) { accept(self, std::move(inv)); },
       [=](apply_atom, const std::string& wire) { accept_payload(self, wire); },
+      [=](retry_atom) { republish(self); },
       [=](join_atom, const caf::actor& who) {
         join(self, who);
         return ok_atom::value;

@@ -15,7 +15,12 @@ namespace mtcache {
 /// A tier as the coordinator and its flights hold it: the handle and where it sits.
 struct chain_tier {
   tier_actor handle;
-    tier_config cfg;
+  tier_config cfg;
+  /// Answers every request within the cache's tier_timeout by itself (the built-in tiers
+  /// do). The coordinator then holds its writes there to tier_timeout with a deadline sweep
+  /// of its own rather than a CAF request timer per request, which wakes CAF's clock thread
+  /// once to set and once to cancel.
+  bool answers_in_time = false;
 };
 
 using tier_chain = std::vector<chain_tier>;
@@ -74,6 +79,8 @@ using coordinator_actor = cache_actor::extend_with<miss_route>::extend<
     caf::replies_to<apply_atom, invalidation>::with<ok_atom>,
     // From the bridge: contact was lost and is back; run the recovery policy. Answers how many
     // entries were dropped.
-    caf::replies_to<recover_atom>::with<uint64_t>>;
+    caf::replies_to<recover_atom>::with<uint64_t>,
+    // The deadline sweep of requests to tiers that answer in time.
+    caf::reacts_to<caf::tick_atom>>;
 
 } // namespace mtcache

@@ -99,7 +99,11 @@ struct bridge_stats {
   uint64_t rejected_signature = 0;
   /// Pattern invalidations outside the allowed prefixes (dropped).
   uint64_t rejected_patterns = 0;
+  /// Changes never published to Redis: held while the publishing connection was down, then
+  /// dropped because more than the hold limit piled up.
   uint64_t publish_errors = 0;
+  /// Changes waiting to be published until the publishing connection is back.
+  uint64_t publish_held = 0;
   uint64_t audit_errors = 0;
   /// Times the Redis subscription was re-established after a loss.
   uint64_t redis_reconnects = 0;
@@ -119,8 +123,8 @@ typename Inspector::result_type inspect(Inspector& f, bridge_stats& x) {
   return f(caf::meta::type_name("mtcache::bridge_stats"), x.node_id, x.messages_sent,
            x.published_redis, x.sent_to_peers, x.received, x.received_removes, x.received_updates,
            x.received_patterns, x.received_bulk, x.own_ignored, x.duplicates, x.processing_errors,
-           x.rejected_signature, x.rejected_patterns, x.publish_errors, x.audit_errors,
-           x.redis_reconnects, x.peer_reconnects, x.recoveries, x.last_recovery_ms,
+           x.rejected_signature, x.rejected_patterns, x.publish_errors, x.publish_held,
+           x.audit_errors, x.redis_reconnects, x.peer_reconnects, x.recoveries, x.last_recovery_ms,
            x.redis_subscribed, x.peers_connected, x.listen_port);
 }
 

@@ -95,7 +95,11 @@ caf::expected<cache_actor> spawn_cache(caf::actor_system& sys, const cache_confi
     }
     if (spec.type != tier_spec::kind::custom)
       owned.emplace_back(caf::actor_cast<caf::actor>(tier));
-        chain.push_back({std::move(tier), spec.placement});
+    // The redis tier fails a command at its request_timeout, checked every quarter of it.
+    bool in_time = spec.type == tier_spec::kind::memory ||
+                   (spec.type == tier_spec::kind::redis &&
+                    spec.redis.request_timeout * 5 / 4 <= cfg.options.tier_timeout);
+    chain.push_back({std::move(tier), spec.placement, in_time});
   }
   std::optional<bridge_params> bridge;
   if (cfg.invalidation.enabled()) {

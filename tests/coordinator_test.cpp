@@ -7,6 +7,8 @@
 
 #include <caf/typed_event_based_actor.hpp>
 
+#include "actors/coordinator.hpp"
+#include "actors/memory_tier.hpp"
 #include "messages/error.hpp"
 #include "runtime/blocking_client.hpp"
 #include "runtime/spawn_cache.hpp"
@@ -322,6 +324,31 @@ TEST_F(Coordinator, SilentCustomTierFailsWritesAfterTierTimeout) {
   ASSERT_EQ(ack->failed.size(), 1u);
   EXPECT_EQ(ack->failed[0].level, 2u);
   caf::anon_send_exit(silent, caf::exit_reason::user_shutdown);
+}
+
+// A tier that answers in time by itself is asked without a CAF timer; the coordinator's own
+// deadline sweep still fails a write it leaves unanswered.
+TEST_F(Coordinator, DeadlineSweepFailsWritesToAnInTimeTierThatStopsAnswering) {
+  auto silent = sys.spawn(silent_tier);
+  auto l1 = spawn_memory_tier(sys, memory_tier_config{}, 1);
+  tier_chain chain;
+  chain.push_back({l1, tier_config::as_l1(), true});
+  chain.push_back({silent, tier_config::as_l2(), true});
+  cache_options opts;
+  opts.tier_timeout = 200ms;
+  cache = spawn_coordinator(sys, std::move(chain), opts,
+                            {caf::actor_cast<caf::actor>(l1), caf::actor_cast<caf::actor>(silent)});
+  client = std::make_unique<blocking_cache>(sys, *cache, 5s);
+  auto begin = std::chrono::steady_clock::now();
+  auto ack = client->set("k", bytes{"v"});
+  ASSERT_TRUE(ack) << sys.render(ack.error());
+  EXPECT_EQ(ack->written, 1u);
+  ASSERT_EQ(ack->failed.size(), 1u);
+  EXPECT_TRUE(is(ack->failed[0].reason, errc::timeout)) << sys.render(ack->failed[0].reason);
+  EXPECT_LT(std::chrono::steady_clock::now() - begin, 2s);
+  auto removed = client->remove("k");
+  ASSERT_TRUE(removed) << sys.render(removed.error());
+  EXPECT_EQ(removed->failed.size(), 1u);
 }
 
 // Built-in tiers are asked without a CAF timer: a hung Redis still fails a write, at the

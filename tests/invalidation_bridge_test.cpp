@@ -182,6 +182,25 @@ TEST_F(InvalidationBridge, RedisRestartReconnectsAndRecoveryClearsL1) {
   EXPECT_TRUE(eventually([&] { return !b->in_l1("after"); }));
 }
 
+// A change made while the publishing connection is down is held and published, in order,
+// once Redis is back: the bridge must not drop it just because its connection was reconnecting.
+TEST_F(InvalidationBridge, ChangesMadeWhileRedisIsDownArePublishedWhenItIsBack) {
+  start();
+  auto before = a->bridge().published_redis;
+  redis.kill();
+  ASSERT_TRUE(a->client().call<write_ack>(invalidate_atom::value, std::string{"gone-1"}));
+  ASSERT_TRUE(a->client().call<write_ack>(invalidate_atom::value, std::string{"gone-2"}));
+  EXPECT_TRUE(eventually([&] { return a->bridge().publish_held == 2; }));
+  ASSERT_TRUE(redis.restart()) << redis.error();
+  EXPECT_TRUE(eventually(
+      [&] {
+        auto s = a->bridge();
+        return s.publish_held == 0 && s.published_redis == before + 2;
+      },
+      10s));
+  EXPECT_EQ(a->bridge().publish_errors, 0u);
+}
+
 // Changes made while B's subscription is down never reach B; recovery on resubscribe is what
 // keeps B from serving its old copy until the TTL runs out.
 TEST_F(InvalidationBridge, ChangesMissedWhileUnsubscribedCannotLeaveStaleValues) {
