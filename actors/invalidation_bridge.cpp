@@ -71,9 +71,9 @@ struct bridge_state {
   bool lost_peer = false;
   peer_inbox_actor inbox;
   std::vector<caf::actor> owned;
-  // Payloads not yet published, oldest first: held while the publishing connection is down
+  // Changes not yet published, oldest first: held while the publishing connection is down
   // and sent in order once it is back, so no change is lost to a reconnect or overtaken.
-  std::deque<std::string> unpublished;
+  std::deque<invalidation> unpublished;
   bridge_stats stats;
 
   static inline const char* name = "mtcache.invalidation_bridge";
@@ -229,28 +229,41 @@ std::vector<stream_field> audit_fields(const invalidation& inv) {
 constexpr size_t max_unpublished = 10000;
 constexpr auto republish_interval = std::chrono::milliseconds{50};
 
-void republish(self_ptr self);
+std::string payload_of(const bridge_state& st, const invalidation& inv) {
+  auto payload = encode_invalidation(inv);
+  std::string reason;
+  if (!st.p.cfg.secret.empty())
+    payload = *sign(payload, st.p.cfg.secret, &reason);
+  return payload;
+}
 
-void hold(self_ptr self, std::string payload) {
+// Holds a change Redis did not take. A held update goes out as a removal: by the time it is
+// published, a receiver may hold a newer value (read back from a shared tier after its own
+// recovery) that the old one must not overwrite; dropping the copy is right either way.
+void hold(self_ptr self, invalidation inv) {
   auto& st = self->state;
+  if (inv.type == invalidation::kind::update) {
+    inv.type = invalidation::kind::remove;
+    inv.value = bytes{};
+  }
   if (st.unpublished.size() >= max_unpublished) {
     st.unpublished.pop_front();
     ++st.stats.publish_errors;
     log(log_level::error, "invalidation_bridge", "dropped a change Redis never took");
   }
-  st.unpublished.push_back(std::move(payload));
+  st.unpublished.push_back(std::move(inv));
   st.stats.publish_held = st.unpublished.size();
   if (st.unpublished.size() == 1)
     self->delayed_send(self, republish_interval, retry_atom::value);
 }
 
-// Publishes the oldest held payload; on success the next, on failure again later.
+// Publishes the oldest held change; on success the next, on failure again later.
 void republish(self_ptr self) {
   auto& st = self->state;
   if (st.unpublished.empty())
     return;
   self->request(st.p.publisher, call_timeout, caf::publish_atom::value, st.channel,
-                st.unpublished.front())
+                payload_of(st, st.unpublished.front()))
       .then(
           [=](uint64_t) {
             auto& st = self->state;
@@ -262,15 +275,16 @@ void republish(self_ptr self) {
           [=](caf::error&) { self->delayed_send(self, republish_interval, retry_atom::value); });
 }
 
-void publish(self_ptr self, std::string payload) {
+void publish(self_ptr self, const invalidation& inv) {
   auto& st = self->state;
   if (!st.unpublished.empty()) {
-    hold(self, std::move(payload));
+    hold(self, inv);
     return;
   }
-  self->request(st.p.publisher, call_timeout, caf::publish_atom::value, st.channel, payload)
+  self->request(st.p.publisher, call_timeout, caf::publish_atom::value, st.channel,
+                payload_of(st, inv))
       .then([=](uint64_t) { ++self->state.stats.published_redis; },
-            [=](caf::error&) mutable { hold(self, std::move(payload)); });
+            [=](caf::error&) { hold(self, inv); });
 }
 
 void send_out(self_ptr self, invalidation& inv) {
@@ -280,11 +294,7 @@ void send_out(self_ptr self, invalidation& inv) {
   inv.ts_ms = unix_ms();
   ++st.stats.messages_sent;
   if (st.p.cfg.redis && st.p.publisher) {
-    auto payload = encode_invalidation(inv);
-    std::string reason;
-    if (!st.p.cfg.secret.empty())
-      payload = *sign(payload, st.p.cfg.secret, &reason);
-    publish(self, std::move(payload));
+    publish(self, inv);
     if (st.p.cfg.audit)
       self->request(st.p.publisher, call_timeout, xadd_atom::value, st.stream, audit_fields(inv),
                     st.p.cfg.audit_maxlen)
