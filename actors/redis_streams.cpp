@@ -129,7 +129,7 @@ broker_type::behavior_type redis_streams(self_ptr self, redis_tier_config cfg, r
   // Callers wait on their promises: answer them rather than leave them to their timeouts.
   self->set_exit_handler([self](caf::exit_msg& msg) {
     self->state.session.shut_down(
-      self, make_error(errc::shutting_down, "the streams actor is shutting down"), failer(self));
+        self, make_error(errc::shutting_down, "the streams actor is shutting down"), failer(self));
     self->quit(msg.reason);
   });
   return {

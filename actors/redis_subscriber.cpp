@@ -93,7 +93,7 @@ subscriber_broker::behavior_type redis_subscriber(self_ptr self, redis_subscribe
                        {cfg.connect_timeout, cfg.backoff_initial, cfg.backoff_max},
                        static_cast<uint64_t>(now_ms()) ^ reinterpret_cast<uintptr_t>(self)};
   st.cfg = std::move(cfg);
-    st.link.connect(self);
+  st.link.connect(self);
   self->delayed_send(self, st.cfg.keepalive, caf::tick_atom::value);
   self->set_exit_handler([self](caf::exit_msg& msg) {
     self->state.link.close(self);

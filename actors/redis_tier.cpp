@@ -287,7 +287,7 @@ broker_type::behavior_type redis_tier(self_ptr self, redis_tier_config cfg, redi
   // Answer what is still pending rather than leave callers to their own timeouts.
   self->set_exit_handler([self](caf::exit_msg& msg) {
     self->state.session.shut_down(
-      self, make_error(errc::shutting_down, "the redis tier is shutting down"), failer(self));
+        self, make_error(errc::shutting_down, "the redis tier is shutting down"), failer(self));
     self->quit(msg.reason);
   });
   return {

@@ -99,7 +99,7 @@ reader_broker::behavior_type stream_reader(self_ptr self, redis_tier_config cfg,
   self->set_exit_handler([self](caf::exit_msg& msg) {
     auto& st = self->state;
     auto err = make_error(errc::shutting_down, "the stream reader is shutting down");
-        st.session.shut_down(self, err, failer(self));
+    st.session.shut_down(self, err, failer(self));
     for (auto& w : st.waiting)
       w.rp.deliver(err);
     st.waiting.clear();

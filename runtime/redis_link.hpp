@@ -121,7 +121,7 @@ public:
     self->delayed_send(self, next_backoff(), retry_atom::value, epoch);
   }
 
-    /// Closes the connection for good (the owner is exiting): no retry is scheduled, so no
+  /// Closes the connection for good (the owner is exiting): no retry is scheduled, so no
   /// timer keeps the owner alive.
   template <class Self>
   void close(Self* self) {

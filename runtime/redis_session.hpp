@@ -153,7 +153,7 @@ public:
     link_.drop(self, std::move(reason));
   }
 
-    /// The owner exits: every queued command fails with `reason` and the connection closes
+  /// The owner exits: every queued command fails with `reason` and the connection closes
   /// without a reconnect.
   template <class Self, class Fail>
   void shut_down(Self* self, const caf::error& reason, Fail fail) {
