@@ -281,7 +281,6 @@ flight_actor::behavior_type flight(self_ptr self, coordinator_actor coordinator,
   auto& st = self->state;
   st.coordinator = std::move(coordinator);
   st.report.tier_hits.resize(params.tiers->size());
-
   st.rng.seed(static_cast<std::minstd_rand::result_type>(params.seed));
   st.p = std::move(params);
   // The coordinator sends an exit message when it goes: answer every waiter first.

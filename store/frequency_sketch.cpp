@@ -87,7 +87,6 @@ frequency_sketch::slots frequency_sketch::locate(uint32_t hash) const {
 void frequency_sketch::increment(uint32_t hash) {
   if (table_.empty())
     return;
-
   if (use_doorkeeper_ && !doorkeeper_test_and_set(hash)) {
     if (++additions_ >= sample_size_)
       age();
