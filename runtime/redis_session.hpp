@@ -40,7 +40,7 @@ using redis_session_broker = typename typed_broker_of<typename Interface::templa
 /// order), and a command not answered within its deadline takes the connection down (a
 /// hung Redis otherwise holds every later command hostage).
 ///
-/// `Entry` is the broker's record of one command: it needs `uint8_t replies` (how many
+/// `Entry` is the broker's record of one command: it needs an unsigned `replies` (how many
 /// replies the command produces) and `int64_t deadline_ms`. The broker handles
 /// `(caf::tick_atom)` by calling `on_tick`, and the messages of `redis_link`.
 template <class Entry>
@@ -100,27 +100,16 @@ public:
   /// error or an unexpected reply.
   template <class Self, class Complete, class Fail>
   void on_data(Self* self, const std::vector<char>& buf, Complete complete, Fail fail) {
-    if (!link_.reader().feed(buf.data(), buf.size())) {
-      drop(self, make_error(errc::backend_error, "redis protocol error"), fail);
-      return;
-    }
-    for (;;) {
-      bool failed = false;
-      auto reply = link_.reader().next(failed);
-      if (failed || (reply && queue_.empty())) {
-        drop(self, make_error(errc::backend_error, "redis protocol error or unexpected reply"),
-             fail);
+    // In slices: hiredis moves its unread bytes to the front once it has consumed 1 KiB,
+    // after every reply, so a large read fed whole costs a copy of its rest per reply.
+    constexpr size_t slice = 1024;
+    for (size_t pos = 0; pos < buf.size(); pos += slice) {
+      if (!link_.reader().feed(buf.data() + pos, std::min(slice, buf.size() - pos))) {
+        drop(self, make_error(errc::backend_error, "redis protocol error"), fail);
         return;
       }
-      if (!reply)
+      if (!drain(self, complete, fail))
         return;
-      partial_.emplace_back(std::move(reply));
-      if (partial_.size() < queue_.front().replies)
-        continue;
-      auto entry = std::move(queue_.front());
-      queue_.pop_front();
-      complete(entry, partial_);
-      partial_.clear();
     }
   }
 
@@ -170,6 +159,29 @@ public:
   }
 
 private:
+  /// Hands out every complete entry; false when the connection was dropped.
+  template <class Self, class Complete, class Fail>
+  bool drain(Self* self, Complete& complete, Fail& fail) {
+    for (;;) {
+      bool failed = false;
+      auto reply = link_.reader().next(failed);
+      if (failed || (reply && queue_.empty())) {
+        drop(self, make_error(errc::backend_error, "redis protocol error or unexpected reply"),
+             fail);
+        return false;
+      }
+      if (!reply)
+        return true;
+      partial_.emplace_back(std::move(reply));
+      if (partial_.size() < queue_.front().replies)
+        continue;
+      auto entry = std::move(queue_.front());
+      queue_.pop_front();
+      complete(entry, partial_);
+      partial_.clear();
+    }
+  }
+
   template <class Fail>
   void fail_all(const caf::error& err, Fail fail) {
     auto queue = std::move(queue_);
