@@ -1,5 +1,6 @@
 #include "actors/coordinator.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <memory>
 #include <random>
@@ -109,8 +110,11 @@ coordinator_actor::behavior_type coordinator(self_ptr self, tier_chain tiers, ca
     st.bridge = spawn_invalidation_bridge(self->system(), std::move(*bridge));
     owned.push_back(caf::actor_cast<caf::actor>(st.bridge));
   }
+  st.batch_writes = std::all_of(st.tiers->begin(), st.tiers->end(),
+                                [](const chain_tier& t) { return bool{t.batch}; });
   // Flights hold the coordinator, so it only ends by an exit message: pass it on to them.
   self->set_exit_handler([=](caf::exit_msg& msg) {
+    fail_queued_writes(self, make_error(errc::shutting_down, "the cache is shutting down"));
     for (auto& [key, flight] : self->state.flights)
       self->send_exit(flight.handle, msg.reason);
     self->quit(msg.reason);
@@ -122,6 +126,7 @@ coordinator_actor::behavior_type coordinator(self_ptr self, tier_chain tiers, ca
   auto on_write = opts.broadcast_on_write;
   return {
       [=](get_atom, const std::string& key) -> caf::result<lookup> {
+        flush_writes(self);
         auto& st = self->state;
         if (auto err = check_key(st, key)) {
           ++st.stats.rejected;
@@ -134,6 +139,7 @@ coordinator_actor::behavior_type coordinator(self_ptr self, tier_chain tiers, ca
       },
       [=](miss_atom, const std::string& key, bool failed,
           const caf::message& context) -> caf::result<lookup> {
+        flush_writes(self);
         auto& st = self->state;
         ++st.first_tier_misses;
         if (failed)
@@ -150,6 +156,7 @@ coordinator_actor::behavior_type coordinator(self_ptr self, tier_chain tiers, ca
       },
       [=](compute_atom, const std::string& key, compute_options& opts,
           loader_actor& loader) -> caf::result<lookup> {
+        flush_writes(self);
         auto& st = self->state;
         if (auto err = check_key(st, key)) {
           ++st.stats.rejected;
@@ -159,7 +166,10 @@ coordinator_actor::behavior_type coordinator(self_ptr self, tier_chain tiers, ca
         return compute(self, key, std::move(opts), std::move(loader));
       },
       [=](compute_atom, const std::string& key, compute_options& opts, loader_actor& loader,
-          retry_atom) { return compute(self, key, std::move(opts), std::move(loader)); },
+          retry_atom) {
+        flush_writes(self);
+        return compute(self, key, std::move(opts), std::move(loader));
+      },
       [=](put_atom, const std::string& key, bytes& value, const strategy& ttl) {
         return set_value(self, key, std::move(value), ttl.ttl(), on_write);
       },
@@ -200,6 +210,7 @@ coordinator_actor::behavior_type coordinator(self_ptr self, tier_chain tiers, ca
       [=](health_atom) { return collect_health(self); },
       [=](fill_atom, const std::string& key, uint64_t id, uint32_t tier, bytes& value,
           caf::timespan ttl) -> caf::result<ok_atom> {
+        flush_writes(self);
         auto& st = self->state;
         auto i = st.flights.find(key);
         if (i == st.flights.end() || i->second.id != id || i->second.superseded)
@@ -220,6 +231,10 @@ coordinator_actor::behavior_type coordinator(self_ptr self, tier_chain tiers, ca
       },
       [=](done_atom, const flight_report& late) { merge(self->state.stats, late); },
       [=](caf::tick_atom) { sweep_deadlines(self); },
+      [=](caf::flush_atom) {
+        self->state.flush_sent = false;
+        flush_writes(self);
+      },
   };
 }
 

@@ -42,6 +42,15 @@ struct round_deadline {
   std::function<void()> expire;
 };
 
+/// A set waiting to go out in the next batch.
+struct queued_write {
+  std::string key;
+  bytes value;
+  caf::timespan ttl;
+  bool broadcast;
+  caf::typed_response_promise<write_ack> rp;
+};
+
 struct coordinator_state {
   std::shared_ptr<const tier_chain> tiers;
   cache_options opts;
@@ -58,6 +67,10 @@ struct coordinator_state {
   std::mt19937_64 rng;
   // Where changes go to reach other nodes; invalid without invalidation configured.
   bridge_actor bridge;
+  // Sets go out in batches when every tier takes them (see flush_writes).
+  bool batch_writes = false;
+  std::vector<queued_write> queued_writes;
+  bool flush_sent = false;
 
   static inline const char* name = "mtcache.coordinator";
 };
@@ -245,6 +258,13 @@ namespace mtcache {
 
 caf::result<write_ack> set_value(coordinator_ptr self, const std::string& key, bytes value,
                                  caf::timespan ttl, bool broadcast);
+
+/// Sends the queued sets, one batch per tier. Every handler that reaches a tier or a flight
+/// calls it first, so each tier still receives everything in the coordinator's order.
+void flush_writes(coordinator_ptr self);
+
+/// Answers the queued sets with `reason` (the coordinator exits).
+void fail_queued_writes(coordinator_ptr self, const caf::error& reason);
 
 caf::result<write_ack> remove_key(coordinator_ptr self, const std::string& key, bool broadcast);
 

@@ -1,4 +1,6 @@
+#include <algorithm>
 #include <chrono>
+#include <memory>
 #include <optional>
 
 #include "actors/coordinator_state.hpp"
@@ -28,6 +30,31 @@ caf::error reject(coordinator_ptr self, caf::error err) {
   return err;
 }
 
+// Sets per batch: bounds a batch message and how long its first set waits for its last.
+constexpr size_t max_batch = 256;
+
+void finish_set(coordinator_ptr self, queued_write& w, write_ack ack) {
+  if (w.broadcast && ack.written > 0) {
+    auto change = change_of(invalidation::kind::update);
+    change.key = w.key;
+    change.value = w.value;
+    change.ttl_ms = ttl_ms(w.ttl);
+    publish(self, std::move(change));
+  }
+  deliver_ack(w.rp, std::move(ack));
+}
+
+// What a tier's answer to a batch says about its write `j`.
+caf::expected<ok_atom> outcome(const caf::expected<std::vector<caf::error>>& answer, size_t j) {
+  if (!answer)
+    return answer.error();
+  if (j >= answer->size())
+    return make_error(errc::backend_error, "the tier answered fewer writes than it was sent");
+  if ((*answer)[j])
+    return (*answer)[j];
+  return ok_atom::value;
+}
+
 } // namespace
 
 caf::result<write_ack> set_value(coordinator_ptr self, const std::string& key, bytes value,
@@ -38,20 +65,70 @@ caf::result<write_ack> set_value(coordinator_ptr self, const std::string& key, b
   ++st.stats.sets;
   supersede(st, key);
   auto rp = self->make_response_promise<write_ack>();
-  write_tiers(self, all_tiers(st), key, value, ttl, [=](write_ack ack) mutable {
-    if (broadcast && ack.written > 0) {
-      auto change = change_of(invalidation::kind::update);
-      change.key = key;
-      change.value = value;
-      change.ttl_ms = ttl_ms(ttl);
-      publish(self, std::move(change));
-    }
-    deliver_ack(rp, std::move(ack));
-  });
+  queued_write w{key, std::move(value), ttl, broadcast, rp};
+  if (!st.batch_writes) {
+    write_tiers(self, all_tiers(st), key, w.value, ttl,
+                [=](write_ack ack) mutable { finish_set(self, w, std::move(ack)); });
+    return rp;
+  }
+  st.queued_writes.emplace_back(std::move(w));
+  // The flush message queues behind what is in the mailbox now, so a run of sets goes out
+  // together; alone in the mailbox, a set has nothing to wait for.
+  if (st.queued_writes.size() >= max_batch || self->mailbox().empty()) {
+    flush_writes(self);
+  } else if (!st.flush_sent) {
+    st.flush_sent = true;
+    self->send(self, caf::flush_atom::value);
+  }
   return rp;
 }
 
+void flush_writes(coordinator_ptr self) {
+  auto& st = self->state;
+  if (st.queued_writes.empty())
+    return;
+  auto batch = std::make_shared<std::vector<queued_write>>(std::move(st.queued_writes));
+  st.queued_writes.clear();
+  fan_out<std::vector<caf::error>>(
+      self, all_tiers(st),
+      [=](const tier_actor&, size_t i) {
+        auto& tier = (*self->state.tiers)[i];
+        std::vector<tier_write> writes;
+        writes.reserve(batch->size());
+        for (auto& w : *batch)
+          writes.push_back({w.key, w.value, caf::timespan{tier.cfg.scale(w.ttl)}});
+        return self->request(tier.batch, tier_wait(self->state, i), put_atom::value,
+                             std::move(writes));
+      },
+      [=](const std::vector<size_t>& targets,
+          std::vector<caf::expected<std::vector<caf::error>>>& answers) {
+        auto& st = self->state;
+        uint64_t failures = 0;
+        std::vector<caf::expected<ok_atom>> results;
+        for (size_t j = 0; j < batch->size(); ++j) {
+          results.clear();
+          for (auto& answer : answers) {
+            results.emplace_back(outcome(answer, j));
+            failures += results.back() ? 0 : 1;
+          }
+          finish_set(self, (*batch)[j], to_ack(st, targets, results));
+        }
+        // Counted per write, as unbatched writes are; fan_out counted each failed batch once.
+        auto failed_batches = std::count_if(answers.begin(), answers.end(),
+                                            [](const auto& answer) { return !answer; });
+        st.stats.tier_errors += failures - static_cast<uint64_t>(failed_batches);
+      });
+}
+
+void fail_queued_writes(coordinator_ptr self, const caf::error& reason) {
+  auto queued = std::move(self->state.queued_writes);
+  self->state.queued_writes.clear();
+  for (auto& w : queued)
+    w.rp.deliver(reason);
+}
+
 caf::result<write_ack> remove_key(coordinator_ptr self, const std::string& key, bool broadcast) {
+  flush_writes(self);
   auto& st = self->state;
   if (auto err = check_key(st, key))
     return reject(self, std::move(err));
@@ -74,6 +151,7 @@ caf::result<write_ack> remove_key(coordinator_ptr self, const std::string& key, 
 
 caf::result<write_ack> remove_keys(coordinator_ptr self, std::vector<std::string> keys,
                                    bool broadcast) {
+  flush_writes(self);
   auto& st = self->state;
   for (auto& key : keys)
     if (auto err = check_key(st, key))
@@ -98,6 +176,7 @@ caf::result<write_ack> remove_keys(coordinator_ptr self, std::vector<std::string
 
 caf::result<uint64_t> remove_pattern(coordinator_ptr self, const std::string& pattern,
                                      bool broadcast) {
+  flush_writes(self);
   auto& st = self->state;
   auto compiled = check_pattern(st, pattern);
   if (!compiled)
@@ -120,6 +199,7 @@ caf::result<uint64_t> remove_pattern(coordinator_ptr self, const std::string& pa
 }
 
 caf::result<ok_atom> drop_corrupt(coordinator_ptr self, const std::string& key) {
+  flush_writes(self);
   auto& st = self->state;
   if (auto err = check_key(st, key))
     return reject(self, std::move(err));
@@ -135,6 +215,7 @@ caf::result<ok_atom> drop_corrupt(coordinator_ptr self, const std::string& key) 
 }
 
 caf::result<ok_atom> apply_remote(coordinator_ptr self, invalidation change) {
+  flush_writes(self);
   auto& st = self->state;
   // Validate first: once a promise exists, a returned error would never reach the bridge.
   std::optional<glob> pattern;
@@ -186,6 +267,7 @@ caf::result<ok_atom> apply_remote(coordinator_ptr self, invalidation change) {
 }
 
 caf::result<uint64_t> recover(coordinator_ptr self) {
+  flush_writes(self);
   auto& st = self->state;
   supersede_all(st);
   auto rp = self->make_response_promise<uint64_t>();

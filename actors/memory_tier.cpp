@@ -15,7 +15,7 @@ namespace mtcache {
 
 namespace {
 
-using memory_tier_actor = tier_actor::extend<caf::reacts_to<sweep_atom>>;
+using memory_tier_actor = batch_tier_actor::extend<caf::reacts_to<sweep_atom>>;
 
 struct memory_tier_state {
   std::unique_ptr<memory_store> store;
@@ -76,6 +76,14 @@ memory_tier_actor::behavior_type memory_tier(self_ptr self, memory_tier_config c
         self->state.store->put(key, std::move(value), to_ttl_ms(ttl), now_ms(self));
         return ok_atom::value;
       },
+      [=](put_atom, std::vector<tier_write>& writes) {
+        auto& st = self->state;
+        auto now = now_ms(self);
+        st.stats.writes += writes.size();
+        for (auto& w : writes)
+          st.store->put(w.key, std::move(w.value), to_ttl_ms(w.ttl), now);
+        return std::vector<caf::error>(writes.size());
+      },
       [=](delete_atom, const std::string& key) -> uint64_t {
         auto removed = self->state.store->remove(key) ? 1u : 0u;
         self->state.stats.removes += removed;
@@ -133,8 +141,8 @@ memory_tier_actor::behavior_type memory_tier(self_ptr self, memory_tier_config c
 
 } // namespace
 
-tier_actor spawn_memory_tier(caf::actor_system& sys, const memory_tier_config& cfg,
-                             uint32_t level) {
+batch_tier_actor spawn_memory_tier(caf::actor_system& sys, const memory_tier_config& cfg,
+                                   uint32_t level) {
   return sys.spawn(memory_tier, cfg, level);
 }
 

@@ -27,10 +27,10 @@ namespace {
 constexpr size_t unlink_batch = 512;
 
 struct pending {
-  enum class op : uint8_t { get, probe, put, remove, exists, ping, scan, unlink };
+  enum class op : uint8_t { get, probe, put, put_batch, remove, exists, ping, scan, unlink };
   op what;
-  // Replies this entry consumes (GET + PTTL are two).
-  uint8_t replies;
+  // Replies this entry consumes (GET + PTTL are two; a batch one per write).
+  uint32_t replies;
   int64_t deadline_ms;
   caf::response_promise rp;
   // Probe only: the caller's key, where a miss continues and the caller's context.
@@ -61,13 +61,13 @@ struct redis_tier_state {
   static inline const char* name = "mtcache.redis_tier";
 };
 
-using broker_type = redis_session_broker<tier_actor>;
+using broker_type = redis_session_broker<batch_tier_actor>;
 using self_ptr = caf::stateful_actor<redis_tier_state, broker_type>*;
 
 // Answers an entry that will not get its replies.
 void fail(self_ptr self, pending& p, const caf::error& err) {
   auto& st = self->state;
-  ++st.stats.errors;
+  st.stats.errors += p.what == pending::op::put_batch ? p.replies : 1;
   switch (p.what) {
   case pending::op::probe:
     p.rp.delegate(p.route, miss_atom::value, std::move(p.key), true, std::move(p.context));
@@ -101,12 +101,24 @@ void submit(self_ptr self, pending p, Write write) {
   self->state.session.submit(self, std::move(p), write, failer(self));
 }
 
-pending make_pending(pending::op what, uint8_t replies, caf::response_promise rp) {
+pending make_pending(pending::op what, uint32_t replies, caf::response_promise rp) {
   pending p;
   p.what = what;
   p.replies = replies;
   p.rp = std::move(rp);
   return p;
+}
+
+// SET with PX; a positive TTL below 1 ms still expires: round it up rather than drop the PX.
+void write_set(resp_writer& out, std::string_view prefix, std::string_view key, const bytes& value,
+               caf::timespan ttl) {
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(ttl).count();
+  if (ttl.count() > 0 && ms == 0)
+    ms = 1;
+  if (ms > 0)
+    out.begin(5).arg("SET").arg(prefix, key).arg(value.view()).arg("PX").arg(ms);
+  else
+    out.begin(3).arg("SET").arg(prefix, key).arg(value.view());
 }
 
 void submit_read(self_ptr self, pending p, const std::string& key) {
@@ -179,7 +191,7 @@ void complete(self_ptr self, pending& p, std::vector<redis_reply_ptr>& replies) 
   auto& st = self->state;
   auto* r = replies[0].get();
   if (r->type == REDIS_REPLY_ERROR && p.what != pending::op::scan &&
-      p.what != pending::op::unlink) {
+      p.what != pending::op::unlink && p.what != pending::op::put_batch) {
     fail(self, p, reply_error(r));
     return;
   }
@@ -210,6 +222,19 @@ void complete(self_ptr self, pending& p, std::vector<redis_reply_ptr>& replies) 
     ++st.stats.writes;
     p.rp.deliver(ok_atom::value);
     return;
+  case pending::op::put_batch: {
+    std::vector<caf::error> results(replies.size());
+    for (size_t k = 0; k < replies.size(); ++k) {
+      if (replies[k]->type == REDIS_REPLY_ERROR) {
+        ++st.stats.errors;
+        results[k] = reply_error(replies[k].get());
+      } else {
+        ++st.stats.writes;
+      }
+    }
+    p.rp.deliver(std::move(results));
+    return;
+  }
   case pending::op::remove: {
     auto n = static_cast<uint64_t>(r->type == REDIS_REPLY_INTEGER ? r->integer : 0);
     st.stats.removes += n;
@@ -313,16 +338,19 @@ broker_type::behavior_type redis_tier(self_ptr self, redis_tier_config cfg, redi
       [=](put_atom, const std::string& key, const bytes& value,
           caf::timespan ttl) -> caf::result<ok_atom> {
         auto rp = self->make_response_promise<ok_atom>();
-        auto& prefix = self->state.cfg.key_prefix;
-        auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(ttl).count();
-        // A positive TTL below 1 ms still expires: round it up rather than drop the PX.
-        if (ttl.count() > 0 && ms == 0)
-          ms = 1;
         submit(self, make_pending(pending::op::put, 1, rp), [&](resp_writer& out) {
-          if (ms > 0)
-            out.begin(5).arg("SET").arg(prefix, key).arg(value.view()).arg("PX").arg(ms);
-          else
-            out.begin(3).arg("SET").arg(prefix, key).arg(value.view());
+          write_set(out, self->state.cfg.key_prefix, key, value, ttl);
+        });
+        return rp;
+      },
+      [=](put_atom, const std::vector<tier_write>& writes) -> caf::result<std::vector<caf::error>> {
+        if (writes.empty())
+          return std::vector<caf::error>{};
+        auto rp = self->make_response_promise<std::vector<caf::error>>();
+        auto n = static_cast<uint32_t>(writes.size());
+        submit(self, make_pending(pending::op::put_batch, n, rp), [&](resp_writer& out) {
+          for (auto& w : writes)
+            write_set(out, self->state.cfg.key_prefix, w.key, w.value, w.ttl);
         });
         return rp;
       },
@@ -408,8 +436,8 @@ broker_type::behavior_type redis_tier(self_ptr self, redis_tier_config cfg, redi
 
 } // namespace
 
-caf::expected<tier_actor> spawn_redis_tier(caf::actor_system& sys, const redis_tier_config& cfg,
-                                           uint32_t level) {
+caf::expected<batch_tier_actor> spawn_redis_tier(caf::actor_system& sys,
+                                                 const redis_tier_config& cfg, uint32_t level) {
   auto url = resolve_redis_url(cfg.url);
   if (!url)
     return std::move(url.error());

@@ -19,7 +19,7 @@ namespace mtcache {
 /// requests fail with `errc::timeout` or `errc::backend_unavailable`, the connection is
 /// dropped and re-made with exponential backoff plus jitter; while it is down, requests fail
 /// at once. The actor never exits on a Redis error. Fails only for a malformed URL.
-caf::expected<tier_actor> spawn_redis_tier(caf::actor_system& sys, const redis_tier_config& cfg,
-                                           uint32_t level);
+caf::expected<batch_tier_actor> spawn_redis_tier(caf::actor_system& sys,
+                                                 const redis_tier_config& cfg, uint32_t level);
 
 } // namespace mtcache

@@ -21,6 +21,8 @@ struct chain_tier {
   /// of its own rather than a CAF request timer per request, which wakes CAF's clock thread
   /// once to set and once to cancel.
   bool answers_in_time = false;
+  /// The same tier if it takes batched writes (the built-in tiers do); invalid otherwise.
+  batch_tier_actor batch;
 };
 
 using tier_chain = std::vector<chain_tier>;
@@ -81,6 +83,8 @@ using coordinator_actor = cache_actor::extend_with<miss_route>::extend<
     // entries were dropped.
     caf::replies_to<recover_atom>::with<uint64_t>,
     // The deadline sweep of requests to tiers that answer in time.
-    caf::reacts_to<caf::tick_atom>>;
+    caf::reacts_to<caf::tick_atom>,
+    // Sends the writes queued for batching.
+    caf::reacts_to<caf::flush_atom>>;
 
 } // namespace mtcache

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include <caf/error.hpp>
@@ -50,6 +51,18 @@ struct write_ack {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, write_ack& x) {
   return f(caf::meta::type_name("mtcache::write_ack"), x.written, x.failed);
+}
+
+/// One write of a batch to a tier (see `batch_tier_actor`).
+struct tier_write {
+  std::string key;
+  bytes value;
+  caf::timespan ttl{0};
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, tier_write& x) {
+  return f(caf::meta::type_name("mtcache::tier_write"), x.key, x.value, x.ttl);
 }
 
 /// Per-call options of `get_or_compute`.

@@ -76,9 +76,11 @@ caf::expected<cache_actor> spawn_cache(caf::actor_system& sys, const cache_confi
   };
   for (auto& spec : cfg.tiers) {
     tier_actor tier;
+    batch_tier_actor batch;
     switch (spec.type) {
     case tier_spec::kind::memory:
-      tier = spawn_memory_tier(sys, spec.memory, spec.placement.level);
+      batch = spawn_memory_tier(sys, spec.memory, spec.placement.level);
+      tier = batch;
       break;
     case tier_spec::kind::redis: {
       auto spawned = spawn_redis_tier(sys, spec.redis, spec.placement.level);
@@ -86,7 +88,8 @@ caf::expected<cache_actor> spawn_cache(caf::actor_system& sys, const cache_confi
         stop_owned();
         return std::move(spawned.error());
       }
-      tier = std::move(*spawned);
+      batch = std::move(*spawned);
+      tier = batch;
       break;
     }
     case tier_spec::kind::custom:
@@ -99,7 +102,7 @@ caf::expected<cache_actor> spawn_cache(caf::actor_system& sys, const cache_confi
     bool in_time = spec.type == tier_spec::kind::memory ||
                    (spec.type == tier_spec::kind::redis &&
                     spec.redis.request_timeout * 5 / 4 <= cfg.options.tier_timeout);
-    chain.push_back({std::move(tier), spec.placement, in_time});
+    chain.push_back({std::move(tier), spec.placement, in_time, std::move(batch)});
   }
   std::optional<bridge_params> bridge;
   if (cfg.invalidation.enabled()) {

@@ -78,7 +78,7 @@ protected:
   caf::scheduler::test_coordinator& sched =
       dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler());
   caf::scoped_actor self{sys, true};
-  tier_actor tier;
+  batch_tier_actor tier;
 };
 
 TEST_F(MemoryTier, TtlExpiresOnRead) {
@@ -94,6 +94,23 @@ TEST_F(MemoryTier, TtlExpiresOnRead) {
   sched.advance_time(601ms);
   EXPECT_FALSE(get("k").found);
   EXPECT_EQ(stats().expirations, 1u);
+}
+
+TEST_F(MemoryTier, BatchedWritesAreStoredAndAnsweredPerWrite) {
+  start();
+  std::vector<tier_write> writes{{"a", bytes{"1"}, caf::timespan{1s}},
+                                 {"b", bytes{"2"}, caf::timespan{0}},
+                                 {"a", bytes{"3"}, caf::timespan{2s}}};
+  auto res = ask<std::vector<caf::error>>(put_atom::value, writes);
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->size(), 3u);
+  for (auto& err : *res)
+    EXPECT_FALSE(err);
+  // In order: the later write of "a" wins, with its own TTL.
+  EXPECT_EQ(get("a").value.view(), "3");
+  EXPECT_EQ(get("a").ttl_ms, 2000);
+  EXPECT_EQ(get("b").ttl_ms, -1);
+  EXPECT_EQ(stats().writes, 3u);
 }
 
 TEST_F(MemoryTier, SubMillisecondTtlStillExpires) {

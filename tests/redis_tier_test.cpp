@@ -57,7 +57,7 @@ protected:
 
   mtcache::testing::redis_server redis;
   caf::scoped_actor self{sys};
-  tier_actor tier;
+  batch_tier_actor tier;
 };
 
 TEST_F(RedisTier, GetReturnsValueAndRemainingTtlInMilliseconds) {
@@ -128,6 +128,39 @@ TEST_F(RedisTier, ExistsDeleteAndHealth) {
   ASSERT_TRUE(health);
   EXPECT_TRUE(health->ok);
   EXPECT_EQ(health->kind, "redis");
+}
+
+// The coordinator's batches: one SET per write, answered per write in order.
+TEST_F(RedisTier, BatchedWritesAreAnsweredPerWrite) {
+  start(quick());
+  ASSERT_TRUE(eventually([&] { return put("warm", "v"); }));
+  std::vector<tier_write> writes;
+  for (int i = 0; i < 300; ++i)
+    writes.push_back({"b:" + std::to_string(i), bytes{std::to_string(i)},
+                      i % 2 == 1 ? caf::timespan{5s} : caf::timespan{0}});
+  auto res = ask<std::vector<caf::error>>(put_atom::value, writes);
+  ASSERT_TRUE(res) << sys.render(res.error());
+  ASSERT_EQ(res->size(), writes.size());
+  for (auto& err : *res)
+    EXPECT_FALSE(err) << sys.render(err);
+  EXPECT_EQ(redis.command({"GET", "b:0"}), "0");
+  EXPECT_EQ(redis.command({"GET", "b:299"}), "299");
+  EXPECT_EQ(redis.command({"PTTL", "b:0"}), "-1");
+  EXPECT_NEAR(std::stoll(redis.command({"PTTL", "b:299"})), 5000, 500);
+  EXPECT_TRUE(ask<std::vector<caf::error>>(put_atom::value, std::vector<tier_write>{})->empty());
+  // Redis refusing writes (over maxmemory, no eviction) fails each one, counted each.
+  redis.command({"CONFIG", "SET", "maxmemory", "1"});
+  writes.resize(3);
+  auto refused = ask<std::vector<caf::error>>(put_atom::value, writes);
+  ASSERT_TRUE(refused) << sys.render(refused.error());
+  ASSERT_EQ(refused->size(), 3u);
+  for (auto& err : *refused)
+    EXPECT_TRUE(is(err, errc::backend_error)) << sys.render(err);
+  auto stats = ask<tier_stats>(stats_atom::value);
+  EXPECT_EQ(stats->writes, 301u);
+  EXPECT_EQ(stats->errors, 3u);
+  // The connection stays usable.
+  EXPECT_TRUE(ask<lookup>(get_atom::value, std::string{"b:7"})->found);
 }
 
 TEST_F(RedisTier, PipelinesManyConcurrentRequests) {

@@ -1,0 +1,242 @@
+// The coordinator's write paths (actors/coordinator_writes.cpp), on the deterministic test
+// scheduler: messages sent before `sched.run()` sit in the coordinator's mailbox together, as
+// they do under load.
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/scheduler/test_coordinator.hpp>
+#include <caf/scoped_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+
+#include "actors/coordinator.hpp"
+#include "actors/memory_tier.hpp"
+#include "messages/error.hpp"
+#include "runtime/message_types.hpp"
+
+using namespace mtcache;
+using namespace std::chrono_literals;
+
+namespace {
+
+// What the recording tier saw, and how it answers batches.
+struct tier_log {
+  enum class mode { store, refuse_bad_keys, fail_batches, answer_short };
+  mode answer = mode::store;
+  std::vector<size_t> batches;
+  std::map<std::string, std::string> data;
+};
+
+// A tier that takes batches and records them (single-threaded scheduler: no races).
+batch_tier_actor::behavior_type recording_tier(batch_tier_actor::pointer self,
+                                               std::shared_ptr<tier_log> log) {
+  auto store = [log](const std::string& key, const bytes& value) { log->data[key] = value.str(); };
+  return {
+      [=](get_atom, const std::string& key) {
+        auto i = log->data.find(key);
+        return i == log->data.end() ? lookup{} : lookup{true, bytes{i->second}, -1, 2, false};
+      },
+      [=](get_atom, std::string& key, miss_route& route,
+          caf::message& context) -> caf::result<lookup> {
+        auto i = log->data.find(key);
+        if (i == log->data.end())
+          return self->delegate(route, miss_atom::value, std::move(key), false, std::move(context));
+        return lookup{true, bytes{i->second}, -1, 2, false};
+      },
+      [=](get_atom, stale_atom, const std::string&) { return lookup{}; },
+      [=](put_atom, const std::string& key, bytes& value, caf::timespan) {
+        store(key, value);
+        return ok_atom::value;
+      },
+      [=](put_atom, std::vector<tier_write>& writes) -> caf::result<std::vector<caf::error>> {
+        log->batches.push_back(writes.size());
+        if (log->answer == tier_log::mode::fail_batches)
+          return make_error(errc::backend_unavailable, "down");
+        std::vector<caf::error> out(writes.size());
+        for (size_t k = 0; k < writes.size(); ++k) {
+          if (log->answer == tier_log::mode::refuse_bad_keys && writes[k].key.rfind("bad:", 0) == 0)
+            out[k] = make_error(errc::backend_error, "refused");
+          else
+            store(writes[k].key, writes[k].value);
+        }
+        if (log->answer == tier_log::mode::answer_short)
+          out.pop_back();
+        return out;
+      },
+      [=](delete_atom, const std::string& key) -> uint64_t { return log->data.erase(key); },
+      [=](delete_atom, std::vector<std::string>& keys) {
+        uint64_t n = 0;
+        for (auto& key : keys)
+          n += log->data.erase(key);
+        return n;
+      },
+      [=](delete_atom, match_atom, const std::string&) { return uint64_t{0}; },
+      [=](clear_atom) {
+        auto n = static_cast<uint64_t>(log->data.size());
+        log->data.clear();
+        return n;
+      },
+      [=](exists_atom, const std::string& key) { return log->data.count(key) > 0; },
+      [=](stats_atom) { return tier_stats{}; },
+      [=](health_atom) {
+        return tier_health{2, "recording", true, "", 0};
+      },
+  };
+}
+
+class CoordinatorWrites : public ::testing::Test {
+protected:
+  static caf::actor_system_config& init(caf::actor_system_config& cfg) {
+    add_message_types(cfg);
+    cfg.set("scheduler.policy", caf::atom("testing"));
+    return cfg;
+  }
+
+  void SetUp() override {
+    l1 = spawn_memory_tier(sys, memory_tier_config{}, 1);
+    l2 = sys.spawn(recording_tier, log);
+    tier_chain chain;
+    chain.push_back({l1, tier_config::as_l1(), true, l1});
+    chain.push_back({l2, tier_config::as_l2(), true, l2});
+    cache = spawn_coordinator(sys, std::move(chain), cache_options{},
+                              {caf::actor_cast<caf::actor>(l1), caf::actor_cast<caf::actor>(l2)});
+    sched.run();
+  }
+
+  void TearDown() override {
+    caf::anon_send_exit(cache, caf::exit_reason::user_shutdown);
+    sched.run();
+  }
+
+  void send_set(const std::string& key, const std::string& value) {
+    self->send(cache, put_atom::value, key, bytes{value}, strategy::long_term());
+  }
+
+  // Runs everything sent so far; takes `n` answers of type R in the order they came.
+  template <class R>
+  std::vector<caf::expected<R>> answers(size_t n) {
+    sched.run();
+    std::vector<caf::expected<R>> out;
+    for (size_t i = 0; i < n; ++i)
+      self->receive([&](R& x) { out.emplace_back(std::move(x)); },
+                    [&](caf::error& err) { out.emplace_back(std::move(err)); },
+                    caf::after(std::chrono::seconds{0}) >> [&] { ADD_FAILURE() << "no answer"; });
+    return out;
+  }
+
+  lookup get(const std::string& key) {
+    self->send(cache, get_atom::value, key);
+    auto res = answers<lookup>(1);
+    return res.at(0) ? *res[0] : lookup{};
+  }
+
+  cache_stats stats() {
+    self->send(cache, stats_atom::value);
+    return *answers<cache_stats>(1).at(0);
+  }
+
+  caf::actor_system_config cfg;
+  caf::actor_system sys{init(cfg)};
+  caf::scheduler::test_coordinator& sched =
+      dynamic_cast<caf::scheduler::test_coordinator&>(sys.scheduler());
+  caf::scoped_actor self{sys, true};
+  std::shared_ptr<tier_log> log = std::make_shared<tier_log>();
+  batch_tier_actor l1;
+  batch_tier_actor l2;
+  cache_actor cache;
+};
+
+TEST_F(CoordinatorWrites, SetsWaitingTogetherGoOutAsOneBatchInOrder) {
+  for (int i = 0; i < 100; ++i)
+    send_set("k", std::to_string(i));
+  for (int i = 0; i < 20; ++i)
+    send_set("other:" + std::to_string(i), "v");
+  auto acks = answers<write_ack>(120);
+  for (auto& ack : acks) {
+    ASSERT_TRUE(ack);
+    EXPECT_EQ(ack->written, 2u);
+  }
+  EXPECT_EQ(log->batches, std::vector<size_t>{120});
+  EXPECT_EQ(log->data["k"], "99");
+  EXPECT_EQ(get("k").value.view(), "99");
+  EXPECT_EQ(stats().sets, 120u);
+}
+
+TEST_F(CoordinatorWrites, SetAloneInTheMailboxGoesOutAtOnce) {
+  send_set("k", "v");
+  ASSERT_TRUE(answers<write_ack>(1).at(0));
+  send_set("k", "w");
+  ASSERT_TRUE(answers<write_ack>(1).at(0));
+  EXPECT_EQ(log->batches, (std::vector<size_t>{1, 1}));
+}
+
+// Queued sets go out before anything else reaches a tier: a get or a removal sent right
+// after a set sees it, as without batching.
+TEST_F(CoordinatorWrites, ReadOrRemovalRightAfterASetComesAfterIt) {
+  send_set("k", "old");
+  ASSERT_TRUE(answers<write_ack>(1).at(0));
+  send_set("k", "new");
+  self->send(cache, get_atom::value, std::string{"k"});
+  sched.run();
+  self->receive([](write_ack&) {}, [](caf::error&) { ADD_FAILURE(); });
+  self->receive([](lookup& res) { EXPECT_EQ(res.value.view(), "new"); },
+                [](caf::error&) { ADD_FAILURE(); });
+  send_set("gone", "v");
+  self->send(cache, delete_atom::value, std::string{"gone"});
+  auto acks = answers<write_ack>(2);
+  ASSERT_TRUE(acks.at(0) && acks.at(1));
+  EXPECT_FALSE(get("gone").found);
+  EXPECT_EQ(log->data.count("gone"), 0u);
+}
+
+TEST_F(CoordinatorWrites, WriteRefusedInsideABatchFailsThatWriteAlone) {
+  log->answer = tier_log::mode::refuse_bad_keys;
+  send_set("a", "1");
+  send_set("bad:1", "2");
+  send_set("b", "3");
+  send_set("bad:2", "4");
+  auto acks = answers<write_ack>(4);
+  ASSERT_EQ(log->batches, std::vector<size_t>{4});
+  for (size_t i : {0, 2}) {
+    ASSERT_TRUE(acks[i]);
+    EXPECT_EQ(acks[i]->written, 2u);
+    EXPECT_TRUE(acks[i]->failed.empty());
+  }
+  for (size_t i : {1, 3}) {
+    ASSERT_TRUE(acks[i]);
+    EXPECT_EQ(acks[i]->written, 1u);
+    ASSERT_EQ(acks[i]->failed.size(), 1u);
+    EXPECT_EQ(acks[i]->failed[0].level, 2u);
+    EXPECT_TRUE(is(acks[i]->failed[0].reason, errc::backend_error));
+  }
+  EXPECT_EQ(stats().tier_errors, 2u);
+}
+
+TEST_F(CoordinatorWrites, FailedOrShortBatchAnswersFailEveryWriteTheyMiss) {
+  log->answer = tier_log::mode::fail_batches;
+  for (int i = 0; i < 5; ++i)
+    send_set("k" + std::to_string(i), "v");
+  for (auto& ack : answers<write_ack>(5)) {
+    ASSERT_TRUE(ack);
+    EXPECT_EQ(ack->written, 1u);
+    ASSERT_EQ(ack->failed.size(), 1u);
+    EXPECT_TRUE(is(ack->failed[0].reason, errc::backend_unavailable));
+  }
+  EXPECT_EQ(stats().tier_errors, 5u);
+  log->answer = tier_log::mode::answer_short;
+  for (int i = 0; i < 3; ++i)
+    send_set("s" + std::to_string(i), "v");
+  auto acks = answers<write_ack>(3);
+  EXPECT_TRUE(acks.at(0)->failed.empty());
+  EXPECT_TRUE(acks.at(1)->failed.empty());
+  ASSERT_EQ(acks.at(2)->failed.size(), 1u);
+  EXPECT_TRUE(is(acks[2]->failed[0].reason, errc::backend_error));
+  EXPECT_EQ(stats().tier_errors, 6u);
+}
+
+} // namespace
