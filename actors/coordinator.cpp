@@ -26,19 +26,90 @@ using self_ptr = coordinator_ptr;
 
 // Reads go to the first tier, which answers a hit itself; a miss comes back to the
 // coordinator with `context`: empty for a get, (compute_options, loader) for get_or_compute.
-caf::delegated<lookup> probe(self_ptr self, const std::string& key, caf::message context) {
-  ++self->state.fast_gets;
-  return self->delegate(self->state.tiers->front().handle, get_atom::value, key, miss_route{self},
-                        std::move(context));
+// Under load, reads for a first tier that wants batches are queued instead (flush_reads).
+// Reads may pass each other, never a write: the queued writes go out first.
+caf::result<lookup> probe(self_ptr self, const std::string& key, caf::message context) {
+  auto& st = self->state;
+  flush_writes(self);
+  ++st.fast_gets;
+  if (!st.batch_reads || self->mailbox().empty())
+    return self->delegate(st.tiers->front().handle, get_atom::value, key, miss_route{self},
+                          std::move(context));
+  auto rp = self->make_response_promise<lookup>();
+  st.queued_reads.push_back({key, rp, std::move(context)});
+  flush_later(self, st.queued_reads.size());
+  return rp;
 }
 
-caf::delegated<lookup> compute(self_ptr self, const std::string& key, compute_options opts,
-                               loader_actor loader) {
+// A read the first tier had no value for (or failed): on to the key's flight, which loads it
+// for a get_or_compute; with no other tier, a miss.
+void after_first_tier(self_ptr self, const std::string& key, bool failed,
+                      const caf::message& context, caf::typed_response_promise<lookup>& rp) {
+  auto& st = self->state;
+  ++st.first_tier_misses;
+  if (failed)
+    ++st.stats.tier_errors;
+  if (context.match_elements<compute_options, loader_actor>()) {
+    rp.delegate(flight_for(self, key, 0), join_atom::value, context.get_as<compute_options>(0),
+                context.get_as<loader_actor>(1));
+  } else if (st.tiers->size() == 1) {
+    ++st.stats.misses;
+    rp.deliver(lookup{});
+  } else {
+    rp.delegate(flight_for(self, key, 1), join_atom::value);
+  }
+}
+
+caf::result<lookup> compute(self_ptr self, const std::string& key, compute_options opts,
+                            loader_actor loader) {
   // A key with a flight is not in the first tier yet: join the flight directly.
   if (auto flight = live_flight(self->state, key))
     return self->delegate(*flight, join_atom::value, std::move(opts), std::move(loader));
   return probe(self, key, caf::make_message(std::move(opts), std::move(loader)));
 }
+
+} // namespace
+
+void flush_reads(coordinator_ptr self) {
+  auto& st = self->state;
+  if (st.queued_reads.empty())
+    return;
+  auto batch = std::make_shared<std::vector<queued_read>>(std::move(st.queued_reads));
+  st.queued_reads.clear();
+  fan_out<read_batch>(
+      self, {0},
+      [=](const tier_actor&, size_t i) {
+        std::vector<std::string> keys;
+        keys.reserve(batch->size());
+        for (auto& r : *batch)
+          keys.push_back(r.key);
+        return self->request((*self->state.tiers)[i].batch, tier_wait(self->state, i),
+                             get_atom::value, std::move(keys));
+      },
+      [=](const std::vector<size_t>&, std::vector<caf::expected<read_batch>>& answers) {
+        auto& answer = answers[0];
+        std::vector<bool> failed(batch->size(), !answer);
+        if (answer) {
+          for (auto i : answer->failed)
+            if (i < failed.size())
+              failed[i] = true;
+          for (size_t j = answer->results.size(); j < failed.size(); ++j)
+            failed[j] = true;
+        } else {
+          // fan_out counted the failed batch; each of its reads counts below.
+          --self->state.stats.tier_errors;
+        }
+        for (size_t j = 0; j < batch->size(); ++j) {
+          auto& r = (*batch)[j];
+          if (!failed[j] && answer->results[j].found)
+            r.rp.deliver(std::move(answer->results[j]));
+          else
+            after_first_tier(self, r.key, failed[j], r.context, r.rp);
+        }
+      });
+}
+
+namespace {
 
 caf::result<std::vector<tier_stats>> collect_tier_stats(self_ptr self) {
   auto rp = self->make_response_promise<std::vector<tier_stats>>();
@@ -112,9 +183,10 @@ coordinator_actor::behavior_type coordinator(self_ptr self, tier_chain tiers, ca
   }
   st.batch_writes = std::all_of(st.tiers->begin(), st.tiers->end(),
                                 [](const chain_tier& t) { return bool{t.batch}; });
+  st.batch_reads = st.tiers->front().batch_reads && st.tiers->front().batch;
   // Flights hold the coordinator, so it only ends by an exit message: pass it on to them.
   self->set_exit_handler([=](caf::exit_msg& msg) {
-    fail_queued_writes(self, make_error(errc::shutting_down, "the cache is shutting down"));
+    fail_queued(self, make_error(errc::shutting_down, "the cache is shutting down"));
     for (auto& [key, flight] : self->state.flights)
       self->send_exit(flight.handle, msg.reason);
     self->quit(msg.reason);
@@ -126,7 +198,6 @@ coordinator_actor::behavior_type coordinator(self_ptr self, tier_chain tiers, ca
   auto on_write = opts.broadcast_on_write;
   return {
       [=](get_atom, const std::string& key) -> caf::result<lookup> {
-        flush_writes(self);
         auto& st = self->state;
         if (auto err = check_key(st, key)) {
           ++st.stats.rejected;
@@ -140,23 +211,12 @@ coordinator_actor::behavior_type coordinator(self_ptr self, tier_chain tiers, ca
       [=](miss_atom, const std::string& key, bool failed,
           const caf::message& context) -> caf::result<lookup> {
         flush_writes(self);
-        auto& st = self->state;
-        ++st.first_tier_misses;
-        if (failed)
-          ++st.stats.tier_errors;
-        if (context.match_elements<compute_options, loader_actor>())
-          return self->delegate(flight_for(self, key, 0), join_atom::value,
-                                context.get_as<compute_options>(0),
-                                context.get_as<loader_actor>(1));
-        if (st.tiers->size() == 1) {
-          ++st.stats.misses;
-          return lookup{};
-        }
-        return self->delegate(flight_for(self, key, 1), join_atom::value);
+        auto rp = self->make_response_promise<lookup>();
+        after_first_tier(self, key, failed, context, rp);
+        return rp;
       },
       [=](compute_atom, const std::string& key, compute_options& opts,
           loader_actor& loader) -> caf::result<lookup> {
-        flush_writes(self);
         auto& st = self->state;
         if (auto err = check_key(st, key)) {
           ++st.stats.rejected;
@@ -166,10 +226,7 @@ coordinator_actor::behavior_type coordinator(self_ptr self, tier_chain tiers, ca
         return compute(self, key, std::move(opts), std::move(loader));
       },
       [=](compute_atom, const std::string& key, compute_options& opts, loader_actor& loader,
-          retry_atom) {
-        flush_writes(self);
-        return compute(self, key, std::move(opts), std::move(loader));
-      },
+          retry_atom) { return compute(self, key, std::move(opts), std::move(loader)); },
       [=](put_atom, const std::string& key, bytes& value, const strategy& ttl) {
         return set_value(self, key, std::move(value), ttl.ttl(), on_write);
       },
@@ -210,7 +267,7 @@ coordinator_actor::behavior_type coordinator(self_ptr self, tier_chain tiers, ca
       [=](health_atom) { return collect_health(self); },
       [=](fill_atom, const std::string& key, uint64_t id, uint32_t tier, bytes& value,
           caf::timespan ttl) -> caf::result<ok_atom> {
-        flush_writes(self);
+        flush_queued(self);
         auto& st = self->state;
         auto i = st.flights.find(key);
         if (i == st.flights.end() || i->second.id != id || i->second.superseded)
@@ -233,7 +290,7 @@ coordinator_actor::behavior_type coordinator(self_ptr self, tier_chain tiers, ca
       [=](caf::tick_atom) { sweep_deadlines(self); },
       [=](caf::flush_atom) {
         self->state.flush_sent = false;
-        flush_writes(self);
+        flush_queued(self);
       },
   };
 }

@@ -138,6 +138,21 @@ void sweep_deadlines(coordinator_ptr self) {
   arm_sweep(self);
 }
 
+void flush_later(coordinator_ptr self, size_t queued) {
+  auto& st = self->state;
+  if (queued >= max_batch || self->mailbox().empty()) {
+    flush_queued(self);
+  } else if (!st.flush_sent) {
+    st.flush_sent = true;
+    self->send(self, caf::flush_atom::value);
+  }
+}
+
+void flush_queued(coordinator_ptr self) {
+  flush_writes(self);
+  flush_reads(self);
+}
+
 caf::error tier_timeout_error(const coordinator_state& st) {
   return make_error(errc::timeout, "tier did not answer within " +
                                        std::to_string(st.opts.tier_timeout.count()) + " ms");

@@ -42,6 +42,13 @@ struct round_deadline {
   std::function<void()> expire;
 };
 
+/// A read of the first tier waiting to go out in the next batch; `context` as for probes.
+struct queued_read {
+  std::string key;
+  caf::typed_response_promise<lookup> rp;
+  caf::message context;
+};
+
 /// A set waiting to go out in the next batch.
 struct queued_write {
   std::string key;
@@ -67,9 +74,12 @@ struct coordinator_state {
   std::mt19937_64 rng;
   // Where changes go to reach other nodes; invalid without invalidation configured.
   bridge_actor bridge;
-  // Sets go out in batches when every tier takes them (see flush_writes).
+  // Sets go out in batches when every tier takes them, reads when the first tier wants
+  // them (see flush_later). Only one of the queues holds anything at a time.
   bool batch_writes = false;
+  bool batch_reads = false;
   std::vector<queued_write> queued_writes;
+  std::vector<queued_read> queued_reads;
   bool flush_sent = false;
 
   static inline const char* name = "mtcache.coordinator";
@@ -134,6 +144,20 @@ void watch_deadline(coordinator_ptr self, std::weak_ptr<void> alive, std::functi
 void sweep_deadlines(coordinator_ptr self);
 
 caf::error tier_timeout_error(const coordinator_state& st);
+
+/// Requests per batch: bounds a batch message and how long its first request waits.
+constexpr size_t max_batch = 256;
+
+/// Called after queueing a request: sends the queue at once when it is full or nothing waits
+/// behind it in the mailbox, else makes sure a flush message queues up behind what waits.
+void flush_later(coordinator_ptr self, size_t queued);
+
+/// Sends the queued reads to the first tier as one batch (actors/coordinator.cpp).
+void flush_reads(coordinator_ptr self);
+
+/// Sends whatever is queued. Every handler that reaches a tier or a flight calls it first, so
+/// each tier still receives everything in the order the coordinator received it.
+void flush_queued(coordinator_ptr self);
 
 /// One fan-out: what each target tier answered so far.
 template <class Reply, class Done>
@@ -259,12 +283,11 @@ namespace mtcache {
 caf::result<write_ack> set_value(coordinator_ptr self, const std::string& key, bytes value,
                                  caf::timespan ttl, bool broadcast);
 
-/// Sends the queued sets, one batch per tier. Every handler that reaches a tier or a flight
-/// calls it first, so each tier still receives everything in the coordinator's order.
+/// Sends the queued sets, one batch per tier.
 void flush_writes(coordinator_ptr self);
 
-/// Answers the queued sets with `reason` (the coordinator exits).
-void fail_queued_writes(coordinator_ptr self, const caf::error& reason);
+/// Answers the queued sets and reads with `reason` (the coordinator exits).
+void fail_queued(coordinator_ptr self, const caf::error& reason);
 
 caf::result<write_ack> remove_key(coordinator_ptr self, const std::string& key, bool broadcast);
 

@@ -30,9 +30,6 @@ caf::error reject(coordinator_ptr self, caf::error err) {
   return err;
 }
 
-// Sets per batch: bounds a batch message and how long its first set waits for its last.
-constexpr size_t max_batch = 256;
-
 void finish_set(coordinator_ptr self, queued_write& w, write_ack ack) {
   if (w.broadcast && ack.written > 0) {
     auto change = change_of(invalidation::kind::update);
@@ -71,15 +68,9 @@ caf::result<write_ack> set_value(coordinator_ptr self, const std::string& key, b
                 [=](write_ack ack) mutable { finish_set(self, w, std::move(ack)); });
     return rp;
   }
+  flush_reads(self);
   st.queued_writes.emplace_back(std::move(w));
-  // The flush message queues behind what is in the mailbox now, so a run of sets goes out
-  // together; alone in the mailbox, a set has nothing to wait for.
-  if (st.queued_writes.size() >= max_batch || self->mailbox().empty()) {
-    flush_writes(self);
-  } else if (!st.flush_sent) {
-    st.flush_sent = true;
-    self->send(self, caf::flush_atom::value);
-  }
+  flush_later(self, st.queued_writes.size());
   return rp;
 }
 
@@ -120,15 +111,20 @@ void flush_writes(coordinator_ptr self) {
       });
 }
 
-void fail_queued_writes(coordinator_ptr self, const caf::error& reason) {
-  auto queued = std::move(self->state.queued_writes);
-  self->state.queued_writes.clear();
-  for (auto& w : queued)
+void fail_queued(coordinator_ptr self, const caf::error& reason) {
+  auto& st = self->state;
+  auto writes = std::move(st.queued_writes);
+  auto reads = std::move(st.queued_reads);
+  st.queued_writes.clear();
+  st.queued_reads.clear();
+  for (auto& w : writes)
     w.rp.deliver(reason);
+  for (auto& r : reads)
+    r.rp.deliver(reason);
 }
 
 caf::result<write_ack> remove_key(coordinator_ptr self, const std::string& key, bool broadcast) {
-  flush_writes(self);
+  flush_queued(self);
   auto& st = self->state;
   if (auto err = check_key(st, key))
     return reject(self, std::move(err));
@@ -151,7 +147,7 @@ caf::result<write_ack> remove_key(coordinator_ptr self, const std::string& key, 
 
 caf::result<write_ack> remove_keys(coordinator_ptr self, std::vector<std::string> keys,
                                    bool broadcast) {
-  flush_writes(self);
+  flush_queued(self);
   auto& st = self->state;
   for (auto& key : keys)
     if (auto err = check_key(st, key))
@@ -176,7 +172,7 @@ caf::result<write_ack> remove_keys(coordinator_ptr self, std::vector<std::string
 
 caf::result<uint64_t> remove_pattern(coordinator_ptr self, const std::string& pattern,
                                      bool broadcast) {
-  flush_writes(self);
+  flush_queued(self);
   auto& st = self->state;
   auto compiled = check_pattern(st, pattern);
   if (!compiled)
@@ -199,7 +195,7 @@ caf::result<uint64_t> remove_pattern(coordinator_ptr self, const std::string& pa
 }
 
 caf::result<ok_atom> drop_corrupt(coordinator_ptr self, const std::string& key) {
-  flush_writes(self);
+  flush_queued(self);
   auto& st = self->state;
   if (auto err = check_key(st, key))
     return reject(self, std::move(err));
@@ -215,7 +211,7 @@ caf::result<ok_atom> drop_corrupt(coordinator_ptr self, const std::string& key) 
 }
 
 caf::result<ok_atom> apply_remote(coordinator_ptr self, invalidation change) {
-  flush_writes(self);
+  flush_queued(self);
   auto& st = self->state;
   // Validate first: once a promise exists, a returned error would never reach the bridge.
   std::optional<glob> pattern;
@@ -267,7 +263,7 @@ caf::result<ok_atom> apply_remote(coordinator_ptr self, invalidation change) {
 }
 
 caf::result<uint64_t> recover(coordinator_ptr self) {
-  flush_writes(self);
+  flush_queued(self);
   auto& st = self->state;
   supersede_all(st);
   auto rp = self->make_response_promise<uint64_t>();

@@ -65,6 +65,15 @@ memory_tier_actor::behavior_type memory_tier(self_ptr self, memory_tier_config c
           return self->delegate(route, miss_atom::value, std::move(key), false, std::move(context));
         return to_lookup(hit, self->state.stats.level);
       },
+      [=](get_atom, const std::vector<std::string>& keys) {
+        auto& st = self->state;
+        auto now = now_ms(self);
+        read_batch out;
+        out.results.reserve(keys.size());
+        for (auto& key : keys)
+          out.results.emplace_back(to_lookup(st.store->get(key, now), st.stats.level));
+        return out;
+      },
       [=](get_atom, stale_atom, const std::string& key) {
         auto res =
             to_lookup(self->state.store->get_stale(key, now_ms(self)), self->state.stats.level);

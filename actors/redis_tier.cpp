@@ -27,7 +27,18 @@ namespace {
 constexpr size_t unlink_batch = 512;
 
 struct pending {
-  enum class op : uint8_t { get, probe, put, put_batch, remove, exists, ping, scan, unlink };
+  enum class op : uint8_t {
+    get,
+    probe,
+    get_batch,
+    put,
+    put_batch,
+    remove,
+    exists,
+    ping,
+    scan,
+    unlink
+  };
   op what;
   // Replies this entry consumes (GET + PTTL are two; a batch one per write).
   uint32_t replies;
@@ -67,7 +78,9 @@ using self_ptr = caf::stateful_actor<redis_tier_state, broker_type>*;
 // Answers an entry that will not get its replies.
 void fail(self_ptr self, pending& p, const caf::error& err) {
   auto& st = self->state;
-  st.stats.errors += p.what == pending::op::put_batch ? p.replies : 1;
+  st.stats.errors += p.what == pending::op::put_batch   ? p.replies
+                     : p.what == pending::op::get_batch ? p.replies / 2
+                                                        : 1;
   switch (p.what) {
   case pending::op::probe:
     p.rp.delegate(p.route, miss_atom::value, std::move(p.key), true, std::move(p.context));
@@ -121,12 +134,29 @@ void write_set(resp_writer& out, std::string_view prefix, std::string_view key, 
     out.begin(3).arg("SET").arg(prefix, key).arg(value.view());
 }
 
+void write_read(resp_writer& out, std::string_view prefix, std::string_view key) {
+  out.begin(2).arg("GET").arg(prefix, key);
+  out.begin(2).arg("PTTL").arg(prefix, key);
+}
+
 void submit_read(self_ptr self, pending p, const std::string& key) {
-  auto& prefix = self->state.cfg.key_prefix;
-  submit(self, std::move(p), [&](resp_writer& out) {
-    out.begin(2).arg("GET").arg(prefix, key);
-    out.begin(2).arg("PTTL").arg(prefix, key);
-  });
+  submit(self, std::move(p),
+         [&](resp_writer& out) { write_read(out, self->state.cfg.key_prefix, key); });
+}
+
+// The lookup a GET and PTTL reply pair makes; counts the hit or miss.
+lookup decode_read(redis_tier_state& st, const redisReply* value, const redisReply* ttl) {
+  if (value->type != REDIS_REPLY_STRING || ttl->type != REDIS_REPLY_INTEGER || ttl->integer == -2) {
+    ++st.stats.misses;
+    return {};
+  }
+  ++st.stats.hits;
+  lookup res;
+  res.found = true;
+  res.value = bytes{std::string_view{value->str, value->len}};
+  res.ttl_ms = ttl->integer >= 0 ? ttl->integer : -1;
+  res.level = st.level;
+  return res;
 }
 
 // Job steps look their job up each time: a failed step erases the job.
@@ -191,31 +221,36 @@ void complete(self_ptr self, pending& p, std::vector<redis_reply_ptr>& replies) 
   auto& st = self->state;
   auto* r = replies[0].get();
   if (r->type == REDIS_REPLY_ERROR && p.what != pending::op::scan &&
-      p.what != pending::op::unlink && p.what != pending::op::put_batch) {
+      p.what != pending::op::unlink && p.what != pending::op::put_batch &&
+      p.what != pending::op::get_batch) {
     fail(self, p, reply_error(r));
     return;
   }
   switch (p.what) {
   case pending::op::get:
   case pending::op::probe: {
-    auto* ttl = replies[1].get();
-    bool found =
-        r->type == REDIS_REPLY_STRING && ttl->type == REDIS_REPLY_INTEGER && ttl->integer != -2;
-    if (!found) {
-      ++st.stats.misses;
-      if (p.what == pending::op::probe)
-        p.rp.delegate(p.route, miss_atom::value, std::move(p.key), false, std::move(p.context));
-      else
-        p.rp.deliver(lookup{});
-      return;
+    auto res = decode_read(st, r, replies[1].get());
+    if (!res.found && p.what == pending::op::probe)
+      p.rp.delegate(p.route, miss_atom::value, std::move(p.key), false, std::move(p.context));
+    else
+      p.rp.deliver(std::move(res));
+    return;
+  }
+  case pending::op::get_batch: {
+    read_batch out;
+    out.results.reserve(replies.size() / 2);
+    for (size_t k = 0; k + 1 < replies.size(); k += 2) {
+      auto* value = replies[k].get();
+      auto* ttl = replies[k + 1].get();
+      if (value->type == REDIS_REPLY_ERROR || ttl->type == REDIS_REPLY_ERROR) {
+        ++st.stats.errors;
+        out.failed.push_back(static_cast<uint32_t>(k / 2));
+        out.results.emplace_back();
+      } else {
+        out.results.emplace_back(decode_read(st, value, ttl));
+      }
     }
-    ++st.stats.hits;
-    lookup res;
-    res.found = true;
-    res.value = bytes{std::string_view{r->str, r->len}};
-    res.ttl_ms = ttl->integer >= 0 ? ttl->integer : -1;
-    res.level = st.level;
-    p.rp.deliver(std::move(res));
+    p.rp.deliver(std::move(out));
     return;
   }
   case pending::op::put:
@@ -329,6 +364,17 @@ broker_type::behavior_type redis_tier(self_ptr self, redis_tier_config cfg, redi
         p.context = std::move(context);
         p.key = key;
         submit_read(self, std::move(p), key);
+        return rp;
+      },
+      [=](get_atom, const std::vector<std::string>& keys) -> caf::result<read_batch> {
+        if (keys.empty())
+          return read_batch{};
+        auto rp = self->make_response_promise<read_batch>();
+        auto n = static_cast<uint32_t>(keys.size());
+        submit(self, make_pending(pending::op::get_batch, 2 * n, rp), [&](resp_writer& out) {
+          for (auto& key : keys)
+            write_read(out, self->state.cfg.key_prefix, key);
+        });
         return rp;
       },
       [=](get_atom, stale_atom, const std::string&) {

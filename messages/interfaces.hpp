@@ -47,10 +47,11 @@ using tier_actor = caf::typed_actor<
     caf::replies_to<exists_atom, std::string>::with<bool>,
     caf::replies_to<stats_atom>::with<tier_stats>, caf::replies_to<health_atom>::with<tier_health>>;
 
-/// A tier that also takes writes in batches, as the built-in tiers do: the coordinator sends
-/// the sets it receives back to back as one message per tier. The answer has one entry per
-/// write, in order; an empty error where the write succeeded.
+/// A tier that also takes batches, as the built-in tiers do: the coordinator sends the sets
+/// (and, to a Redis first tier, the reads) it receives back to back as one message. The
+/// answer to writes has one entry per write, in order: an empty error where it succeeded.
 using batch_tier_actor = tier_actor::extend<
+    caf::replies_to<get_atom, std::vector<std::string>>::with<read_batch>,
     caf::replies_to<put_atom, std::vector<tier_write>>::with<std::vector<caf::error>>>;
 
 /// Produces the value of a key on a full miss (`get_or_compute`). Answer with an error to

@@ -53,6 +53,18 @@ typename Inspector::result_type inspect(Inspector& f, write_ack& x) {
   return f(caf::meta::type_name("mtcache::write_ack"), x.written, x.failed);
 }
 
+/// The answer to a batch of reads (see `batch_tier_actor`): one lookup per key, in order.
+/// `failed` lists the positions the tier could not read; they are misses in `results`.
+struct read_batch {
+  std::vector<lookup> results;
+  std::vector<uint32_t> failed;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, read_batch& x) {
+  return f(caf::meta::type_name("mtcache::read_batch"), x.results, x.failed);
+}
+
 /// One write of a batch to a tier (see `batch_tier_actor`).
 struct tier_write {
   std::string key;

@@ -102,7 +102,8 @@ caf::expected<cache_actor> spawn_cache(caf::actor_system& sys, const cache_confi
     bool in_time = spec.type == tier_spec::kind::memory ||
                    (spec.type == tier_spec::kind::redis &&
                     spec.redis.request_timeout * 5 / 4 <= cfg.options.tier_timeout);
-    chain.push_back({std::move(tier), spec.placement, in_time, std::move(batch)});
+    chain.push_back({std::move(tier), spec.placement, in_time, std::move(batch),
+                     spec.type == tier_spec::kind::redis});
   }
   std::optional<bridge_params> bridge;
   if (cfg.invalidation.enabled()) {

@@ -163,6 +163,31 @@ TEST_F(RedisTier, BatchedWritesAreAnsweredPerWrite) {
   EXPECT_TRUE(ask<lookup>(get_atom::value, std::string{"b:7"})->found);
 }
 
+TEST_F(RedisTier, BatchedReadsAnswerEachKeyWithItsTtl) {
+  start(quick());
+  ASSERT_TRUE(eventually([&] { return put("a", "1", 5s); }));
+  ASSERT_TRUE(put("b", "2"));
+  redis.command({"LPUSH", "list", "x"});
+  std::vector<std::string> keys{"a", "absent", "list", "b"};
+  auto res = ask<read_batch>(get_atom::value, keys);
+  ASSERT_TRUE(res) << sys.render(res.error());
+  ASSERT_EQ(res->results.size(), 4u);
+  EXPECT_EQ(res->results[0].value.view(), "1");
+  EXPECT_NEAR(static_cast<double>(res->results[0].ttl_ms), 5000, 500);
+  EXPECT_EQ(res->results[0].level, 2u);
+  EXPECT_FALSE(res->results[1].found);
+  // GET on a list is an error reply: that key failed, the others did not.
+  EXPECT_FALSE(res->results[2].found);
+  EXPECT_EQ(res->failed, std::vector<uint32_t>{2});
+  EXPECT_EQ(res->results[3].value.view(), "2");
+  EXPECT_EQ(res->results[3].ttl_ms, -1);
+  auto stats = ask<tier_stats>(stats_atom::value);
+  EXPECT_EQ(stats->hits, 2u);
+  EXPECT_EQ(stats->misses, 1u);
+  EXPECT_EQ(stats->errors, 1u);
+  EXPECT_TRUE(ask<read_batch>(get_atom::value, std::vector<std::string>{})->results.empty());
+}
+
 TEST_F(RedisTier, PipelinesManyConcurrentRequests) {
   start(quick());
   ASSERT_TRUE(eventually([&] { return put("k", "v"); }));

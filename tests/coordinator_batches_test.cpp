@@ -1,6 +1,7 @@
-// The coordinator's write paths (actors/coordinator_writes.cpp), on the deterministic test
-// scheduler: messages sent before `sched.run()` sit in the coordinator's mailbox together, as
-// they do under load.
+// How the coordinator batches sets (actors/coordinator_writes.cpp) and reads of a first tier
+// that wants batches (actors/coordinator.cpp), on the deterministic test scheduler: messages
+// sent before `sched.run()` sit in the coordinator's mailbox together, as under load.
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <string>
@@ -29,6 +30,7 @@ struct tier_log {
   enum class mode { store, refuse_bad_keys, fail_batches, answer_short };
   mode answer = mode::store;
   std::vector<size_t> batches;
+  std::vector<size_t> read_batches;
   std::map<std::string, std::string> data;
 };
 
@@ -47,6 +49,25 @@ batch_tier_actor::behavior_type recording_tier(batch_tier_actor::pointer self,
         if (i == log->data.end())
           return self->delegate(route, miss_atom::value, std::move(key), false, std::move(context));
         return lookup{true, bytes{i->second}, -1, 2, false};
+      },
+      [=](get_atom, const std::vector<std::string>& keys) -> caf::result<read_batch> {
+        log->read_batches.push_back(keys.size());
+        if (log->answer == tier_log::mode::fail_batches)
+          return make_error(errc::backend_unavailable, "down");
+        read_batch out;
+        for (size_t k = 0; k < keys.size(); ++k) {
+          auto i = log->data.find(keys[k]);
+          if (log->answer == tier_log::mode::refuse_bad_keys && keys[k].rfind("bad:", 0) == 0) {
+            out.failed.push_back(static_cast<uint32_t>(k));
+            out.results.emplace_back();
+          } else {
+            out.results.push_back(
+                i == log->data.end() ? lookup{} : lookup{true, bytes{i->second}, -1, 1, false});
+          }
+        }
+        if (log->answer == tier_log::mode::answer_short)
+          out.results.pop_back();
+        return out;
       },
       [=](get_atom, stale_atom, const std::string&) { return lookup{}; },
       [=](put_atom, const std::string& key, bytes& value, caf::timespan) {
@@ -97,12 +118,20 @@ protected:
     return cfg;
   }
 
-  void SetUp() override {
-    l1 = spawn_memory_tier(sys, memory_tier_config{}, 1);
-    l2 = sys.spawn(recording_tier, log);
+  void SetUp() override { start(false); }
+
+  // A memory L1 and the recording tier as L2, or (`recording_first`) the recording tier as
+  // an L1 that wants read batches, as a Redis first tier does, and a memory L2.
+  void start(bool recording_first) {
+    auto memory = spawn_memory_tier(sys, memory_tier_config{}, recording_first ? 2 : 1);
+    auto recording = sys.spawn(recording_tier, log);
+    l1 = recording_first ? recording : memory;
+    l2 = recording_first ? memory : recording;
     tier_chain chain;
-    chain.push_back({l1, tier_config::as_l1(), true, l1});
-    chain.push_back({l2, tier_config::as_l2(), true, l2});
+    chain.push_back({l1, tier_config::as_l1(), true, l1, recording_first});
+    chain.push_back({l2, tier_config::as_l2(), true, l2, false});
+    if (cache)
+      caf::anon_send_exit(cache, caf::exit_reason::user_shutdown);
     cache = spawn_coordinator(sys, std::move(chain), cache_options{},
                               {caf::actor_cast<caf::actor>(l1), caf::actor_cast<caf::actor>(l2)});
     sched.run();
@@ -237,6 +266,83 @@ TEST_F(CoordinatorWrites, FailedOrShortBatchAnswersFailEveryWriteTheyMiss) {
   ASSERT_EQ(acks.at(2)->failed.size(), 1u);
   EXPECT_TRUE(is(acks[2]->failed[0].reason, errc::backend_error));
   EXPECT_EQ(stats().tier_errors, 6u);
+}
+
+} // namespace
+
+namespace {
+
+class CoordinatorReads : public CoordinatorWrites {
+protected:
+  void SetUp() override { start(true); }
+
+  void send_get(const std::string& key) { self->send(cache, get_atom::value, key); }
+
+  // The answers to `n` gets as "value@level" (or "miss"), sorted: hits in the first tier are
+  // answered as the batch returns, misses later by flights.
+  std::vector<std::string> results(size_t n) {
+    std::vector<std::string> out;
+    for (auto& res : answers<lookup>(n))
+      out.push_back(!res         ? "error"
+                    : res->found ? res->value.str() + "@" + std::to_string(res->level)
+                                 : "miss");
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+};
+
+TEST_F(CoordinatorReads, ReadsWaitingTogetherGoOutAsOneBatch) {
+  log->data = {{"a", "1"}, {"b", "2"}};
+  send_set("only-l2", "x");
+  ASSERT_TRUE(answers<write_ack>(1).at(0));
+  log->data.erase("only-l2");
+  for (auto key : {"a", "b", "absent", "only-l2", "a"})
+    send_get(key);
+  // A miss in the first tier goes on to the next one, as an unbatched miss does.
+  EXPECT_EQ(results(5), (std::vector<std::string>{"1@1", "1@1", "2@1", "miss", "x@2"}));
+  EXPECT_EQ(log->read_batches, std::vector<size_t>{5});
+  auto s = stats();
+  EXPECT_EQ(s.requests, 5u);
+  EXPECT_EQ(s.tier_hits[0], 3u);
+  EXPECT_EQ(s.tier_hits[1], 1u);
+  EXPECT_EQ(s.misses, 1u);
+}
+
+// A set and a get in one mailbox pass reach the tiers in the order they came in.
+TEST_F(CoordinatorReads, ReadsAndWritesKeepTheirOrder) {
+  send_set("k", "old");
+  ASSERT_TRUE(answers<write_ack>(1).at(0));
+  send_get("k");
+  send_set("k", "new");
+  send_get("k");
+  sched.run();
+  std::vector<std::string> seen;
+  for (int i = 0; i < 3; ++i)
+    self->receive([&](lookup& res) { seen.push_back(res.value.str()); }, [](write_ack&) {},
+                  [](caf::error&) { ADD_FAILURE(); });
+  EXPECT_EQ(seen, (std::vector<std::string>{"old", "new"}));
+}
+
+TEST_F(CoordinatorReads, FailedReadsFallThroughToTheNextTierAndCountEach) {
+  send_set("bad:1", "from-l2");
+  send_set("good", "v");
+  ASSERT_EQ(answers<write_ack>(2).size(), 2u);
+  log->data.erase("bad:1");
+  log->answer = tier_log::mode::refuse_bad_keys;
+  send_get("bad:1");
+  send_get("good");
+  EXPECT_EQ(results(2), (std::vector<std::string>{"from-l2@2", "v@1"}));
+  EXPECT_EQ(stats().tier_errors, 1u);
+  log->answer = tier_log::mode::fail_batches;
+  send_get("bad:1");
+  send_get("good");
+  EXPECT_EQ(results(2), (std::vector<std::string>{"from-l2@2", "v@2"}));
+  EXPECT_EQ(stats().tier_errors, 3u);
+  log->answer = tier_log::mode::answer_short;
+  send_get("good");
+  send_get("bad:1");
+  EXPECT_EQ(results(2), (std::vector<std::string>{"from-l2@2", "v@1"}));
+  EXPECT_EQ(stats().tier_errors, 4u);
 }
 
 } // namespace
