@@ -1,9 +1,7 @@
 #include "actors/redis_tier.hpp"
 
 #include <chrono>
-#include <deque>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
 #include <caf/actor_system.hpp>
@@ -14,68 +12,13 @@
 
 #include <hiredis/hiredis.h>
 
+#include "actors/redis_tier_state.hpp"
 #include "codec/glob.hpp"
 #include "codec/resp.hpp"
 #include "runtime/cache_config.hpp"
-#include "runtime/redis_session.hpp"
 
 namespace mtcache {
 
-namespace {
-
-// Keys per UNLINK command, for bulk removal.
-constexpr size_t unlink_batch = 512;
-
-struct pending {
-  enum class op : uint8_t {
-    get,
-    probe,
-    get_batch,
-    put,
-    put_batch,
-    remove,
-    exists,
-    ping,
-    scan,
-    unlink
-  };
-  op what;
-  // Replies this entry consumes (GET + PTTL are two; a batch one per write).
-  uint32_t replies;
-  int64_t deadline_ms;
-  caf::response_promise rp;
-  // Probe only: the caller's key, where a miss continues and the caller's context.
-  std::string key;
-  miss_route route;
-  caf::message context;
-  // scan / unlink: the job this step belongs to.
-  uint32_t job = 0;
-};
-
-// A pattern removal or bulk removal in progress: SCAN steps and UNLINK batches.
-struct removal_job {
-  caf::response_promise rp;
-  std::string pattern;
-  uint64_t removed = 0;
-  uint32_t outstanding = 0;
-  bool scan_done = false;
-};
-
-struct redis_tier_state {
-  redis_tier_config cfg;
-  uint32_t level = 0;
-  redis_session<pending> session;
-  std::unordered_map<uint32_t, removal_job> jobs;
-  uint32_t next_job = 0;
-  tier_stats stats;
-
-  static inline const char* name = "mtcache.redis_tier";
-};
-
-using broker_type = redis_session_broker<batch_tier_actor>;
-using self_ptr = caf::stateful_actor<redis_tier_state, broker_type>*;
-
-// Answers an entry that will not get its replies.
 void fail(self_ptr self, pending& p, const caf::error& err) {
   auto& st = self->state;
   st.stats.errors += p.what == pending::op::put_batch   ? p.replies
@@ -104,23 +47,7 @@ void fail(self_ptr self, pending& p, const caf::error& err) {
   }
 }
 
-auto failer(self_ptr self) {
-  return [self](pending& p, const caf::error& err) { fail(self, p, err); };
-}
-
-// Queues an entry whose command(s) `write` appends; fails it at once when the link is down.
-template <class Write>
-void submit(self_ptr self, pending p, Write write) {
-  self->state.session.submit(self, std::move(p), write, failer(self));
-}
-
-pending make_pending(pending::op what, uint32_t replies, caf::response_promise rp) {
-  pending p;
-  p.what = what;
-  p.replies = replies;
-  p.rp = std::move(rp);
-  return p;
-}
+namespace {
 
 // SET with PX; a positive TTL below 1 ms still expires: round it up rather than drop the PX.
 void write_set(resp_writer& out, std::string_view prefix, std::string_view key, const bytes& value,
@@ -159,62 +86,13 @@ lookup decode_read(redis_tier_state& st, const redisReply* value, const redisRep
   return res;
 }
 
-// Job steps look their job up each time: a failed step erases the job.
-void submit_scan(self_ptr self, uint32_t job, std::string_view cursor) {
-  auto& st = self->state;
-  auto i = st.jobs.find(job);
-  if (i == st.jobs.end())
-    return;
-  ++i->second.outstanding;
-  auto p = make_pending(pending::op::scan, 1, {});
-  p.job = job;
-  submit(self, std::move(p), [&](resp_writer& out) {
-    out.begin(6).arg("SCAN").arg(cursor).arg("MATCH").arg(i->second.pattern).arg("COUNT");
-    out.arg(static_cast<long long>(st.cfg.scan_count));
-  });
-}
-
-void submit_unlink(self_ptr self, uint32_t job, const std::vector<std::string_view>& keys,
-                   std::string_view prefix) {
-  auto& st = self->state;
-  auto i = st.jobs.find(job);
-  if (i == st.jobs.end())
-    return;
-  ++i->second.outstanding;
-  auto p = make_pending(pending::op::unlink, 1, {});
-  p.job = job;
-  submit(self, std::move(p), [&](resp_writer& out) {
-    out.begin(keys.size() + 1).arg("UNLINK");
-    for (auto& k : keys)
-      out.arg(prefix, k);
-  });
-}
-
-uint32_t start_job(self_ptr self, caf::response_promise rp, std::string pattern) {
-  auto& st = self->state;
-  auto id = ++st.next_job;
-  auto& job = st.jobs[id];
-  job.rp = std::move(rp);
-  job.pattern = std::move(pattern);
-  return id;
-}
-
-void finish_job_step(self_ptr self, uint32_t id) {
-  auto& st = self->state;
-  auto i = st.jobs.find(id);
-  if (i == st.jobs.end())
-    return;
-  auto& job = i->second;
-  if (--job.outstanding == 0 && job.scan_done) {
-    st.stats.removes += job.removed;
-    job.rp.deliver(job.removed);
-    st.jobs.erase(i);
-  }
-}
+} // namespace
 
 caf::error reply_error(const redisReply* r) {
   return make_error(errc::backend_error, std::string{r->str, r->len});
 }
+
+namespace {
 
 // Answers the front entry with its complete replies.
 void complete(self_ptr self, pending& p, std::vector<redis_reply_ptr>& replies) {
@@ -285,49 +163,12 @@ void complete(self_ptr self, pending& p, std::vector<redis_reply_ptr>& replies) 
     p.rp.deliver(std::move(h));
     return;
   }
-  case pending::op::unlink: {
-    auto i = st.jobs.find(p.job);
-    if (i == st.jobs.end())
-      return;
-    if (r->type == REDIS_REPLY_ERROR) {
-      fail(self, p, reply_error(r));
-      return;
-    }
-    if (r->type == REDIS_REPLY_INTEGER)
-      i->second.removed += static_cast<uint64_t>(r->integer);
-    finish_job_step(self, p.job);
+  case pending::op::unlink:
+    complete_unlink(self, p, r);
     return;
-  }
-  case pending::op::scan: {
-    auto i = st.jobs.find(p.job);
-    if (i == st.jobs.end())
-      return;
-    if (r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
-      fail(self, p,
-           r->type == REDIS_REPLY_ERROR ? reply_error(r)
-                                        : make_error(errc::backend_error, "unexpected SCAN reply"));
-      return;
-    }
-    std::string_view cursor{r->element[0]->str, r->element[0]->len};
-    auto* keys = r->element[1];
-    // SCAN returns full names: UNLINK them without prefixing again.
-    std::vector<std::string_view> batch;
-    for (size_t k = 0; k < keys->elements; ++k) {
-      batch.emplace_back(keys->element[k]->str, keys->element[k]->len);
-      if (batch.size() == unlink_batch) {
-        submit_unlink(self, p.job, batch, {});
-        batch.clear();
-      }
-    }
-    if (!batch.empty())
-      submit_unlink(self, p.job, batch, {});
-    if (cursor != "0")
-      submit_scan(self, p.job, cursor);
-    else if (auto j = st.jobs.find(p.job); j != st.jobs.end())
-      j->second.scan_done = true;
-    finish_job_step(self, p.job);
+  case pending::op::scan:
+    complete_scan(self, p, r);
     return;
-  }
   }
 }
 
@@ -413,28 +254,17 @@ broker_type::behavior_type redis_tier(self_ptr self, redis_tier_config cfg, redi
           rp.deliver(uint64_t{0});
           return rp;
         }
-        auto job = start_job(self, rp, {});
-        self->state.jobs[job].scan_done = true;
-        std::vector<std::string_view> batch;
-        for (auto& key : keys) {
-          batch.emplace_back(key);
-          if (batch.size() == unlink_batch || &key == &keys.back()) {
-            submit_unlink(self, job, batch, self->state.cfg.key_prefix);
-            batch.clear();
-          }
-        }
+        unlink_keys(self, rp, keys);
         return rp;
       },
       [=](delete_atom, match_atom, const std::string& pattern) -> caf::result<uint64_t> {
         auto rp = self->make_response_promise<uint64_t>();
-        auto job = start_job(self, rp, glob::escape(self->state.cfg.key_prefix) + pattern);
-        submit_scan(self, job, "0");
+        unlink_matching(self, rp, glob::escape(self->state.cfg.key_prefix) + pattern);
         return rp;
       },
       [=](clear_atom) -> caf::result<uint64_t> {
         auto rp = self->make_response_promise<uint64_t>();
-        auto job = start_job(self, rp, glob::escape(self->state.cfg.key_prefix) + "*");
-        submit_scan(self, job, "0");
+        unlink_matching(self, rp, glob::escape(self->state.cfg.key_prefix) + "*");
         return rp;
       },
       [=](exists_atom, const std::string& key) -> caf::result<bool> {
