@@ -112,10 +112,6 @@ struct bench_env {
     add_message_types(cfg);
     apply_recommended_scheduler(cfg);
     cfg.set("scheduler.max-threads", threads);
-    if (auto* e = std::getenv("XPOLL")) cfg.set("work-stealing.aggressive-poll-attempts", (int64_t) atoi(e));
-    if (auto* e = std::getenv("XMOD")) cfg.set("work-stealing.moderate-poll-attempts", (int64_t) atoi(e));
-    if (auto* e = std::getenv("XTHR")) cfg.set("scheduler.max-throughput", (int64_t) atoi(e));
-    if (auto* e = std::getenv("XMMT")) cfg.set("middleman.max-consecutive-reads", (int64_t) atoi(e));
     cfg.load<caf::io::middleman>();
     sys = std::make_unique<caf::actor_system>(cfg);
     echo_handle = sys->spawn(echo);
