@@ -21,7 +21,7 @@ struct chain_tier {
   /// of its own rather than a CAF request timer per request, which wakes CAF's clock thread
   /// once to set and once to cancel.
   bool answers_in_time = false;
-    /// The same tier if it takes batches (the built-in tiers do); invalid otherwise.
+  /// The same tier if it takes batches (the built-in tiers do); invalid otherwise.
   batch_tier_actor batch;
   /// As first tier, reads go to it in batches too. Worth it for the Redis tier, whose broker
   /// runs on CAF's one multiplexer thread with all network I/O; a memory tier answers a

@@ -73,7 +73,7 @@ void add_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<flight_report>("mtcache::flight_report");
   cfg.add_message_type<loader_actor>("mtcache::loader_actor");
   cfg.add_message_type<tier_actor>("mtcache::tier_actor");
-    cfg.add_message_type<tier_write>("mtcache::tier_write");
+  cfg.add_message_type<tier_write>("mtcache::tier_write");
   cfg.add_message_type<read_batch>("mtcache::read_batch");
   cfg.add_message_type<std::vector<tier_write>>("std::vector<mtcache::tier_write>");
   cfg.add_message_type<std::vector<caf::error>>("std::vector<caf::error>");
