@@ -63,12 +63,12 @@ caf::result<write_ack> set_value(coordinator_ptr self, const std::string& key, b
   supersede(st, key);
   auto rp = self->make_response_promise<write_ack>();
   queued_write w{key, std::move(value), ttl, broadcast, rp};
+  flush_reads(self);
   if (!st.batch_writes) {
     write_tiers(self, all_tiers(st), key, w.value, ttl,
                 [=](write_ack ack) mutable { finish_set(self, w, std::move(ack)); });
     return rp;
   }
-  flush_reads(self);
   st.queued_writes.emplace_back(std::move(w));
   flush_later(self, st.queued_writes.size());
   return rp;

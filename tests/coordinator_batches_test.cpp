@@ -125,15 +125,16 @@ protected:
   void SetUp() override { start(false); }
 
   // A memory L1 and the recording tier as L2, or (`recording_first`) the recording tier as
-  // an L1 that wants read batches, as a Redis first tier does, and a memory L2.
-  void start(bool recording_first) {
+  // an L1 that wants read batches, as a Redis first tier does, and a memory L2 (written one
+  // set at a time, as a tier of one's own, unless `l2_batches`).
+  void start(bool recording_first, bool l2_batches = true) {
     auto memory = spawn_memory_tier(sys, memory_tier_config{}, recording_first ? 2 : 1);
     auto recording = sys.spawn(recording_tier, log);
     l1 = recording_first ? recording : memory;
     l2 = recording_first ? memory : recording;
     tier_chain chain;
     chain.push_back({l1, tier_config::as_l1(), true, l1, recording_first});
-    chain.push_back({l2, tier_config::as_l2(), true, l2, false});
+    chain.push_back({l2, tier_config::as_l2(), true, l2_batches ? l2 : batch_tier_actor{}, false});
     if (cache)
       caf::anon_send_exit(cache, caf::exit_reason::user_shutdown);
     cache = spawn_coordinator(sys, std::move(chain), cache_options{},
@@ -325,6 +326,22 @@ TEST_F(CoordinatorReads, ReadsAndWritesKeepTheirOrder) {
     self->receive([&](lookup& res) { seen.push_back(res.value.str()); }, [](write_ack&) {},
                   [](caf::error&) { ADD_FAILURE(); });
   EXPECT_EQ(seen, (std::vector<std::string>{"old", "new"}));
+}
+
+// Without batched writes (a tier of one's own in the chain) a set still waits for the reads
+// queued before it.
+TEST_F(CoordinatorReads, UnbatchedSetComesAfterTheReadsQueuedBeforeIt) {
+  start(true, false);
+  send_set("k", "old");
+  ASSERT_TRUE(answers<write_ack>(1).at(0));
+  send_get("k");
+  send_set("k", "new");
+  sched.run();
+  self->receive([](lookup& res) { EXPECT_EQ(res.value.view(), "old"); }, [](write_ack&) {},
+                [](caf::error&) { ADD_FAILURE(); });
+  self->receive([](lookup&) {}, [](write_ack&) {}, [](caf::error&) { ADD_FAILURE(); });
+  EXPECT_EQ(log->read_batches, std::vector<size_t>{1});
+  EXPECT_EQ(log->data["k"], "new");
 }
 
 TEST_F(CoordinatorReads, FailedReadsFallThroughToTheNextTierAndCountEach) {
