@@ -252,6 +252,9 @@ BENCHMARK(BM_l2_set)->Apply(l2_loads);
 // repeated runs, those of the fastest.
 class result_reporter : public benchmark::ConsoleReporter {
 public:
+  // Plain text: given its own display reporter, Google Benchmark ignores --benchmark_color.
+  result_reporter() : ConsoleReporter(OO_Tabular) {}
+
   void ReportRuns(const std::vector<Run>& runs) override {
     ConsoleReporter::ReportRuns(runs);
     for (auto& run : runs) {
