@@ -176,16 +176,33 @@ TEST_F(RedisTier, BatchedReadsAnswerEachKeyWithItsTtl) {
   EXPECT_NEAR(static_cast<double>(res->results[0].ttl_ms), 5000, 500);
   EXPECT_EQ(res->results[0].level, 2u);
   EXPECT_FALSE(res->results[1].found);
-  // GET on a list is an error reply: that key failed, the others did not.
+  // MGET answers a key of another type with nil: a miss, not a failure.
   EXPECT_FALSE(res->results[2].found);
-  EXPECT_EQ(res->failed, std::vector<uint32_t>{2});
+  EXPECT_TRUE(res->failed.empty());
   EXPECT_EQ(res->results[3].value.view(), "2");
   EXPECT_EQ(res->results[3].ttl_ms, -1);
   auto stats = ask<tier_stats>(stats_atom::value);
   EXPECT_EQ(stats->hits, 2u);
-  EXPECT_EQ(stats->misses, 1u);
-  EXPECT_EQ(stats->errors, 1u);
+  EXPECT_EQ(stats->misses, 2u);
+  EXPECT_EQ(stats->errors, 0u);
   EXPECT_TRUE(ask<read_batch>(get_atom::value, std::vector<std::string>{})->results.empty());
+}
+
+// A refused MGET (here an ACL without it) fails the whole batch, counted per key; the
+// connection stays usable.
+TEST_F(RedisTier, RefusedBatchReadFailsEveryKey) {
+  redis.kill();
+  ASSERT_TRUE(redis.start({"--user", "bob", "on", ">pw", "~*", "&*", "+@all", "-mget"}))
+      << redis.error();
+  auto cfg = quick();
+  cfg.url = redis.url(0, "bob:pw@");
+  start(cfg);
+  ASSERT_TRUE(eventually([&] { return put("a", "1"); }));
+  auto res = ask<read_batch>(get_atom::value, std::vector<std::string>{"a", "b", "c"});
+  ASSERT_FALSE(res);
+  EXPECT_TRUE(is(res.error(), errc::backend_error)) << sys.render(res.error());
+  EXPECT_EQ(ask<tier_stats>(stats_atom::value)->errors, 3u);
+  EXPECT_EQ(ask<lookup>(get_atom::value, std::string{"a"})->value.view(), "1");
 }
 
 TEST_F(RedisTier, PipelinesManyConcurrentRequests) {
