@@ -12,8 +12,9 @@ namespace mtcache {
 
 /// Spawns a Redis tier: one connection, pipelined, on the middleman's multiplexer (no thread
 /// of its own). Requests from any number of actors share the connection in arrival order.
-/// GET is pipelined with PTTL so a hit carries its remaining TTL in milliseconds; SET uses
-/// PX; removal uses UNLINK; pattern removal walks SCAN MATCH in batches.
+/// GET is pipelined with PTTL so a hit carries its remaining TTL in milliseconds (a batch of
+/// reads is one MGET and a PTTL per key); SET uses PX; removal uses UNLINK; pattern removal
+/// walks SCAN MATCH in batches.
 ///
 /// When Redis is unreachable or a request is not answered within `request_timeout`, pending
 /// requests fail with `errc::timeout` or `errc::backend_unavailable`, the connection is
