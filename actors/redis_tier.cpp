@@ -61,14 +61,12 @@ void write_set(resp_writer& out, std::string_view prefix, std::string_view key, 
     out.begin(3).arg("SET").arg(prefix, key).arg(value.view());
 }
 
-void write_read(resp_writer& out, std::string_view prefix, std::string_view key) {
-  out.begin(2).arg("GET").arg(prefix, key);
-  out.begin(2).arg("PTTL").arg(prefix, key);
-}
-
 void submit_read(self_ptr self, pending p, const std::string& key) {
-  submit(self, std::move(p),
-         [&](resp_writer& out) { write_read(out, self->state.cfg.key_prefix, key); });
+  auto& prefix = self->state.cfg.key_prefix;
+  submit(self, std::move(p), [&](resp_writer& out) {
+    out.begin(2).arg("GET").arg(prefix, key);
+    out.begin(2).arg("PTTL").arg(prefix, key);
+  });
 }
 
 // The lookup a GET and PTTL reply pair makes; counts the hit or miss.

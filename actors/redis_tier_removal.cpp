@@ -14,31 +14,29 @@ namespace {
 // Keys per UNLINK command.
 constexpr size_t unlink_batch = 512;
 
-// Job steps look their job up each time: a failed step erases the job.
-void submit_scan(self_ptr self, uint32_t job, std::string_view cursor) {
-  auto& st = self->state;
-  auto i = st.jobs.find(job);
-  if (i == st.jobs.end())
+// Sends one step of `job`, written by `write(out, job)`. Steps look their job up each time:
+// a failed step erases the job.
+template <class Write>
+void submit_step(self_ptr self, uint32_t job, pending::op what, Write write) {
+  auto i = self->state.jobs.find(job);
+  if (i == self->state.jobs.end())
     return;
   ++i->second.outstanding;
-  auto p = make_pending(pending::op::scan, 1, {});
+  auto p = make_pending(what, 1, {});
   p.job = job;
-  submit(self, std::move(p), [&](resp_writer& out) {
-    out.begin(6).arg("SCAN").arg(cursor).arg("MATCH").arg(i->second.pattern).arg("COUNT");
-    out.arg(static_cast<long long>(st.cfg.scan_count));
+  submit(self, std::move(p), [&](resp_writer& out) { write(out, i->second); });
+}
+
+void submit_scan(self_ptr self, uint32_t job, std::string_view cursor) {
+  submit_step(self, job, pending::op::scan, [&](resp_writer& out, const removal_job& j) {
+    out.begin(6).arg("SCAN").arg(cursor).arg("MATCH").arg(j.pattern).arg("COUNT");
+    out.arg(static_cast<long long>(self->state.cfg.scan_count));
   });
 }
 
 void submit_unlink(self_ptr self, uint32_t job, const std::vector<std::string_view>& keys,
                    std::string_view prefix) {
-  auto& st = self->state;
-  auto i = st.jobs.find(job);
-  if (i == st.jobs.end())
-    return;
-  ++i->second.outstanding;
-  auto p = make_pending(pending::op::unlink, 1, {});
-  p.job = job;
-  submit(self, std::move(p), [&](resp_writer& out) {
+  submit_step(self, job, pending::op::unlink, [&](resp_writer& out, const removal_job&) {
     out.begin(keys.size() + 1).arg("UNLINK");
     for (auto& k : keys)
       out.arg(prefix, k);
