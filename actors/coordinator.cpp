@@ -74,8 +74,7 @@ void flush_reads(coordinator_ptr self) {
   auto& st = self->state;
   if (st.queued_reads.empty())
     return;
-  auto batch = std::make_shared<std::vector<queued_read>>(std::move(st.queued_reads));
-  st.queued_reads.clear();
+  auto batch = take_queued(st.queued_reads);
   fan_out<read_batch>(
       self, {0},
       [=](const tier_actor&, size_t i) {
@@ -95,10 +94,9 @@ void flush_reads(coordinator_ptr self) {
               failed[i] = true;
           for (size_t j = answer->results.size(); j < failed.size(); ++j)
             failed[j] = true;
-        } else {
-          // fan_out counted the failed batch; each of its reads counts below.
-          --self->state.stats.tier_errors;
         }
+        // Each read of a failed batch counts in after_first_tier.
+        uncount_failed_batches(self->state, answers);
         for (size_t j = 0; j < batch->size(); ++j) {
           auto& r = (*batch)[j];
           if (!failed[j] && answer->results[j].found)

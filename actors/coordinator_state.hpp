@@ -159,6 +159,23 @@ void flush_reads(coordinator_ptr self);
 /// each tier still receives everything in the order the coordinator received it.
 void flush_queued(coordinator_ptr self);
 
+/// Empties `queue` into a batch that the fan-out's callbacks share.
+template <class T>
+std::shared_ptr<std::vector<T>> take_queued(std::vector<T>& queue) {
+  auto batch = std::make_shared<std::vector<T>>(std::move(queue));
+  queue.clear();
+  return batch;
+}
+
+/// fan_out counts a failed answer once; a batch counts each of its requests instead.
+template <class Reply>
+void uncount_failed_batches(coordinator_state& st,
+                            const std::vector<caf::expected<Reply>>& answers) {
+  for (auto& answer : answers)
+    if (!answer)
+      --st.stats.tier_errors;
+}
+
 /// One fan-out: what each target tier answered so far.
 template <class Reply, class Done>
 struct fan_out_round {

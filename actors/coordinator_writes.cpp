@@ -1,4 +1,3 @@
-#include <algorithm>
 #include <chrono>
 #include <memory>
 #include <optional>
@@ -78,8 +77,7 @@ void flush_writes(coordinator_ptr self) {
   auto& st = self->state;
   if (st.queued_writes.empty())
     return;
-  auto batch = std::make_shared<std::vector<queued_write>>(std::move(st.queued_writes));
-  st.queued_writes.clear();
+  auto batch = take_queued(st.queued_writes);
   fan_out<std::vector<caf::error>>(
       self, all_tiers(st),
       [=](const tier_actor&, size_t i) {
@@ -104,22 +102,17 @@ void flush_writes(coordinator_ptr self) {
           }
           finish_set(self, (*batch)[j], to_ack(st, targets, results));
         }
-        // Counted per write, as unbatched writes are; fan_out counted each failed batch once.
-        auto failed_batches = std::count_if(answers.begin(), answers.end(),
-                                            [](const auto& answer) { return !answer; });
-        st.stats.tier_errors += failures - static_cast<uint64_t>(failed_batches);
+        // Counted per write, as unbatched writes are.
+        st.stats.tier_errors += failures;
+        uncount_failed_batches(st, answers);
       });
 }
 
 void fail_queued(coordinator_ptr self, const caf::error& reason) {
   auto& st = self->state;
-  auto writes = std::move(st.queued_writes);
-  auto reads = std::move(st.queued_reads);
-  st.queued_writes.clear();
-  st.queued_reads.clear();
-  for (auto& w : writes)
+  for (auto& w : *take_queued(st.queued_writes))
     w.rp.deliver(reason);
-  for (auto& r : reads)
+  for (auto& r : *take_queued(st.queued_reads))
     r.rp.deliver(reason);
 }
 

@@ -88,7 +88,7 @@ using coordinator_actor = cache_actor::extend_with<miss_route>::extend<
     caf::replies_to<recover_atom>::with<uint64_t>,
     // The deadline sweep of requests to tiers that answer in time.
     caf::reacts_to<caf::tick_atom>,
-    // Sends the writes queued for batching.
+    // Sends the reads and writes queued for batching.
     caf::reacts_to<caf::flush_atom>>;
 
 } // namespace mtcache
