@@ -110,9 +110,12 @@ void flush_writes(coordinator_ptr self) {
 
 void fail_queued(coordinator_ptr self, const caf::error& reason) {
   auto& st = self->state;
-  for (auto& w : *take_queued(st.queued_writes))
+  // Named: a range-for over `*take_queued(...)` would outlive the shared_ptr it derefs.
+  auto writes = take_queued(st.queued_writes);
+  auto reads = take_queued(st.queued_reads);
+  for (auto& w : *writes)
     w.rp.deliver(reason);
-  for (auto& r : *take_queued(st.queued_reads))
+  for (auto& r : *reads)
     r.rp.deliver(reason);
 }
 
