@@ -32,12 +32,12 @@ caf::result<lookup> probe(self_ptr self, const std::string& key, caf::message co
   auto& st = self->state;
   flush_writes(self);
   ++st.fast_gets;
-  if (!st.batch_reads || self->mailbox().empty())
+  if (!st.batch_reads || (self->mailbox().empty() && st.read_batches_out == 0))
     return self->delegate(st.tiers->front().handle, get_atom::value, key, miss_route{self},
                           std::move(context));
   auto rp = self->make_response_promise<lookup>();
   st.queued_reads.push_back({key, rp, std::move(context)});
-  flush_later(self, st.queued_reads.size());
+  flush_later(self, st.queued_reads.size(), st.read_batches_out);
   return rp;
 }
 
@@ -75,6 +75,7 @@ void flush_reads(coordinator_ptr self) {
   if (st.queued_reads.empty())
     return;
   auto batch = take_queued(st.queued_reads);
+  ++st.read_batches_out;
   fan_out<read_batch>(
       self, {0},
       [=](const tier_actor&, size_t i) {
@@ -104,6 +105,8 @@ void flush_reads(coordinator_ptr self) {
           else
             after_first_tier(self, r.key, failed[j], r.context, r.rp);
         }
+        --self->state.read_batches_out;
+        flush_reads(self);
       });
 }
 
@@ -288,7 +291,7 @@ coordinator_actor::behavior_type coordinator(self_ptr self, tier_chain tiers, ca
       [=](caf::tick_atom) { sweep_deadlines(self); },
       [=](caf::flush_atom) {
         self->state.flush_sent = false;
-        flush_queued(self);
+        flush_ready(self);
       },
   };
 }

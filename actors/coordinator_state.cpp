@@ -138,14 +138,26 @@ void sweep_deadlines(coordinator_ptr self) {
   arm_sweep(self);
 }
 
-void flush_later(coordinator_ptr self, size_t queued) {
+void flush_later(coordinator_ptr self, size_t queued, size_t out) {
   auto& st = self->state;
-  if (queued >= max_batch || self->mailbox().empty()) {
+  if (queued >= max_batch) {
+    flush_queued(self);
+  } else if (out >= max_batches_out) {
+    return;
+  } else if (self->mailbox().empty()) {
     flush_queued(self);
   } else if (!st.flush_sent) {
     st.flush_sent = true;
     self->send(self, caf::flush_atom::value);
   }
+}
+
+void flush_ready(coordinator_ptr self) {
+  auto& st = self->state;
+  if (st.write_batches_out < max_batches_out)
+    flush_writes(self);
+  if (st.read_batches_out < max_batches_out)
+    flush_reads(self);
 }
 
 void flush_queued(coordinator_ptr self) {

@@ -69,7 +69,7 @@ caf::result<write_ack> set_value(coordinator_ptr self, const std::string& key, b
     return rp;
   }
   st.queued_writes.emplace_back(std::move(w));
-  flush_later(self, st.queued_writes.size());
+  flush_later(self, st.queued_writes.size(), st.write_batches_out);
   return rp;
 }
 
@@ -78,6 +78,7 @@ void flush_writes(coordinator_ptr self) {
   if (st.queued_writes.empty())
     return;
   auto batch = take_queued(st.queued_writes);
+  ++st.write_batches_out;
   fan_out<std::vector<caf::error>>(
       self, all_tiers(st),
       [=](const tier_actor&, size_t i) {
@@ -105,6 +106,8 @@ void flush_writes(coordinator_ptr self) {
         // Counted per write, as unbatched writes are.
         st.stats.tier_errors += failures;
         uncount_failed_batches(st, answers);
+        --st.write_batches_out;
+        flush_writes(self);
       });
 }
 

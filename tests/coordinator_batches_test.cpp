@@ -2,9 +2,7 @@
 // that wants batches (actors/coordinator.cpp), on the deterministic test scheduler: messages
 // sent before `sched.run()` sit in the coordinator's mailbox together, as under load.
 #include <algorithm>
-#include <map>
 #include <memory>
-#include <set>
 #include <string>
 #include <vector>
 
@@ -17,102 +15,17 @@
 #include <caf/typed_event_based_actor.hpp>
 
 #include "actors/coordinator.hpp"
+#include "actors/coordinator_state.hpp"
 #include "actors/memory_tier.hpp"
 #include "messages/error.hpp"
 #include "runtime/message_types.hpp"
-#include "runtime/spawn_cache.hpp"
-#include "tests/support/actor_system_fixture.hpp"
-#include "tests/support/redis_server.hpp"
+#include "tests/support/recording_tier.hpp"
 
 using namespace mtcache;
-using namespace std::chrono_literals;
+using mtcache::testing::recording_tier;
+using mtcache::testing::tier_log;
 
 namespace {
-
-// What the recording tier saw, and how it answers batches.
-struct tier_log {
-  enum class mode { store, refuse_bad_keys, fail_batches, answer_short };
-  mode answer = mode::store;
-  std::vector<size_t> batches;
-  std::vector<size_t> read_batches;
-  std::map<std::string, std::string> data;
-};
-
-// A tier that takes batches and records them (single-threaded scheduler: no races).
-batch_tier_actor::behavior_type recording_tier(batch_tier_actor::pointer self,
-                                               std::shared_ptr<tier_log> log) {
-  auto store = [log](const std::string& key, const bytes& value) { log->data[key] = value.str(); };
-  return {
-      [=](get_atom, const std::string& key) {
-        auto i = log->data.find(key);
-        return i == log->data.end() ? lookup{} : lookup{true, bytes{i->second}, -1, 2, false};
-      },
-      [=](get_atom, std::string& key, miss_route& route,
-          caf::message& context) -> caf::result<lookup> {
-        auto i = log->data.find(key);
-        if (i == log->data.end())
-          return self->delegate(route, miss_atom::value, std::move(key), false, std::move(context));
-        return lookup{true, bytes{i->second}, -1, 2, false};
-      },
-      [=](get_atom, const std::vector<std::string>& keys) -> caf::result<read_batch> {
-        log->read_batches.push_back(keys.size());
-        if (log->answer == tier_log::mode::fail_batches)
-          return make_error(errc::backend_unavailable, "down");
-        read_batch out;
-        for (size_t k = 0; k < keys.size(); ++k) {
-          auto i = log->data.find(keys[k]);
-          if (log->answer == tier_log::mode::refuse_bad_keys && keys[k].rfind("bad:", 0) == 0) {
-            out.failed.push_back(static_cast<uint32_t>(k));
-            out.results.emplace_back();
-          } else {
-            out.results.push_back(
-                i == log->data.end() ? lookup{} : lookup{true, bytes{i->second}, -1, 1, false});
-          }
-        }
-        if (log->answer == tier_log::mode::answer_short)
-          out.results.pop_back();
-        return out;
-      },
-      [=](get_atom, stale_atom, const std::string&) { return lookup{}; },
-      [=](put_atom, const std::string& key, bytes& value, caf::timespan) {
-        store(key, value);
-        return ok_atom::value;
-      },
-      [=](put_atom, std::vector<tier_write>& writes) -> caf::result<std::vector<caf::error>> {
-        log->batches.push_back(writes.size());
-        if (log->answer == tier_log::mode::fail_batches)
-          return make_error(errc::backend_unavailable, "down");
-        std::vector<caf::error> out(writes.size());
-        for (size_t k = 0; k < writes.size(); ++k) {
-          if (log->answer == tier_log::mode::refuse_bad_keys && writes[k].key.rfind("bad:", 0) == 0)
-            out[k] = make_error(errc::backend_error, "refused");
-          else
-            store(writes[k].key, writes[k].value);
-        }
-        if (log->answer == tier_log::mode::answer_short)
-          out.pop_back();
-        return out;
-      },
-      [=](delete_atom, const std::string& key) -> uint64_t { return log->data.erase(key); },
-      [=](delete_atom, std::vector<std::string>& keys) {
-        uint64_t n = 0;
-        for (auto& key : keys)
-          n += log->data.erase(key);
-        return n;
-      },
-      [=](delete_atom, match_atom, const std::string&) { return uint64_t{0}; },
-      [=](clear_atom) {
-        auto n = static_cast<uint64_t>(log->data.size());
-        log->data.clear();
-        return n;
-      },
-      [=](exists_atom, const std::string& key) { return log->data.count(key) > 0; },
-      [=](stats_atom) { return tier_stats{}; },
-      [=](health_atom) {
-        return tier_health{2, "recording", true, "", 0};
-      },
-  };
-}
 
 class CoordinatorWrites : public ::testing::Test {
 protected:
@@ -129,7 +42,7 @@ protected:
   // set at a time, as a tier of one's own, unless `l2_batches`).
   void start(bool recording_first, bool l2_batches = true) {
     auto memory = spawn_memory_tier(sys, memory_tier_config{}, recording_first ? 2 : 1);
-    auto recording = sys.spawn(recording_tier, log);
+    recording = sys.spawn(recording_tier, log);
     l1 = recording_first ? recording : memory;
     l2 = recording_first ? memory : recording;
     tier_chain chain;
@@ -144,6 +57,13 @@ protected:
 
   void TearDown() override {
     caf::anon_send_exit(cache, caf::exit_reason::user_shutdown);
+    sched.run();
+  }
+
+  // Answers (or fails) the oldest batch the recording tier holds.
+  void release(bool fail = false) {
+    caf::anon_send(recording, delete_atom::value, match_atom::value,
+                   std::string{fail ? "held:fail" : "held:answer"});
     sched.run();
   }
 
@@ -182,6 +102,7 @@ protected:
   std::shared_ptr<tier_log> log = std::make_shared<tier_log>();
   batch_tier_actor l1;
   batch_tier_actor l2;
+  batch_tier_actor recording;
   cache_actor cache;
 };
 
@@ -271,6 +192,37 @@ TEST_F(CoordinatorWrites, FailedOrShortBatchAnswersFailEveryWriteTheyMiss) {
   ASSERT_EQ(acks.at(2)->failed.size(), 1u);
   EXPECT_TRUE(is(acks[2]->failed[0].reason, errc::backend_error));
   EXPECT_EQ(stats().tier_errors, 6u);
+}
+
+// Under load at most max_batches_out batches of sets are in flight; sets that come in
+// meanwhile gather, and go out as one batch when any batch comes back, failed or not.
+TEST_F(CoordinatorWrites, SetsGatherWhileTheBatchLimitIsOut) {
+  log->answer = tier_log::mode::hold;
+  for (size_t b = 0; b < max_batches_out; ++b) {
+    send_set("k" + std::to_string(b), "a");
+    send_set("k" + std::to_string(b), "b");
+    sched.run();
+  }
+  ASSERT_EQ(log->batches, std::vector<size_t>(max_batches_out, 2));
+  // Alone in the mailbox, and then with others behind it: either way it waits.
+  send_set("late", "0");
+  sched.run();
+  for (int i = 1; i < 5; ++i)
+    send_set("late", std::to_string(i));
+  sched.run();
+  EXPECT_EQ(log->batches.size(), max_batches_out);
+  release(true);
+  ASSERT_EQ(log->batches.size(), max_batches_out + 1);
+  EXPECT_EQ(log->batches.back(), 5u);
+  while (!log->held.empty())
+    release();
+  size_t both = 0;
+  for (auto& ack : answers<write_ack>(2 * max_batches_out + 5)) {
+    ASSERT_TRUE(ack);
+    both += ack->written == 2 ? 1 : 0;
+  }
+  EXPECT_EQ(both, 2 * max_batches_out + 3);
+  EXPECT_EQ(log->data["late"], "4");
 }
 
 } // namespace
@@ -366,70 +318,56 @@ TEST_F(CoordinatorReads, FailedReadsFallThroughToTheNextTierAndCountEach) {
   EXPECT_EQ(stats().tier_errors, 4u);
 }
 
-} // namespace
-
-namespace {
-
-// The same on a real, multi-threaded system against a redis-server: a Redis first tier
-// (L1 disabled), requests sent without waiting, so batches form as they do under load.
-class BatchesOnRedis : public mtcache::testing::actor_system_fixture {
-protected:
-  void SetUp() override {
-    ASSERT_TRUE(redis.start()) << redis.error();
-    cache_config cfg;
-    redis_tier_config r;
-    r.url = redis.url();
-    // Generous: this is about order and answers, and a sanitizer build runs 10-20x slower
-    // through 9 000 requests sent at once.
-    r.request_timeout = 5s;
-    cfg.options.tier_timeout = 10s;
-    cfg.add_redis_tier(tier_config::at_level(2), r);
-    auto spawned = spawn_cache(sys, cfg);
-    ASSERT_TRUE(spawned) << sys.render(spawned.error());
-    cache = *spawned;
-    ASSERT_TRUE(mtcache::testing::eventually([&] {
-      bool ok = false;
-      self->request(cache, 5s, put_atom::value, std::string{"warm"}, bytes{"v"},
-                    strategy::long_term())
-          .receive([&](write_ack&) { ok = true; }, [](caf::error&) {});
-      return ok;
-    }));
+TEST_F(CoordinatorReads, ReadsGatherWhileTheBatchLimitIsOut) {
+  log->data = {{"a", "1"}};
+  log->answer = tier_log::mode::hold;
+  for (size_t b = 0; b < max_batches_out; ++b) {
+    send_get("a");
+    send_get("a");
+    sched.run();
   }
+  ASSERT_EQ(log->read_batches, std::vector<size_t>(max_batches_out, 2));
+  send_get("a");
+  sched.run();
+  for (int i = 1; i < 5; ++i)
+    send_get("a");
+  sched.run();
+  EXPECT_EQ(log->read_batches.size(), max_batches_out);
+  release(true);
+  ASSERT_EQ(log->read_batches.size(), max_batches_out + 1);
+  EXPECT_EQ(log->read_batches.back(), 5u);
+  while (!log->held.empty())
+    release();
+  // The two reads of the failed batch fall through to the memory L2, which has no "a".
+  auto got = results(2 * max_batches_out + 5);
+  EXPECT_EQ(std::count(got.begin(), got.end(), "1@1"), 2 * max_batches_out + 3);
+  EXPECT_EQ(std::count(got.begin(), got.end(), "miss"), 2);
+}
 
-  void TearDown() override { stop_cache(cache); }
-
-  mtcache::testing::redis_server redis;
-  caf::scoped_actor self{sys};
-  cache_actor cache;
-};
-
-TEST_F(BatchesOnRedis, EveryRequestIsAnsweredAndEachGetSeesTheSetSentBeforeIt) {
-  constexpr int n = 3000;
-  for (int i = 0; i < n; ++i) {
-    auto key = "k" + std::to_string(i);
-    self->send(cache, put_atom::value, key, bytes{"old"}, strategy::long_term());
-    self->send(cache, put_atom::value, key, bytes{"v" + std::to_string(i)}, strategy::long_term());
-    self->send(cache, get_atom::value, key);
+// A removal sends queued reads out even at the limit (order first); reads queued after it
+// wait for an answer although a flush message was already on its way.
+TEST_F(CoordinatorReads, ReadsAfterAForcedBatchStillWaitForTheLimit) {
+  log->data = {{"a", "1"}};
+  log->answer = tier_log::mode::hold;
+  for (size_t b = 0; b + 1 < max_batches_out; ++b) {
+    send_get("a");
+    send_get("a");
+    sched.run();
   }
-  int acks = 0;
-  std::multiset<std::string> seen;
-  for (int i = 0; i < 3 * n; ++i)
-    self->receive([&](write_ack& ack) { acks += ack.written == 1 ? 1 : 0; },
-                  [&](lookup& res) { seen.insert(res.found ? res.value.str() : "miss"); },
-                  [&](caf::error& err) { ADD_FAILURE() << sys.render(err); },
-                  caf::after(10s) >> [&] { ADD_FAILURE() << "no answer"; });
-  EXPECT_EQ(acks, 2 * n);
-  std::multiset<std::string> expected;
-  for (int i = 0; i < n; ++i)
-    expected.insert("v" + std::to_string(i));
-  EXPECT_EQ(seen, expected);
-  EXPECT_EQ(redis.command({"GET", "k2999"}), "v2999");
-  cache_stats stats;
-  self->request(cache, 5s, stats_atom::value)
-      .receive([&](cache_stats& s) { stats = s; }, [](caf::error&) {});
-  EXPECT_EQ(stats.sets, 2u * n + 1);
-  EXPECT_EQ(stats.tier_hits.at(0), static_cast<uint64_t>(n));
-  EXPECT_EQ(stats.tier_errors, 0u);
+  send_get("a");
+  send_get("a");
+  self->send(cache, delete_atom::value, std::string{"other"});
+  send_get("a");
+  send_get("a");
+  sched.run();
+  ASSERT_EQ(log->read_batches, std::vector<size_t>(max_batches_out, 2));
+  release();
+  EXPECT_EQ(log->read_batches, std::vector<size_t>(max_batches_out + 1, 2));
+  while (!log->held.empty())
+    release();
+  self->receive([](write_ack&) {}, [](caf::error&) { ADD_FAILURE(); });
+  EXPECT_EQ(results(2 * max_batches_out + 2),
+            std::vector<std::string>(2 * max_batches_out + 2, "1@1"));
 }
 
 } // namespace
