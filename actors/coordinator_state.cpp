@@ -140,13 +140,10 @@ void sweep_deadlines(coordinator_ptr self) {
 
 void flush_later(coordinator_ptr self, size_t queued, size_t out) {
   auto& st = self->state;
-  if (queued >= max_batch) {
+  bool room = out < max_batches_out;
+  if (queued >= max_batch || (room && self->mailbox().empty())) {
     flush_queued(self);
-  } else if (out >= max_batches_out) {
-    return;
-  } else if (self->mailbox().empty()) {
-    flush_queued(self);
-  } else if (!st.flush_sent) {
+  } else if (room && !st.flush_sent) {
     st.flush_sent = true;
     self->send(self, caf::flush_atom::value);
   }
