@@ -1,4 +1,4 @@
-#include "actors/callable_loader.hpp"
+#include "mtcache/actors/callable_loader.hpp"
 
 #include <deque>
 #include <exception>
@@ -12,7 +12,7 @@
 #include <caf/typed_event_based_actor.hpp>
 #include <caf/typed_response_promise.hpp>
 
-#include "messages/error.hpp"
+#include "mtcache/messages/error.hpp"
 
 namespace mtcache {
 

@@ -6,7 +6,7 @@
 #include <caf/expected.hpp>
 #include <caf/fwd.hpp>
 
-#include "messages/interfaces.hpp"
+#include "mtcache/messages/interfaces.hpp"
 
 namespace mtcache {
 

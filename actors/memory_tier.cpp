@@ -1,4 +1,4 @@
-#include "actors/memory_tier.hpp"
+#include "mtcache/actors/memory_tier.hpp"
 
 #include <chrono>
 #include <memory>
@@ -7,9 +7,9 @@
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
-#include "codec/glob.hpp"
-#include "messages/error.hpp"
-#include "store/memory_store.hpp"
+#include "mtcache/codec/detail/glob.hpp"
+#include "mtcache/messages/error.hpp"
+#include "mtcache/store/memory_store.hpp"
 
 namespace mtcache {
 

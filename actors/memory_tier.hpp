@@ -4,8 +4,8 @@
 
 #include <caf/fwd.hpp>
 
-#include "messages/config.hpp"
-#include "messages/interfaces.hpp"
+#include "mtcache/messages/config.hpp"
+#include "mtcache/messages/interfaces.hpp"
 
 namespace mtcache {
 

@@ -1,4 +1,4 @@
-#include "actors/redis_tier.hpp"
+#include "mtcache/actors/redis_tier.hpp"
 
 #include <chrono>
 #include <string>
@@ -12,10 +12,10 @@
 
 #include <hiredis/hiredis.h>
 
-#include "actors/redis_tier_state.hpp"
-#include "codec/glob.hpp"
-#include "codec/resp.hpp"
-#include "runtime/cache_config.hpp"
+#include "mtcache/actors/detail/redis_tier_state.hpp"
+#include "mtcache/codec/detail/glob.hpp"
+#include "mtcache/codec/detail/resp.hpp"
+#include "mtcache/runtime/cache_config.hpp"
 
 namespace mtcache {
 

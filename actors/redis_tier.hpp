@@ -5,8 +5,8 @@
 #include <caf/expected.hpp>
 #include <caf/fwd.hpp>
 
-#include "messages/config.hpp"
-#include "messages/interfaces.hpp"
+#include "mtcache/messages/config.hpp"
+#include "mtcache/messages/interfaces.hpp"
 
 namespace mtcache {
 

@@ -24,11 +24,11 @@
 #include <caf/scoped_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
-#include "bench/latency_recorder.hpp"
-#include "runtime/message_types.hpp"
-#include "runtime/scheduler_tuning.hpp"
-#include "runtime/spawn_cache.hpp"
-#include "tests/support/redis_server.hpp"
+#include "latency_recorder.hpp"
+#include "mtcache/runtime/message_types.hpp"
+#include "mtcache/runtime/scheduler_tuning.hpp"
+#include "mtcache/runtime/spawn_cache.hpp"
+#include "support/redis_server.hpp"
 
 // Drivers hand their latency samples back in a message, within this process only.
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::shared_ptr<mtcache::bench::latency_recorder>)

@@ -21,8 +21,8 @@
 #include <utility>
 #include <vector>
 
-#include "store/lru_policy.hpp"
-#include "store/tinylfu_policy.hpp"
+#include "mtcache/store/lru_policy.hpp"
+#include "mtcache/store/tinylfu_policy.hpp"
 
 namespace {
 

@@ -14,8 +14,8 @@
 
 #include <caf/scoped_actor.hpp>
 
-#include "bench/latency_recorder.hpp"
-#include "tests/support/two_nodes.hpp"
+#include "latency_recorder.hpp"
+#include "support/two_nodes.hpp"
 
 using namespace mtcache;
 using namespace std::chrono_literals;

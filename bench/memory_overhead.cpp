@@ -15,7 +15,7 @@
 #include <string>
 #include <unistd.h>
 
-#include "store/memory_store.hpp"
+#include "mtcache/store/memory_store.hpp"
 
 namespace {
 

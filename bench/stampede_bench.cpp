@@ -20,11 +20,11 @@
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
-#include "bench/latency_recorder.hpp"
-#include "runtime/message_types.hpp"
-#include "runtime/scheduler_tuning.hpp"
-#include "runtime/spawn_cache.hpp"
-#include "tests/support/redis_server.hpp"
+#include "latency_recorder.hpp"
+#include "mtcache/runtime/message_types.hpp"
+#include "mtcache/runtime/scheduler_tuning.hpp"
+#include "mtcache/runtime/spawn_cache.hpp"
+#include "support/redis_server.hpp"
 
 using namespace mtcache;
 using namespace std::chrono_literals;

@@ -8,7 +8,7 @@
 
 #include <cereal/archives/portable_binary.hpp>
 
-#include "messages/bytes.hpp"
+#include "mtcache/messages/bytes.hpp"
 
 namespace mtcache {
 

@@ -9,10 +9,10 @@
 #include <caf/actor_system_config.hpp>
 #include <caf/io/middleman.hpp>
 
-#include "runtime/blocking_client.hpp"
-#include "runtime/message_types.hpp"
-#include "runtime/scheduler_tuning.hpp"
-#include "runtime/spawn_cache.hpp"
+#include "mtcache/runtime/blocking_client.hpp"
+#include "mtcache/runtime/message_types.hpp"
+#include "mtcache/runtime/scheduler_tuning.hpp"
+#include "mtcache/runtime/spawn_cache.hpp"
 
 using namespace mtcache;
 using namespace std::chrono_literals;

@@ -11,9 +11,9 @@
 #include <cereal/types/string.hpp>
 #include <cereal/types/vector.hpp>
 
-#include "runtime/message_types.hpp"
-#include "runtime/spawn_cache.hpp"
-#include "runtime/typed_cache.hpp"
+#include "mtcache/runtime/message_types.hpp"
+#include "mtcache/runtime/spawn_cache.hpp"
+#include "mtcache/runtime/typed_cache.hpp"
 
 using namespace mtcache;
 

@@ -9,12 +9,12 @@
 #include <caf/timespan.hpp>
 #include <caf/typed_actor.hpp>
 
-#include "messages/atoms.hpp"
-#include "messages/bytes.hpp"
-#include "messages/invalidation.hpp"
-#include "messages/lookup.hpp"
-#include "messages/stats.hpp"
-#include "messages/strategy.hpp"
+#include "mtcache/messages/atoms.hpp"
+#include "mtcache/messages/bytes.hpp"
+#include "mtcache/messages/invalidation.hpp"
+#include "mtcache/messages/lookup.hpp"
+#include "mtcache/messages/stats.hpp"
+#include "mtcache/messages/strategy.hpp"
 
 namespace mtcache {
 

@@ -6,7 +6,7 @@
 
 #include <caf/meta/type_name.hpp>
 
-#include "messages/bytes.hpp"
+#include "mtcache/messages/bytes.hpp"
 
 namespace mtcache {
 

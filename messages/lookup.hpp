@@ -8,8 +8,8 @@
 #include <caf/meta/type_name.hpp>
 #include <caf/timespan.hpp>
 
-#include "messages/bytes.hpp"
-#include "messages/strategy.hpp"
+#include "mtcache/messages/bytes.hpp"
+#include "mtcache/messages/strategy.hpp"
 
 namespace mtcache {
 

@@ -1,4 +1,4 @@
-#include "runtime/blocking_client.hpp"
+#include "mtcache/runtime/blocking_client.hpp"
 
 #include <caf/actor_system.hpp>
 

@@ -15,7 +15,7 @@
 #include <caf/fwd.hpp>
 #include <caf/send.hpp>
 
-#include "messages/interfaces.hpp"
+#include "mtcache/messages/interfaces.hpp"
 
 namespace mtcache {
 

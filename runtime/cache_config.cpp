@@ -1,9 +1,9 @@
-#include "runtime/cache_config.hpp"
+#include "mtcache/runtime/cache_config.hpp"
 
 #include <cmath>
 #include <cstdlib>
 
-#include "messages/error.hpp"
+#include "mtcache/messages/error.hpp"
 
 namespace mtcache {
 

@@ -6,9 +6,9 @@
 #include <caf/error.hpp>
 #include <caf/expected.hpp>
 
-#include "codec/redis_url.hpp"
-#include "messages/config.hpp"
-#include "messages/interfaces.hpp"
+#include "mtcache/codec/detail/redis_url.hpp"
+#include "mtcache/messages/config.hpp"
+#include "mtcache/messages/interfaces.hpp"
 
 namespace mtcache {
 

@@ -1,12 +1,12 @@
-#include "runtime/message_types.hpp"
+#include "mtcache/runtime/message_types.hpp"
 
 #include <caf/actor_system_config.hpp>
 #include <caf/message.hpp>
 
-#include "messages/error.hpp"
-#include "messages/flight_protocol.hpp"
-#include "messages/invalidation.hpp"
-#include "messages/streams.hpp"
+#include "mtcache/messages/detail/flight_protocol.hpp"
+#include "mtcache/messages/detail/streams.hpp"
+#include "mtcache/messages/error.hpp"
+#include "mtcache/messages/invalidation.hpp"
 
 namespace mtcache {
 

@@ -1,4 +1,4 @@
-#include "runtime/scheduler_tuning.hpp"
+#include "mtcache/runtime/scheduler_tuning.hpp"
 
 #include <algorithm>
 #include <thread>

@@ -1,4 +1,4 @@
-#include "runtime/spawn_cache.hpp"
+#include "mtcache/runtime/spawn_cache.hpp"
 
 #include <caf/actor_cast.hpp>
 #include <caf/actor_system.hpp>
@@ -6,11 +6,11 @@
 #include <caf/openssl/manager.hpp>
 #include <caf/send.hpp>
 
-#include "actors/coordinator.hpp"
-#include "actors/memory_tier.hpp"
-#include "actors/redis_streams.hpp"
-#include "actors/redis_tier.hpp"
-#include "messages/error.hpp"
+#include "mtcache/actors/detail/coordinator.hpp"
+#include "mtcache/actors/detail/redis_streams.hpp"
+#include "mtcache/actors/memory_tier.hpp"
+#include "mtcache/actors/redis_tier.hpp"
+#include "mtcache/messages/error.hpp"
 
 namespace mtcache {
 

@@ -3,8 +3,8 @@
 #include <caf/expected.hpp>
 #include <caf/fwd.hpp>
 
-#include "messages/interfaces.hpp"
-#include "runtime/cache_config.hpp"
+#include "mtcache/messages/interfaces.hpp"
+#include "mtcache/runtime/cache_config.hpp"
 
 namespace mtcache {
 

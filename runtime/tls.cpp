@@ -1,4 +1,4 @@
-#include "runtime/tls.hpp"
+#include "mtcache/runtime/tls.hpp"
 
 #include <caf/actor_system_config.hpp>
 #include <caf/openssl/manager.hpp>

@@ -7,10 +7,10 @@
 
 #include <caf/expected.hpp>
 
-#include "actors/callable_loader.hpp"
-#include "codec/typed_value.hpp"
-#include "messages/error.hpp"
-#include "runtime/blocking_client.hpp"
+#include "mtcache/actors/callable_loader.hpp"
+#include "mtcache/codec/typed_value.hpp"
+#include "mtcache/messages/error.hpp"
+#include "mtcache/runtime/blocking_client.hpp"
 
 namespace mtcache {
 

@@ -1,4 +1,4 @@
-#include "store/id_lists.hpp"
+#include "mtcache/store/id_lists.hpp"
 
 namespace mtcache {
 

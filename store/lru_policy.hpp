@@ -3,8 +3,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "store/eviction_policy.hpp"
-#include "store/id_lists.hpp"
+#include "mtcache/store/eviction_policy.hpp"
+#include "mtcache/store/id_lists.hpp"
 
 namespace mtcache {
 

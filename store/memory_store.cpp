@@ -1,10 +1,10 @@
-#include "store/memory_store.hpp"
+#include "mtcache/store/memory_store.hpp"
 
 #include <algorithm>
 #include <utility>
 
-#include "store/lru_policy.hpp"
-#include "store/tinylfu_policy.hpp"
+#include "mtcache/store/lru_policy.hpp"
+#include "mtcache/store/tinylfu_policy.hpp"
 
 namespace mtcache {
 

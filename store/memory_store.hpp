@@ -7,12 +7,12 @@
 #include <string_view>
 #include <vector>
 
-#include "messages/bytes.hpp"
-#include "messages/config.hpp"
-#include "store/eviction_policy.hpp"
-#include "store/hash_index.hpp"
-#include "store/id_lists.hpp"
-#include "store/timer_wheel.hpp"
+#include "mtcache/messages/bytes.hpp"
+#include "mtcache/messages/config.hpp"
+#include "mtcache/store/eviction_policy.hpp"
+#include "mtcache/store/hash_index.hpp"
+#include "mtcache/store/id_lists.hpp"
+#include "mtcache/store/timer_wheel.hpp"
 
 namespace mtcache {
 

@@ -1,4 +1,4 @@
-#include "store/timer_wheel.hpp"
+#include "mtcache/store/timer_wheel.hpp"
 
 #include <algorithm>
 

@@ -3,7 +3,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "store/id_lists.hpp"
+#include "mtcache/store/id_lists.hpp"
 
 namespace mtcache {
 

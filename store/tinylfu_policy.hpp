@@ -3,10 +3,10 @@
 #include <cstdint>
 #include <vector>
 
-#include "store/eviction_policy.hpp"
-#include "store/frequency_sketch.hpp"
-#include "store/id_lists.hpp"
-#include "store/window_climber.hpp"
+#include "mtcache/store/eviction_policy.hpp"
+#include "mtcache/store/frequency_sketch.hpp"
+#include "mtcache/store/id_lists.hpp"
+#include "mtcache/store/window_climber.hpp"
 
 namespace mtcache {
 

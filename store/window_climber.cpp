@@ -1,4 +1,4 @@
-#include "store/window_climber.hpp"
+#include "mtcache/store/window_climber.hpp"
 
 #include <algorithm>
 #include <cmath>

@@ -14,8 +14,8 @@
 
 #include <caf/event_based_actor.hpp>
 
-#include "tests/support/redis_server.hpp"
-#include "tests/support/two_nodes.hpp"
+#include "support/redis_server.hpp"
+#include "support/two_nodes.hpp"
 
 using namespace mtcache;
 using namespace std::chrono_literals;

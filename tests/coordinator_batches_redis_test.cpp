@@ -9,10 +9,10 @@
 
 #include <caf/scoped_actor.hpp>
 
-#include "runtime/message_types.hpp"
-#include "runtime/spawn_cache.hpp"
-#include "tests/support/actor_system_fixture.hpp"
-#include "tests/support/redis_server.hpp"
+#include "mtcache/runtime/message_types.hpp"
+#include "mtcache/runtime/spawn_cache.hpp"
+#include "support/actor_system_fixture.hpp"
+#include "support/redis_server.hpp"
 
 using namespace mtcache;
 using namespace std::chrono_literals;

@@ -14,12 +14,12 @@
 #include <caf/scoped_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
-#include "actors/coordinator.hpp"
-#include "actors/coordinator_state.hpp"
-#include "actors/memory_tier.hpp"
-#include "messages/error.hpp"
-#include "runtime/message_types.hpp"
-#include "tests/support/recording_tier.hpp"
+#include "mtcache/actors/detail/coordinator.hpp"
+#include "mtcache/actors/detail/coordinator_state.hpp"
+#include "mtcache/actors/memory_tier.hpp"
+#include "mtcache/messages/error.hpp"
+#include "mtcache/runtime/message_types.hpp"
+#include "support/recording_tier.hpp"
 
 using namespace mtcache;
 using mtcache::testing::recording_tier;

@@ -7,13 +7,13 @@
 
 #include <caf/typed_event_based_actor.hpp>
 
-#include "actors/coordinator.hpp"
-#include "actors/memory_tier.hpp"
-#include "messages/error.hpp"
-#include "runtime/blocking_client.hpp"
-#include "runtime/spawn_cache.hpp"
-#include "tests/support/actor_system_fixture.hpp"
-#include "tests/support/redis_server.hpp"
+#include "mtcache/actors/detail/coordinator.hpp"
+#include "mtcache/actors/memory_tier.hpp"
+#include "mtcache/messages/error.hpp"
+#include "mtcache/runtime/blocking_client.hpp"
+#include "mtcache/runtime/spawn_cache.hpp"
+#include "support/actor_system_fixture.hpp"
+#include "support/redis_server.hpp"
 
 using namespace mtcache;
 using namespace std::chrono_literals;

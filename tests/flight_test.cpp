@@ -14,13 +14,13 @@
 #include <cereal/types/string.hpp>
 #include <cereal/types/vector.hpp>
 
-#include "actors/callable_loader.hpp"
-#include "messages/error.hpp"
-#include "runtime/blocking_client.hpp"
-#include "runtime/spawn_cache.hpp"
-#include "runtime/typed_cache.hpp"
-#include "tests/support/actor_system_fixture.hpp"
-#include "tests/support/redis_server.hpp"
+#include "mtcache/actors/callable_loader.hpp"
+#include "mtcache/messages/error.hpp"
+#include "mtcache/runtime/blocking_client.hpp"
+#include "mtcache/runtime/spawn_cache.hpp"
+#include "mtcache/runtime/typed_cache.hpp"
+#include "support/actor_system_fixture.hpp"
+#include "support/redis_server.hpp"
 
 using namespace mtcache;
 using namespace std::chrono_literals;

@@ -1,4 +1,4 @@
-#include "store/frequency_sketch.hpp"
+#include "mtcache/store/frequency_sketch.hpp"
 
 #include <cmath>
 #include <random>

@@ -1,4 +1,4 @@
-#include "codec/glob.hpp"
+#include "mtcache/codec/detail/glob.hpp"
 
 #include <chrono>
 #include <random>
@@ -7,7 +7,7 @@
 
 #include <gtest/gtest.h>
 
-#include "tests/glob_reference.hpp"
+#include "glob_reference.hpp"
 
 using mtcache::glob;
 using mtcache::reference::redis_keys_matches;

@@ -1,4 +1,4 @@
-#include "store/hash_index.hpp"
+#include "mtcache/store/hash_index.hpp"
 
 #include <random>
 #include <unordered_map>

@@ -4,9 +4,9 @@
 
 #include <gtest/gtest.h>
 
-#include "messages/error.hpp"
-#include "tests/support/redis_server.hpp"
-#include "tests/support/two_nodes.hpp"
+#include "mtcache/messages/error.hpp"
+#include "support/redis_server.hpp"
+#include "support/two_nodes.hpp"
 
 using namespace mtcache;
 using namespace std::chrono_literals;

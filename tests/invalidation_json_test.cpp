@@ -1,4 +1,4 @@
-#include "codec/invalidation_json.hpp"
+#include "mtcache/codec/detail/invalidation_json.hpp"
 
 #include <ostream>
 #include <string>

@@ -1,10 +1,10 @@
-#include "codec/json_reader.hpp"
+#include "mtcache/codec/detail/json_reader.hpp"
 
 #include <string>
 
 #include <gtest/gtest.h>
 
-#include "codec/json_writer.hpp"
+#include "mtcache/codec/detail/json_writer.hpp"
 
 using mtcache::json_reader;
 using mtcache::json_type;

@@ -1,4 +1,4 @@
-#include "store/lru_policy.hpp"
+#include "mtcache/store/lru_policy.hpp"
 
 #include <vector>
 

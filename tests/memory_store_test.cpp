@@ -1,4 +1,4 @@
-#include "store/memory_store.hpp"
+#include "mtcache/store/memory_store.hpp"
 
 #include <cstdlib>
 #include <new>

@@ -10,9 +10,9 @@
 #include <caf/scoped_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
-#include "actors/memory_tier.hpp"
-#include "messages/error.hpp"
-#include "runtime/message_types.hpp"
+#include "mtcache/actors/memory_tier.hpp"
+#include "mtcache/messages/error.hpp"
+#include "mtcache/runtime/message_types.hpp"
 
 using namespace mtcache;
 using namespace std::chrono_literals;

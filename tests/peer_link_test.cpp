@@ -6,10 +6,10 @@
 
 #include <gtest/gtest.h>
 
-#include "messages/error.hpp"
-#include "tests/support/child_process.hpp"
-#include "tests/support/redis_server.hpp"
-#include "tests/support/two_nodes.hpp"
+#include "mtcache/messages/error.hpp"
+#include "support/child_process.hpp"
+#include "support/redis_server.hpp"
+#include "support/two_nodes.hpp"
 
 using namespace mtcache;
 using namespace std::chrono_literals;

@@ -11,12 +11,12 @@
 
 #include <hiredis/hiredis.h>
 
-#include "actors/redis_streams.hpp"
-#include "messages/error.hpp"
-#include "runtime/redis_connection.hpp"
-#include "runtime/stream_protocol.hpp"
-#include "tests/support/actor_system_fixture.hpp"
-#include "tests/support/redis_server.hpp"
+#include "mtcache/actors/detail/redis_streams.hpp"
+#include "mtcache/messages/error.hpp"
+#include "mtcache/redis/redis_connection.hpp"
+#include "mtcache/redis/stream_protocol.hpp"
+#include "support/actor_system_fixture.hpp"
+#include "support/redis_server.hpp"
 
 using namespace mtcache;
 using namespace std::chrono_literals;

@@ -6,10 +6,10 @@
 
 #include <caf/scoped_actor.hpp>
 
-#include "actors/redis_tier.hpp"
-#include "messages/error.hpp"
-#include "tests/support/actor_system_fixture.hpp"
-#include "tests/support/redis_server.hpp"
+#include "mtcache/actors/redis_tier.hpp"
+#include "mtcache/messages/error.hpp"
+#include "support/actor_system_fixture.hpp"
+#include "support/redis_server.hpp"
 
 using namespace mtcache;
 using namespace std::chrono_literals;

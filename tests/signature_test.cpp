@@ -1,11 +1,11 @@
-#include "codec/signature.hpp"
+#include "mtcache/codec/detail/signature.hpp"
 
 #include <cctype>
 #include <string>
 
 #include <gtest/gtest.h>
 
-#include "codec/invalidation_json.hpp"
+#include "mtcache/codec/detail/invalidation_json.hpp"
 
 using mtcache::hmac_sha256_hex;
 using mtcache::sign;

@@ -3,10 +3,10 @@
 
 #include <gtest/gtest.h>
 
-#include "codec/resp.hpp"
-#include "messages/error.hpp"
-#include "runtime/redis_connection.hpp"
-#include "runtime/stream_protocol.hpp"
+#include "mtcache/codec/detail/resp.hpp"
+#include "mtcache/messages/error.hpp"
+#include "mtcache/redis/redis_connection.hpp"
+#include "mtcache/redis/stream_protocol.hpp"
 
 using namespace mtcache;
 using namespace std::chrono_literals;

@@ -1,4 +1,4 @@
-#include "store/tinylfu_policy.hpp"
+#include "mtcache/store/tinylfu_policy.hpp"
 
 #include <algorithm>
 #include <random>

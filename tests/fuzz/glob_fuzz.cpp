@@ -7,8 +7,8 @@
 #include <string>
 #include <string_view>
 
-#include "codec/glob.hpp"
-#include "tests/glob_reference.hpp"
+#include "glob_reference.hpp"
+#include "mtcache/codec/detail/glob.hpp"
 
 using mtcache::glob;
 

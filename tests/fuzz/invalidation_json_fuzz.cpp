@@ -8,8 +8,8 @@
 #include <string>
 #include <string_view>
 
-#include "codec/invalidation_json.hpp"
-#include "codec/signature.hpp"
+#include "mtcache/codec/detail/invalidation_json.hpp"
+#include "mtcache/codec/detail/signature.hpp"
 
 using namespace mtcache;
 

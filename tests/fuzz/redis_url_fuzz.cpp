@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-#include "codec/redis_url.hpp"
+#include "mtcache/codec/detail/redis_url.hpp"
 
 using mtcache::redis_url;
 

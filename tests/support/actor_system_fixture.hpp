@@ -6,8 +6,8 @@
 #include <caf/actor_system_config.hpp>
 #include <caf/io/middleman.hpp>
 
-#include "runtime/message_types.hpp"
-#include "runtime/scheduler_tuning.hpp"
+#include "mtcache/runtime/message_types.hpp"
+#include "mtcache/runtime/scheduler_tuning.hpp"
 
 namespace mtcache::testing {
 

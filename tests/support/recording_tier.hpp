@@ -12,8 +12,8 @@
 #include <caf/typed_event_based_actor.hpp>
 #include <caf/typed_response_promise.hpp>
 
-#include "messages/error.hpp"
-#include "messages/interfaces.hpp"
+#include "mtcache/messages/error.hpp"
+#include "mtcache/messages/interfaces.hpp"
 
 namespace mtcache::testing {
 

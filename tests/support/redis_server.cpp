@@ -1,4 +1,4 @@
-#include "tests/support/redis_server.hpp"
+#include "support/redis_server.hpp"
 
 #include <netinet/in.h>
 #include <signal.h>

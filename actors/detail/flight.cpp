@@ -1,0 +1,363 @@
+#include "mtcache/actors/detail/flight.hpp"
+
+#include <caf/actor_cast.hpp>
+#include <caf/exit_reason.hpp>
+#include <caf/local_actor.hpp>
+#include <caf/sec.hpp>
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+#include <caf/typed_response_promise.hpp>
+
+#include <memory>
+#include <random>
+#include <utility>
+#include <vector>
+
+#include "mtcache/messages/error.hpp"
+
+namespace mtcache {
+
+namespace {
+
+using promise = caf::typed_response_promise<lookup>;
+
+struct flight_state {
+  enum class phase : uint8_t { walking, loading, finishing };
+
+  flight_params p;
+  coordinator_actor coordinator;
+  phase ph = phase::walking;
+  std::vector<promise> gets;
+  std::vector<promise> computes;
+  loader_actor loader;
+  compute_options opts;
+  bool has_loader = false;
+  // The outcome, kept while finishing for waiters that arrive late.
+  bool has_value = false;
+  lookup value;
+  // Tier index the value came from; `tiers.size()` for a loaded value.
+  size_t value_source = 0;
+  // An expired value served by fail-safe after the soft timeout, while the load goes on.
+  bool serving_stale = false;
+  lookup stale;
+  uint64_t load_seq = 0;
+  // Promotion draws, seeded by the coordinator so that tests are repeatable.
+  std::minstd_rand rng;
+  flight_report report;
+
+  static inline const char* name = "mtcache.flight";
+};
+
+using self_ptr = flight_actor::stateful_pointer<flight_state>;
+
+// Counts `n` answered waiters as hits of the value's source, or as misses for a loaded one.
+void count_answered(flight_state& st, flight_report& into, size_t n) {
+  if (st.value_source < st.p.tiers->size())
+    into.tier_hits[st.value_source] += n;
+  else
+    into.misses += n;
+}
+
+void answer_all(std::vector<promise>& waiters, const lookup& res) {
+  for (auto& rp : waiters)
+    rp.deliver(res);
+  waiters.clear();
+}
+
+void fail_all(std::vector<promise>& waiters, const caf::error& err) {
+  for (auto& rp : waiters)
+    rp.deliver(err);
+  waiters.clear();
+}
+
+bool fail_safe(const flight_state& st) {
+  return st.opts.fail_safe || st.p.fail_safe;
+}
+
+// Reports to the coordinator. Called before the last answers go out, so that a caller who
+// got its answer and then asks for stats sees them counted.
+void finish(self_ptr self) {
+  auto& st = self->state;
+  st.ph = flight_state::phase::finishing;
+  self->request(st.coordinator, st.p.tier_timeout, done_atom::value, st.p.key, st.p.id, st.report)
+      .then([=](ok_atom) { self->quit(); }, [=](caf::error&) { self->quit(); });
+}
+
+// Counts one answer that the flight's own report no longer covers (it went out, or the
+// waiter is answered before it goes out), telling the coordinator before the answer goes
+// out: a caller that then asks for stats sees it counted.
+template <class Count>
+void report_one(self_ptr self, Count count) {
+  auto& st = self->state;
+  flight_report one;
+  one.tier_hits.resize(st.p.tiers->size());
+  count(one);
+  self->send(st.coordinator, done_atom::value, std::move(one));
+}
+
+void finish_with_value(self_ptr self, lookup res, size_t source) {
+  auto& st = self->state;
+  st.has_value = true;
+  st.value = std::move(res);
+  st.value_source = source;
+  count_answered(st, st.report, st.gets.size() + st.computes.size());
+  finish(self);
+  answer_all(st.gets, st.value);
+  answer_all(st.computes, st.value);
+}
+
+// Where a value goes, nearest tier first, with the TTL each tier keeps it for: a loaded value
+// (source == tiers.size()) into every tier; a value found in tier `source` into the tiers above
+// it, if that tier promotes and the 1/N draw passes.
+std::vector<std::pair<uint32_t, caf::timespan>> fill_plan(flight_state& st, size_t source,
+                                                          caf::timespan ttl) {
+  auto& tiers = *st.p.tiers;
+  std::vector<std::pair<uint32_t, caf::timespan>> plan;
+  bool loaded = source == tiers.size();
+  if (!loaded) {
+    auto& cfg = tiers[source].cfg;
+    if (source == 0 || !cfg.promotion)
+      return plan;
+    auto n = cfg.promotion_frequency;
+    if (n > 1 && std::uniform_int_distribution<uint32_t>{0, n - 1}(st.rng) != 0)
+      return plan;
+  }
+  for (auto i = static_cast<uint32_t>(source); i-- > 0;)
+    plan.emplace_back(i, tiers[i].cfg.scale(ttl));
+  return plan;
+}
+
+// Writes a value through the coordinator, then answers everyone with it. Waiters are
+// answered only after the tiers acknowledged, so a request that finds this flight gone is
+// served from the first tier.
+void fill_then_answer(self_ptr self, lookup res, size_t source) {
+  auto& st = self->state;
+  auto ttl =
+      res.ttl_ms < 0 ? caf::timespan{0} : caf::timespan{std::chrono::milliseconds{res.ttl_ms}};
+  // A found value about to expire is not worth promoting.
+  auto plan = res.ttl_ms == 0 ? decltype(fill_plan(st, source, ttl)){} : fill_plan(st, source, ttl);
+  if (plan.empty()) {
+    finish_with_value(self, std::move(res), source);
+    return;
+  }
+  auto left = std::make_shared<size_t>(plan.size());
+  bool promotion = source < st.p.tiers->size();
+  for (auto& [tier, tier_ttl] : plan) {
+    self->request(st.coordinator, st.p.tier_timeout * 2, fill_atom::value, st.p.key, st.p.id, tier,
+                  res.value, tier_ttl)
+        .then(
+            [=](ok_atom) {
+              if (promotion)
+                ++self->state.report.promotions;
+              if (--*left == 0)
+                finish_with_value(self, res, source);
+            },
+            [=](caf::error& err) {
+              auto& report = self->state.report;
+              if (is(err, errc::superseded))
+                report.superseded_fills = 1;
+              else
+                ++report.tier_errors;
+              if (--*left == 0)
+                finish_with_value(self, res, source);
+            });
+  }
+}
+
+void start_load(self_ptr self);
+
+void walk(self_ptr self, size_t i) {
+  auto& st = self->state;
+  auto& tiers = *st.p.tiers;
+  if (i >= tiers.size()) {
+    st.report.misses += st.gets.size();
+    if (!st.has_loader)
+      finish(self);
+    answer_all(st.gets, lookup{});
+    if (st.has_loader)
+      start_load(self);
+    return;
+  }
+  self->request(tiers[i].handle, st.p.tier_timeout, get_atom::value, st.p.key)
+      .then(
+          [=](lookup& res) {
+            if (!res.found) {
+              walk(self, i + 1);
+              return;
+            }
+            res.level = (*self->state.p.tiers)[i].cfg.level;
+            if (i == 0) {
+              finish_with_value(self, std::move(res), 0);
+              return;
+            }
+            fill_then_answer(self, std::move(res), i);
+          },
+          [=](caf::error&) {
+            ++self->state.report.tier_errors;
+            walk(self, i + 1);
+          });
+}
+
+// Asks the first tier for an expired value kept for fail-safe; `then` gets it or a miss.
+template <class F>
+void fetch_stale(self_ptr self, F then) {
+  auto& st = self->state;
+  self->request(st.p.tiers->front().handle, st.p.tier_timeout, get_atom::value, stale_atom::value,
+                st.p.key)
+      .then([=](lookup& res) mutable { then(std::move(res)); },
+            [=](caf::error&) mutable { then(lookup{}); });
+}
+
+void load_failed(self_ptr self, caf::error err) {
+  auto& st = self->state;
+  if (err == caf::sec::request_timeout) {
+    ++st.report.load_timeouts;
+    auto limit = st.opts.timeout.count() > 0
+                     ? std::chrono::duration_cast<std::chrono::milliseconds>(st.opts.timeout)
+                     : st.p.load_timeout;
+    err = make_error(errc::timeout, "load of '" + st.p.key + "' took longer than " +
+                                        std::to_string(limit.count()) + " ms");
+  } else {
+    ++st.report.load_errors;
+  }
+  if (!fail_safe(st)) {
+    st.report.failed += st.computes.size();
+    finish(self);
+    fail_all(st.computes, err);
+    return;
+  }
+  auto on_stale = [=](lookup stale) {
+    auto& st = self->state;
+    if (st.serving_stale || stale.found) {
+      auto& use = st.serving_stale ? st.stale : stale;
+      use.stale = true;
+      st.report.stale_served += st.computes.size();
+      finish(self);
+      answer_all(st.computes, use);
+    } else {
+      st.report.failed += st.computes.size();
+      finish(self);
+      fail_all(st.computes, err);
+    }
+  };
+  if (st.serving_stale)
+    on_stale(st.stale);
+  else
+    fetch_stale(self, on_stale);
+}
+
+void start_load(self_ptr self) {
+  auto& st = self->state;
+  st.ph = flight_state::phase::loading;
+  ++st.report.loads;
+  auto seq = ++st.load_seq;
+  auto timeout = st.opts.timeout.count() > 0
+                     ? std::chrono::duration_cast<std::chrono::milliseconds>(st.opts.timeout)
+                     : st.p.load_timeout;
+  if (fail_safe(st) && st.opts.soft_timeout.count() > 0 && st.opts.soft_timeout < timeout)
+    self->delayed_send(self, st.opts.soft_timeout, caf::timeout_atom::value, seq);
+  self->request(st.loader, timeout, load_atom::value, st.p.key)
+      .then(
+          [=](bytes& value) {
+            auto& st = self->state;
+            if (st.p.max_value_bytes > 0 && value.size() > st.p.max_value_bytes) {
+              load_failed(self, make_error(errc::value_too_large, "loaded value of " +
+                                                                      std::to_string(value.size()) +
+                                                                      " bytes exceeds the limit"));
+              return;
+            }
+            // Rounded up: a positive TTL under 1 ms must not become "never expires".
+            auto ttl = st.opts.ttl.ttl();
+            auto ms =
+                ttl.count() > 0 ? std::chrono::ceil<std::chrono::milliseconds>(ttl).count() : -1;
+            lookup res{true, std::move(value), ms, 0, false};
+            fill_then_answer(self, std::move(res), st.p.tiers->size());
+          },
+          [=](caf::error& err) { load_failed(self, std::move(err)); });
+}
+
+flight_actor::behavior_type flight(self_ptr self, coordinator_actor coordinator,
+                                   flight_params params) {
+  auto& st = self->state;
+  st.coordinator = std::move(coordinator);
+  st.report.tier_hits.resize(params.tiers->size());
+  st.rng.seed(static_cast<std::minstd_rand::result_type>(params.seed));
+  st.p = std::move(params);
+  // The coordinator sends an exit message when it goes: answer every waiter first.
+  self->set_exit_handler([=](caf::exit_msg& msg) {
+    auto err = make_error(errc::shutting_down, "the cache is shutting down");
+    fail_all(self->state.gets, err);
+    fail_all(self->state.computes, err);
+    self->quit(msg.reason);
+  });
+  walk(self, st.p.first_tier);
+  return {
+      [=](join_atom) -> caf::result<lookup> {
+        auto& st = self->state;
+        switch (st.ph) {
+        case flight_state::phase::walking:
+          st.gets.emplace_back(self->make_response_promise<lookup>());
+          return st.gets.back();
+        case flight_state::phase::loading:
+          // No tier has the key while it loads.
+          report_one(self, [](flight_report& r) { ++r.misses; });
+          return lookup{};
+        case flight_state::phase::finishing:
+          break;
+        }
+        if (!st.has_value) {
+          report_one(self, [](flight_report& r) { ++r.misses; });
+          return lookup{};
+        }
+        report_one(self, [&](flight_report& r) { count_answered(st, r, 1); });
+        return st.value;
+      },
+      [=](join_atom, compute_options& opts, loader_actor& loader) -> caf::result<lookup> {
+        auto& st = self->state;
+        if (st.ph == flight_state::phase::finishing) {
+          if (!st.has_value)
+            return self->delegate(st.coordinator, compute_atom::value, st.p.key, std::move(opts),
+                                  std::move(loader), retry_atom::value);
+          report_one(self, [&](flight_report& r) { count_answered(st, r, 1); });
+          return st.value;
+        }
+        if (st.serving_stale) {
+          report_one(self, [](flight_report& r) { ++r.stale_served; });
+          return st.stale;
+        }
+        if (!st.has_loader) {
+          st.has_loader = true;
+          st.loader = std::move(loader);
+          st.opts = std::move(opts);
+        }
+        st.computes.emplace_back(self->make_response_promise<lookup>());
+        return st.computes.back();
+      },
+      [=](caf::timeout_atom, uint64_t seq) {
+        auto& st = self->state;
+        if (seq != st.load_seq || st.ph != flight_state::phase::loading || st.serving_stale)
+          return;
+        fetch_stale(self, [=](lookup stale) {
+          auto& st = self->state;
+          if (!stale.found || st.ph != flight_state::phase::loading)
+            return;
+          stale.stale = true;
+          st.serving_stale = true;
+          st.stale = std::move(stale);
+          report_one(self, [n = st.computes.size()](flight_report& r) { r.stale_served += n; });
+          answer_all(st.computes, st.stale);
+        });
+      },
+  };
+}
+
+} // namespace
+
+flight_actor spawn_flight(caf::local_actor* coordinator, flight_params params) {
+  // Not linked: links live in a list that every unlink scans, which made 10 000 concurrent
+  // flights quadratic. The coordinator sends its flights an exit message when it goes.
+  auto handle = caf::actor_cast<coordinator_actor>(coordinator);
+  return coordinator->system().spawn(flight, std::move(handle), std::move(params));
+}
+
+} // namespace mtcache

@@ -1,0 +1,39 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include <caf/fwd.hpp>
+
+#include "mtcache/messages/detail/flight_protocol.hpp"
+
+namespace mtcache {
+
+/// What a flight needs to know; the coordinator fills it in.
+struct flight_params {
+  std::string key;
+  /// Tells this flight apart from earlier and later flights of the same key.
+  uint64_t id = 0;
+  std::shared_ptr<const tier_chain> tiers;
+  /// Where the walk starts: 1 after a plain get missed the first tier, 0 for
+  /// get_or_compute (the first tier may have been filled since the caller looked).
+  uint32_t first_tier = 0;
+  std::chrono::milliseconds tier_timeout{1000};
+  std::chrono::milliseconds load_timeout{10000};
+  size_t max_value_bytes = 0;
+  /// Fail-safe for every load, not only those that ask for it.
+  bool fail_safe = false;
+  /// Seed of the promotion draws.
+  uint64_t seed = 0;
+};
+
+/// Spawns the flight of one key for `coordinator` (the spawning actor), which must speak
+/// `coordinator_actor` and send the flight an exit message when it exits itself. The flight walks
+/// the tiers below the first, then loads once if a waiter brought a loader, asks the coordinator to
+/// write the value (which it refuses if the key changed meanwhile), answers every waiter and exits
+/// once the coordinator has forgotten it, so no request for its key can reach a dead flight.
+flight_actor spawn_flight(caf::local_actor* coordinator, flight_params params);
+
+} // namespace mtcache

@@ -1,0 +1,158 @@
+#include "mtcache/actors/detail/redis_subscriber.hpp"
+
+#include <caf/actor_cast.hpp>
+#include <caf/actor_system.hpp>
+#include <caf/io/middleman.hpp>
+#include <caf/io/typed_broker.hpp>
+#include <caf/stateful_actor.hpp>
+
+#include <hiredis/hiredis.h>
+
+#include "mtcache/actors/detail/log.hpp"
+#include "mtcache/codec/detail/resp.hpp"
+#include "mtcache/redis/redis_link.hpp"
+
+namespace mtcache {
+
+namespace {
+
+using subscriber_broker =
+    caf::io::typed_broker<caf::reacts_to<caf::io::new_data_msg>,
+                          caf::reacts_to<caf::io::connection_closed_msg>,
+                          caf::reacts_to<connect_atom, redis_socket, uint64_t>,
+                          caf::reacts_to<connect_atom, caf::error, uint64_t>,
+                          caf::reacts_to<retry_atom, uint64_t>, caf::reacts_to<caf::tick_atom>>;
+
+struct subscriber_state {
+  subscriber_state() : link({}, {}, 0) {}
+
+  redis_subscriber_config cfg;
+  bridge_actor bridge;
+  redis_link link;
+  bool subscribed = false;
+  bool subscribed_before = false;
+  // When the unanswered keepalive PING was sent; 0 if none is out.
+  int64_t ping_sent_ms = 0;
+
+  static inline const char* name = "mtcache.redis_subscriber";
+};
+
+using self_ptr = caf::stateful_actor<subscriber_state, subscriber_broker>*;
+
+int64_t now_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
+}
+
+void send_command(self_ptr self, std::initializer_list<std::string_view> args) {
+  resp_writer out{self->state.link.out(self)};
+  out.begin(args.size());
+  for (auto a : args)
+    out.arg(a);
+  self->state.link.flush(self);
+}
+
+void lost(self_ptr self, caf::error reason) {
+  auto& st = self->state;
+  if (st.subscribed) {
+    log(log_level::warning, "redis_subscriber", "lost the subscription: " + caf::to_string(reason));
+    self->send(st.bridge, caf::subscribe_atom::value, false, false);
+  }
+  st.subscribed = false;
+  st.ping_sent_ms = 0;
+  st.link.drop(self, std::move(reason));
+}
+
+std::string_view text(const redisReply* r) {
+  return r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS
+             ? std::string_view{r->str, r->len}
+             : std::string_view{};
+}
+
+void on_push(self_ptr self, const redisReply* r) {
+  auto& st = self->state;
+  if (r->type != REDIS_REPLY_ARRAY || r->elements < 2)
+    return;
+  auto kind = text(r->element[0]);
+  if (kind == "message" && r->elements == 3) {
+    self->send(st.bridge, apply_atom::value, std::string{text(r->element[2])});
+  } else if (kind == "subscribe") {
+    st.subscribed = true;
+    self->send(st.bridge, caf::subscribe_atom::value, true, st.subscribed_before);
+    st.subscribed_before = true;
+  } else if (kind == "pong") {
+    st.ping_sent_ms = 0;
+  }
+}
+
+subscriber_broker::behavior_type redis_subscriber(self_ptr self, redis_subscriber_config cfg,
+                                                  bridge_actor bridge) {
+  auto& st = self->state;
+  st.bridge = std::move(bridge);
+  st.link = redis_link{cfg.url,
+                       {cfg.connect_timeout, cfg.backoff_initial, cfg.backoff_max},
+                       static_cast<uint64_t>(now_ms()) ^ reinterpret_cast<uintptr_t>(self)};
+  st.cfg = std::move(cfg);
+  st.link.connect(self);
+  self->delayed_send(self, st.cfg.keepalive, caf::tick_atom::value);
+  self->set_exit_handler([self](caf::exit_msg& msg) {
+    self->state.link.close(self);
+    self->quit(msg.reason);
+  });
+  return {
+      [=](const caf::io::new_data_msg& msg) {
+        auto& reader = self->state.link.reader();
+        if (!reader.feed(msg.buf.data(), msg.buf.size())) {
+          lost(self, make_error(errc::backend_error, "redis protocol error"));
+          return;
+        }
+        for (;;) {
+          bool failed = false;
+          auto reply = reader.next(failed);
+          if (failed) {
+            lost(self, make_error(errc::backend_error, "redis protocol error"));
+            return;
+          }
+          if (!reply)
+            return;
+          on_push(self, reply.get());
+        }
+      },
+      [=](const caf::io::connection_closed_msg&) {
+        lost(self, make_error(errc::backend_unavailable, "redis closed the connection"));
+      },
+      [=](connect_atom, redis_socket& sock, uint64_t epoch) {
+        if (self->state.link.adopt(self, sock, epoch))
+          send_command(self, {"SUBSCRIBE", self->state.cfg.channel});
+      },
+      [=](connect_atom, caf::error& err, uint64_t epoch) {
+        if (epoch == self->state.link.epoch())
+          self->state.link.drop(self, std::move(err));
+      },
+      [=](retry_atom, uint64_t epoch) { self->state.link.retry(self, epoch); },
+      [=](caf::tick_atom) {
+        auto& st = self->state;
+        if (st.link.up() && st.subscribed) {
+          if (st.ping_sent_ms == 0) {
+            st.ping_sent_ms = now_ms();
+            send_command(self, {"PING"});
+          } else if (now_ms() - st.ping_sent_ms > st.cfg.request_timeout.count()) {
+            lost(self, make_error(errc::timeout, "redis did not answer the keepalive PING"));
+          }
+        }
+        auto next = std::min(st.cfg.keepalive,
+                             std::max(st.cfg.request_timeout / 2, std::chrono::milliseconds{10}));
+        self->delayed_send(self, next, caf::tick_atom::value);
+      },
+  };
+}
+
+} // namespace
+
+caf::actor spawn_redis_subscriber(caf::actor_system& sys, redis_subscriber_config cfg,
+                                  bridge_actor bridge) {
+  return caf::actor_cast<caf::actor>(
+      sys.middleman().spawn_broker(redis_subscriber, std::move(cfg), std::move(bridge)));
+}
+
+} // namespace mtcache

@@ -1,0 +1,106 @@
+#pragma once
+
+// The Redis tier's state and the parts its handlers share (actors/redis_tier.cpp), and its
+// bulk and pattern removal (actors/redis_tier_removal.cpp). Private to the Redis tier.
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include <caf/response_promise.hpp>
+#include <caf/stateful_actor.hpp>
+
+#include <hiredis/hiredis.h>
+
+#include "mtcache/messages/config.hpp"
+#include "mtcache/messages/interfaces.hpp"
+#include "mtcache/redis/redis_session.hpp"
+
+namespace mtcache {
+
+struct pending {
+  enum class op : uint8_t {
+    get,
+    probe,
+    get_batch,
+    put,
+    put_batch,
+    remove,
+    exists,
+    ping,
+    scan,
+    unlink
+  };
+  op what;
+  // Replies this entry consumes (GET + PTTL are two; a batch one per write).
+  uint32_t replies;
+  int64_t deadline_ms;
+  caf::response_promise rp;
+  // Probe only: the caller's key, where a miss continues and the caller's context.
+  std::string key;
+  miss_route route;
+  caf::message context;
+  // scan / unlink: the job this step belongs to.
+  uint32_t job = 0;
+};
+
+// A pattern removal or bulk removal in progress: SCAN steps and UNLINK batches.
+struct removal_job {
+  caf::response_promise rp;
+  std::string pattern;
+  uint64_t removed = 0;
+  uint32_t outstanding = 0;
+  bool scan_done = false;
+};
+
+struct redis_tier_state {
+  redis_tier_config cfg;
+  uint32_t level = 0;
+  redis_session<pending> session;
+  std::unordered_map<uint32_t, removal_job> jobs;
+  uint32_t next_job = 0;
+  tier_stats stats;
+
+  static inline const char* name = "mtcache.redis_tier";
+};
+
+using broker_type = redis_session_broker<batch_tier_actor>;
+using self_ptr = caf::stateful_actor<redis_tier_state, broker_type>*;
+
+/// Answers an entry that will not get its replies.
+void fail(self_ptr self, pending& p, const caf::error& err);
+
+caf::error reply_error(const redisReply* r);
+
+inline auto failer(self_ptr self) {
+  return [self](pending& p, const caf::error& err) { fail(self, p, err); };
+}
+
+// Queues an entry whose command(s) `write` appends; fails it at once when the link is down.
+template <class Write>
+void submit(self_ptr self, pending p, Write write) {
+  self->state.session.submit(self, std::move(p), write, failer(self));
+}
+
+inline pending make_pending(pending::op what, uint32_t replies, caf::response_promise rp) {
+  pending p;
+  p.what = what;
+  p.replies = replies;
+  p.rp = std::move(rp);
+  return p;
+}
+
+/// Removes `keys` (given without the prefix) in UNLINK batches; `rp` gets how many went.
+void unlink_keys(self_ptr self, caf::response_promise rp, const std::vector<std::string>& keys);
+
+/// Removes every key `pattern` (prefix included) matches: SCAN steps, each followed by
+/// UNLINK batches of what it found; `rp` gets how many went.
+void unlink_matching(self_ptr self, caf::response_promise rp, std::string pattern);
+
+/// The reply to one step of a removal.
+void complete_unlink(self_ptr self, pending& p, const redisReply* r);
+void complete_scan(self_ptr self, pending& p, const redisReply* r);
+
+} // namespace mtcache

@@ -1,0 +1,94 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "mtcache/messages/config.hpp"
+#include "mtcache/messages/interfaces.hpp"
+
+namespace mtcache {
+
+// Internal vocabulary between the coordinator and its flights. Users never see these
+// handles: the coordinator's public face is `cache_actor`.
+
+/// A tier as the coordinator and its flights hold it: the handle and where it sits.
+struct chain_tier {
+  tier_actor handle;
+  tier_config cfg;
+  /// Answers every request within the cache's tier_timeout by itself (the built-in tiers
+  /// do). The coordinator then holds its writes there to tier_timeout with a deadline sweep
+  /// of its own rather than a CAF request timer per request, which wakes CAF's clock thread
+  /// once to set and once to cancel.
+  bool answers_in_time = false;
+  /// The same tier if it takes batches (the built-in tiers do); invalid otherwise.
+  batch_tier_actor batch;
+  /// As first tier, reads go to it in batches too. Worth it for the Redis tier, whose broker
+  /// runs on CAF's one multiplexer thread with all network I/O; a memory tier answers a
+  /// passed-on read as cheaply as a batch entry, one hop sooner.
+  bool batch_reads = false;
+};
+
+using tier_chain = std::vector<chain_tier>;
+
+/// One short-lived actor per key being looked up or loaded. Joining it makes the caller a
+/// waiter; the flight answers every waiter once the outcome is known.
+using flight_actor = caf::typed_actor<
+    // A plain get that missed the first tier.
+    caf::replies_to<join_atom>::with<lookup>,
+    // A get_or_compute: waits for the value, loading it with `loader` if no tier has it.
+    caf::replies_to<join_atom, compute_options, loader_actor>::with<lookup>,
+    // A soft-timeout timer of the load with the given sequence number fired.
+    caf::reacts_to<caf::timeout_atom, uint64_t>>;
+
+/// How a flight answered its waiters, so the coordinator's counters stay exact.
+struct flight_report {
+  /// Waiters answered with a value found in tier i.
+  std::vector<uint64_t> tier_hits;
+  /// Waiters answered "not found", or with a value the loader produced.
+  uint64_t misses = 0;
+  /// Waiters answered with an error.
+  uint64_t failed = 0;
+  uint64_t loads = 0;
+  uint64_t load_errors = 0;
+  uint64_t load_timeouts = 0;
+  uint64_t tier_errors = 0;
+  uint64_t stale_served = 0;
+  /// Tier writes that promoted a found value.
+  uint64_t promotions = 0;
+  /// 1 if the coordinator refused the flight's writes because the key changed meanwhile.
+  uint64_t superseded_fills = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, flight_report& x) {
+  return f(caf::meta::type_name("mtcache::flight_report"), x.tier_hits, x.misses, x.failed, x.loads,
+           x.load_errors, x.load_timeouts, x.tier_errors, x.stale_served, x.promotions,
+           x.superseded_fills);
+}
+
+/// The coordinator as its flights and tiers see it.
+using coordinator_actor = cache_actor::extend_with<miss_route>::extend<
+    // Write a flight's value into tier i unless the key changed since the flight started:
+    // the coordinator passes the write on to the tier (in order with its own writes there) and
+    // the tier answers the flight; errc::superseded otherwise.
+    caf::replies_to<fill_atom, std::string, uint64_t, uint32_t, bytes,
+                    caf::timespan>::with<ok_atom>,
+    // A flight is finished; the coordinator forgets it and answers when the flight may exit.
+    caf::replies_to<done_atom, std::string, uint64_t, flight_report>::with<ok_atom>,
+    // A get_or_compute a finishing flight could not serve, routed back without recounting.
+    caf::replies_to<compute_atom, std::string, compute_options, loader_actor,
+                    retry_atom>::with<lookup>,
+    // Waiters a flight answered after it reported done.
+    caf::reacts_to<done_atom, flight_report>,
+    // From the bridge: a change another node made, for this node's local tiers.
+    caf::replies_to<apply_atom, invalidation>::with<ok_atom>,
+    // From the bridge: contact was lost and is back; run the recovery policy. Answers how many
+    // entries were dropped.
+    caf::replies_to<recover_atom>::with<uint64_t>,
+    // The deadline sweep of requests to tiers that answer in time.
+    caf::reacts_to<caf::tick_atom>,
+    // Sends the reads and writes queued for batching.
+    caf::reacts_to<caf::flush_atom>>;
+
+} // namespace mtcache

@@ -1,0 +1,167 @@
+#pragma once
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <random>
+#include <utility>
+#include <vector>
+
+#include <unistd.h>
+
+#include <caf/actor_cast.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/io/broker.hpp>
+#include <caf/io/receive_policy.hpp>
+#include <caf/send.hpp>
+
+#include "mtcache/codec/detail/redis_url.hpp"
+#include "mtcache/messages/atoms.hpp"
+#include "mtcache/messages/error.hpp"
+#include "mtcache/redis/redis_connection.hpp"
+
+namespace mtcache {
+
+struct redis_link_options {
+  std::chrono::milliseconds connect_timeout{1000};
+  std::chrono::milliseconds backoff_initial{50};
+  std::chrono::milliseconds backoff_max{2000};
+};
+
+/// The life of one Redis connection owned by a broker on the middleman's multiplexer:
+/// connect in a short-lived detached actor (hiredis connects and authenticates blocking),
+/// adopt the socket, drop it on failure and retry with exponential backoff plus jitter.
+/// The owning broker must handle `(connect_atom, redis_socket, uint64_t)`,
+/// `(connect_atom, caf::error, uint64_t)` and `(retry_atom, uint64_t)` by calling `adopt`,
+/// `drop` and `retry`. Every attempt has its own epoch, so late results are ignored.
+class redis_link {
+public:
+  enum class phase : uint8_t { down, connecting, up };
+
+  redis_link(redis_url url, redis_link_options opts, uint64_t seed)
+      : url_(std::move(url)), opts_(opts), rng_(seed) {}
+
+  phase state() const { return phase_; }
+  bool up() const { return phase_ == phase::up; }
+  bool connecting() const { return phase_ == phase::connecting; }
+  uint64_t epoch() const { return epoch_; }
+  uint64_t reconnects() const { return reconnects_; }
+  const caf::error& last_error() const { return last_error_; }
+  const redis_url& url() const { return url_; }
+  redis_reply_reader& reader() { return reader_; }
+  caf::io::connection_handle handle() const { return hdl_; }
+
+  /// Where to append commands: the socket's buffer when up, a parking buffer while the
+  /// connection is being made (sent once it is up).
+  template <class Self>
+  std::vector<char>& out(Self* self) {
+    return phase_ == phase::up ? self->wr_buf(hdl_) : parked_;
+  }
+
+  template <class Self>
+  void flush(Self* self) {
+    if (phase_ == phase::up)
+      self->flush(hdl_);
+  }
+
+  /// Starts a connection attempt.
+  template <class Self>
+  void connect(Self* self) {
+    phase_ = phase::connecting;
+    auto epoch = ++epoch_;
+    auto target = caf::actor_cast<caf::actor>(self);
+    self->system().template spawn<caf::detached>(
+        [](caf::event_based_actor*, redis_url url, std::chrono::milliseconds timeout,
+           caf::actor target, uint64_t epoch) {
+          auto sock = open_redis_socket(url, timeout);
+          if (sock)
+            caf::anon_send(target, connect_atom::value, std::move(*sock), epoch);
+          else
+            caf::anon_send(target, connect_atom::value, std::move(sock.error()), epoch);
+        },
+        url_, opts_.connect_timeout, std::move(target), epoch);
+  }
+
+  /// Takes the socket of attempt `epoch`; returns false (and closes it) if the attempt is stale.
+  template <class Self>
+  bool adopt(Self* self, redis_socket& sock, uint64_t epoch) {
+    auto fd = sock.release();
+    if (epoch != epoch_ || phase_ != phase::connecting) {
+      if (fd >= 0)
+        ::close(fd);
+      return false;
+    }
+    hdl_ = self->add_scribe(fd);
+    self->configure_read(hdl_, caf::io::receive_policy::at_most(64 * 1024));
+    reader_.reset();
+    phase_ = phase::up;
+    if (ever_connected_)
+      ++reconnects_;
+    ever_connected_ = true;
+    attempts_ = 0;
+    last_error_ = caf::none;
+    if (!parked_.empty()) {
+      auto& buf = self->wr_buf(hdl_);
+      buf.insert(buf.end(), parked_.begin(), parked_.end());
+      parked_.clear();
+      self->flush(hdl_);
+    }
+    return true;
+  }
+
+  /// Gives up the current connection or attempt and schedules the next attempt.
+  template <class Self>
+  void drop(Self* self, caf::error reason) {
+    if (phase_ == phase::up)
+      self->close(hdl_);
+    phase_ = phase::down;
+    parked_.clear();
+    last_error_ = std::move(reason);
+    auto epoch = ++epoch_;
+    self->delayed_send(self, next_backoff(), retry_atom::value, epoch);
+  }
+
+  /// Closes the connection for good (the owner is exiting): no retry is scheduled, so no
+  /// timer keeps the owner alive.
+  template <class Self>
+  void close(Self* self) {
+    if (phase_ == phase::up)
+      self->close(hdl_);
+    phase_ = phase::down;
+    parked_.clear();
+    ++epoch_;
+  }
+
+  /// A scheduled retry fired.
+  template <class Self>
+  void retry(Self* self, uint64_t epoch) {
+    if (epoch == epoch_ && phase_ == phase::down)
+      connect(self);
+  }
+
+private:
+  std::chrono::milliseconds next_backoff() {
+    auto shift = std::min<uint32_t>(attempts_++, 16);
+    int64_t base = std::min<int64_t>(opts_.backoff_max.count(),
+                                     int64_t{opts_.backoff_initial.count()} << shift);
+    base = std::max<int64_t>(base, 1);
+    // Anywhere in [base/2, base]: nodes that lost Redis together do not retry in lockstep.
+    std::uniform_int_distribution<int64_t> jitter{base / 2, base};
+    return std::chrono::milliseconds{jitter(rng_)};
+  }
+
+  redis_url url_;
+  redis_link_options opts_;
+  std::minstd_rand rng_;
+  phase phase_ = phase::down;
+  uint64_t epoch_ = 0;
+  uint32_t attempts_ = 0;
+  uint64_t reconnects_ = 0;
+  bool ever_connected_ = false;
+  caf::error last_error_;
+  caf::io::connection_handle hdl_;
+  std::vector<char> parked_;
+  redis_reply_reader reader_;
+};
+
+} // namespace mtcache

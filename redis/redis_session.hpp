@@ -1,0 +1,211 @@
+#pragma once
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <caf/io/typed_broker.hpp>
+#include <caf/typed_actor.hpp>
+
+#include "mtcache/codec/detail/resp.hpp"
+#include "mtcache/messages/error.hpp"
+#include "mtcache/redis/redis_link.hpp"
+
+namespace mtcache {
+
+template <class T>
+struct typed_broker_of;
+
+template <class... Sigs>
+struct typed_broker_of<caf::typed_actor<Sigs...>> {
+  using type = caf::io::typed_broker<Sigs...>;
+};
+
+/// The typed broker for an actor that speaks `Interface` over a `redis_session`: the
+/// interface plus socket I/O, the link's connection results and retries, and the deadline
+/// tick.
+template <class Interface>
+using redis_session_broker = typename typed_broker_of<typename Interface::template extend<
+    caf::reacts_to<caf::io::new_data_msg>, caf::reacts_to<caf::io::connection_closed_msg>,
+    caf::reacts_to<connect_atom, redis_socket, uint64_t>,
+    caf::reacts_to<connect_atom, caf::error, uint64_t>, caf::reacts_to<retry_atom, uint64_t>,
+    caf::reacts_to<caf::tick_atom>>>::type;
+
+/// Pipelined request/response traffic on one Redis connection owned by a broker: commands
+/// are written as they come, replies are matched to them by position (Redis answers in
+/// order), and a command not answered within its deadline takes the connection down (a
+/// hung Redis otherwise holds every later command hostage).
+///
+/// `Entry` is the broker's record of one command: it needs an unsigned `replies` (how many
+/// replies the command produces) and `int64_t deadline_ms`. The broker handles
+/// `(caf::tick_atom)` by calling `on_tick`, and the messages of `redis_link`.
+template <class Entry>
+class redis_session {
+public:
+  /// Commands in flight beyond which new ones fail at once rather than queue behind a
+  /// Redis that does not keep up.
+  static constexpr size_t max_pending = 1 << 17;
+
+  redis_session() : link_({}, {}, 0) {}
+
+  redis_session(redis_url url, redis_link_options opts, std::chrono::milliseconds request_timeout,
+                uint64_t seed)
+      : link_(std::move(url), opts, seed), request_timeout_(request_timeout) {}
+
+  redis_link& link() { return link_; }
+  const redis_link& link() const { return link_; }
+  size_t pending() const { return queue_.size(); }
+  uint64_t timeouts() const { return timeouts_; }
+  std::chrono::milliseconds request_timeout() const { return request_timeout_; }
+
+  static int64_t now_ms() {
+    using namespace std::chrono;
+    return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
+  }
+
+  /// Why a command fails at once: the last connection error, or "not connected".
+  caf::error unavailable() const {
+    auto& last = link_.last_error();
+    return last ? last : make_error(errc::backend_unavailable, "redis is not connected");
+  }
+
+  /// Writes the command(s) of `entry` with `write(resp_writer&)` and queues it, or hands it
+  /// to `fail` when the link is down or too much is pending. `extra` extends the deadline
+  /// (for commands that block on the server, such as XREAD BLOCK).
+  template <class Self, class Write, class Fail>
+  void submit(Self* self, Entry entry, Write write, Fail fail,
+              std::chrono::milliseconds extra = std::chrono::milliseconds{0}) {
+    if (link_.state() == redis_link::phase::down) {
+      fail(entry, unavailable());
+      return;
+    }
+    if (queue_.size() >= max_pending) {
+      fail(entry, make_error(errc::backend_unavailable, "too many requests pending on redis"));
+      return;
+    }
+    resp_writer out{link_.out(self)};
+    write(out);
+    link_.flush(self);
+    entry.deadline_ms = now_ms() + (request_timeout_ + extra).count();
+    queue_.emplace_back(std::move(entry));
+    arm_tick(self);
+  }
+
+  /// Feeds received bytes; hands every entry whose replies are all in to
+  /// `complete(Entry&, std::vector<redis_reply_ptr>&)`. Drops the connection on a protocol
+  /// error or an unexpected reply.
+  template <class Self, class Complete, class Fail>
+  void on_data(Self* self, const std::vector<char>& buf, Complete complete, Fail fail) {
+    // In slices: hiredis moves its unread bytes to the front once it has consumed 1 KiB,
+    // after every reply, so a large read fed whole costs a copy of its rest per reply.
+    constexpr size_t slice = 1024;
+    for (size_t pos = 0; pos < buf.size(); pos += slice) {
+      if (!link_.reader().feed(buf.data() + pos, std::min(slice, buf.size() - pos))) {
+        drop(self, make_error(errc::backend_error, "redis protocol error"), fail);
+        return;
+      }
+      if (!drain(self, complete, fail))
+        return;
+    }
+  }
+
+  /// The deadline check: the oldest command overdue means Redis stopped answering.
+  template <class Self, class Fail>
+  void on_tick(Self* self, Fail fail) {
+    tick_armed_ = false;
+    if (queue_.empty())
+      return;
+    if (queue_.front().deadline_ms > now_ms()) {
+      arm_tick(self);
+      return;
+    }
+    ++timeouts_;
+    auto err = make_error(errc::timeout, "redis did not answer within " +
+                                             std::to_string(request_timeout_.count()) + " ms");
+    // Also while connecting: the overdue commands sit in the link's parking buffer and would
+    // go out once it connects, their replies then matched to whatever was queued after them.
+    if (link_.up() || link_.connecting())
+      drop(self, std::move(err), fail);
+    else
+      fail_all(err, fail);
+  }
+
+  /// Gives up the connection: every queued command fails with `reason`, and the link
+  /// schedules a reconnect.
+  template <class Self, class Fail>
+  void drop(Self* self, caf::error reason, Fail fail) {
+    fail_all(reason, fail);
+    link_.drop(self, std::move(reason));
+  }
+
+  /// The owner exits: every queued command fails with `reason` and the connection closes
+  /// without a reconnect.
+  template <class Self, class Fail>
+  void shut_down(Self* self, const caf::error& reason, Fail fail) {
+    fail_all(reason, fail);
+    link_.close(self);
+  }
+
+  /// A connection attempt failed (the `(connect_atom, caf::error, epoch)` message).
+  template <class Self, class Fail>
+  void connect_failed(Self* self, caf::error reason, uint64_t epoch, Fail fail) {
+    if (epoch != link_.epoch())
+      return;
+    drop(self, std::move(reason), fail);
+  }
+
+private:
+  /// Hands out every complete entry; false when the connection was dropped.
+  template <class Self, class Complete, class Fail>
+  bool drain(Self* self, Complete& complete, Fail& fail) {
+    for (;;) {
+      bool failed = false;
+      auto reply = link_.reader().next(failed);
+      if (failed || (reply && queue_.empty())) {
+        drop(self, make_error(errc::backend_error, "redis protocol error or unexpected reply"),
+             fail);
+        return false;
+      }
+      if (!reply)
+        return true;
+      partial_.emplace_back(std::move(reply));
+      if (partial_.size() < queue_.front().replies)
+        continue;
+      auto entry = std::move(queue_.front());
+      queue_.pop_front();
+      complete(entry, partial_);
+      partial_.clear();
+    }
+  }
+
+  template <class Fail>
+  void fail_all(const caf::error& err, Fail fail) {
+    auto queue = std::move(queue_);
+    queue_.clear();
+    partial_.clear();
+    for (auto& entry : queue)
+      fail(entry, err);
+  }
+
+  template <class Self>
+  void arm_tick(Self* self) {
+    if (tick_armed_)
+      return;
+    tick_armed_ = true;
+    auto interval = std::max(request_timeout_ / 4, std::chrono::milliseconds{5});
+    self->delayed_send(self, interval, caf::tick_atom::value);
+  }
+
+  redis_link link_;
+  std::chrono::milliseconds request_timeout_{500};
+  std::deque<Entry> queue_;
+  std::vector<redis_reply_ptr> partial_;
+  bool tick_armed_ = false;
+  uint64_t timeouts_ = 0;
+};
+
+} // namespace mtcache
