@@ -11,7 +11,7 @@
 #include "mtcache/messages/error.hpp"
 #include "mtcache/store/memory_store.hpp"
 
-namespace mtcache {
+namespace mtcache::detail {
 
 namespace {
 
@@ -150,9 +150,13 @@ memory_tier_actor::behavior_type memory_tier(self_ptr self, memory_tier_config c
 
 } // namespace
 
+} // namespace mtcache::detail
+
+namespace mtcache {
+
 batch_tier_actor spawn_memory_tier(caf::actor_system& sys, const memory_tier_config& cfg,
                                    uint32_t level) {
-  return sys.spawn(memory_tier, cfg, level);
+  return sys.spawn(detail::memory_tier, cfg, level);
 }
 
 } // namespace mtcache

@@ -17,7 +17,7 @@
 #include "mtcache/codec/detail/resp.hpp"
 #include "mtcache/runtime/cache_config.hpp"
 
-namespace mtcache {
+namespace mtcache::detail {
 
 void fail(self_ptr self, pending& p, const caf::error& err) {
   auto& st = self->state;
@@ -323,12 +323,16 @@ broker_type::behavior_type redis_tier(self_ptr self, redis_tier_config cfg, redi
 
 } // namespace
 
+} // namespace mtcache::detail
+
+namespace mtcache {
+
 caf::expected<batch_tier_actor> spawn_redis_tier(caf::actor_system& sys,
                                                  const redis_tier_config& cfg, uint32_t level) {
   auto url = resolve_redis_url(cfg.url);
   if (!url)
     return std::move(url.error());
-  return sys.middleman().spawn_broker(redis_tier, cfg, std::move(*url), level);
+  return sys.middleman().spawn_broker(detail::redis_tier, cfg, std::move(*url), level);
 }
 
 } // namespace mtcache

@@ -27,6 +27,7 @@
 namespace {
 
 using namespace mtcache;
+using namespace mtcache::detail;
 
 struct options {
   std::string trace;

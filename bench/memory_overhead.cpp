@@ -20,6 +20,7 @@
 namespace {
 
 using namespace mtcache;
+using namespace mtcache::detail;
 
 uint64_t resident_bytes() {
   auto* statm = std::fopen("/proc/self/statm", "r");

@@ -9,7 +9,7 @@
 
 #include "mtcache/messages/error.hpp"
 
-namespace mtcache {
+namespace mtcache::detail {
 
 struct redis_socket::owner {
   int fd;
@@ -133,4 +133,4 @@ void redis_reply_reader::reset() {
   reader_->maxbuf = 0;
 }
 
-} // namespace mtcache
+} // namespace mtcache::detail

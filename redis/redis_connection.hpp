@@ -7,12 +7,12 @@
 #include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/expected.hpp>
 
-#include "mtcache/codec/detail/redis_url.hpp"
+#include "mtcache/codec/redis_url.hpp"
 
 struct redisReader;
 struct redisReply;
 
-namespace mtcache {
+namespace mtcache::detail {
 
 /// An open, authenticated Redis socket on its way from a connector to the actor that will
 /// own it. Closes the socket when the last copy goes away unless `release` took it, so a
@@ -64,6 +64,6 @@ private:
   std::unique_ptr<redisReader, reader_deleter> reader_;
 };
 
-} // namespace mtcache
+} // namespace mtcache::detail
 
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(mtcache::redis_socket)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(mtcache::detail::redis_socket)

@@ -15,12 +15,12 @@
 #include <caf/io/receive_policy.hpp>
 #include <caf/send.hpp>
 
-#include "mtcache/codec/detail/redis_url.hpp"
+#include "mtcache/codec/redis_url.hpp"
 #include "mtcache/messages/atoms.hpp"
 #include "mtcache/messages/error.hpp"
 #include "mtcache/redis/redis_connection.hpp"
 
-namespace mtcache {
+namespace mtcache::detail {
 
 struct redis_link_options {
   std::chrono::milliseconds connect_timeout{1000};
@@ -164,4 +164,4 @@ private:
   redis_reply_reader reader_;
 };
 
-} // namespace mtcache
+} // namespace mtcache::detail

@@ -15,7 +15,7 @@
 #include "mtcache/messages/error.hpp"
 #include "mtcache/redis/redis_link.hpp"
 
-namespace mtcache {
+namespace mtcache::detail {
 
 template <class T>
 struct typed_broker_of;
@@ -208,4 +208,4 @@ private:
   uint64_t timeouts_ = 0;
 };
 
-} // namespace mtcache
+} // namespace mtcache::detail

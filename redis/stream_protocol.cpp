@@ -9,7 +9,7 @@
 
 #include "mtcache/messages/error.hpp"
 
-namespace mtcache {
+namespace mtcache::detail {
 
 namespace {
 
@@ -114,4 +114,4 @@ caf::expected<std::vector<stream_entry>> parse_stream_read(const redisReply* rep
   return parse_entries(stream->element[1], "XREAD");
 }
 
-} // namespace mtcache
+} // namespace mtcache::detail

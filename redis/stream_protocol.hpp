@@ -12,7 +12,7 @@
 
 struct redisReply;
 
-namespace mtcache {
+namespace mtcache::detail {
 
 /// The BLOCK argument for a read that may wait `block`: whole milliseconds, rounded up,
 /// because Redis reads BLOCK 0 as "wait forever"; 0 (send no BLOCK) for zero or less.
@@ -39,4 +39,4 @@ caf::expected<std::vector<stream_entry>> parse_stream_range(const redisReply* re
 /// time) is an empty list. Errors as for `parse_stream_range`.
 caf::expected<std::vector<stream_entry>> parse_stream_read(const redisReply* reply);
 
-} // namespace mtcache
+} // namespace mtcache::detail

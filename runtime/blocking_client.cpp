@@ -8,7 +8,7 @@ namespace {
 
 caf::behavior bridge(caf::event_based_actor* self) {
   return {
-      [=](const bridge_job& job) { job.run(self); },
+      [=](const detail::bridge_job& job) { job.run(self); },
   };
 }
 

@@ -19,10 +19,14 @@
 
 namespace mtcache {
 
+namespace detail {
+
 /// Work a blocking caller hands to its bridge actor: issue one request and fulfil a future.
 struct bridge_job {
   std::function<void(caf::event_based_actor*)> run;
 };
+
+} // namespace detail
 
 /// A synchronous face of a cache for code outside actors (main(), tests, thread pools).
 /// Thread-safe; each call blocks its thread until the reply or the timeout.
@@ -61,7 +65,8 @@ public:
     auto args = std::make_tuple(std::move(xs)...);
     auto cache = cache_;
     auto timeout = timeout_;
-    caf::anon_send(bridge_, bridge_job{[&done, cache, timeout, args](caf::event_based_actor* self) {
+    caf::anon_send(bridge_,
+                   detail::bridge_job{[&done, cache, timeout, args](caf::event_based_actor* self) {
                      std::apply(
                          [&](const auto&... a) {
                            self->request(cache, timeout, a...)
@@ -81,4 +86,4 @@ private:
 
 } // namespace mtcache
 
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(mtcache::bridge_job)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(mtcache::detail::bridge_job)

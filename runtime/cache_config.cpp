@@ -1,7 +1,6 @@
 #include "mtcache/runtime/cache_config.hpp"
 
 #include <cmath>
-#include <cstdlib>
 
 #include "mtcache/messages/error.hpp"
 
@@ -129,19 +128,6 @@ std::string invalidation_url(const cache_config& cfg) {
     if (spec.type == tier_spec::kind::redis)
       return spec.redis.url;
   return {};
-}
-
-caf::expected<redis_url> resolve_redis_url(const std::string& explicit_url) {
-  std::string text = explicit_url;
-  if (text.empty()) {
-    auto* env = std::getenv("REDIS_URL");
-    text = env != nullptr && *env != '\0' ? env : "redis://127.0.0.1:6379";
-  }
-  std::string reason;
-  auto url = redis_url::parse(text, &reason);
-  if (!url)
-    return make_error(errc::invalid_url, reason);
-  return std::move(*url);
 }
 
 } // namespace mtcache

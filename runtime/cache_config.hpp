@@ -6,7 +6,7 @@
 #include <caf/error.hpp>
 #include <caf/expected.hpp>
 
-#include "mtcache/codec/detail/redis_url.hpp"
+#include "mtcache/codec/redis_url.hpp"
 #include "mtcache/messages/config.hpp"
 #include "mtcache/messages/interfaces.hpp"
 
@@ -54,9 +54,5 @@ caf::error validate(const cache_config& cfg);
 /// The Redis URL invalidation uses: its own, else the first Redis tier's (either may be
 /// empty, which `resolve_redis_url` turns into REDIS_URL or the default).
 std::string invalidation_url(const cache_config& cfg);
-
-/// The Redis URL to use: `explicit_url` if set, else the REDIS_URL environment variable,
-/// else redis://127.0.0.1:6379. Fails with errc::invalid_url and the reason.
-caf::expected<redis_url> resolve_redis_url(const std::string& explicit_url);
 
 } // namespace mtcache

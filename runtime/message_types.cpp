@@ -70,7 +70,7 @@ void add_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<health_report>("mtcache::health_report");
   cfg.add_message_type<invalidation>("mtcache::invalidation");
 
-  cfg.add_message_type<flight_report>("mtcache::flight_report");
+  cfg.add_message_type<detail::flight_report>("mtcache::flight_report");
   cfg.add_message_type<loader_actor>("mtcache::loader_actor");
   cfg.add_message_type<tier_actor>("mtcache::tier_actor");
   cfg.add_message_type<tier_write>("mtcache::tier_write");
@@ -79,11 +79,11 @@ void add_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<std::vector<caf::error>>("std::vector<caf::error>");
   cfg.add_message_type<miss_route>("mtcache::miss_route");
   cfg.add_message_type<cache_actor>("mtcache::cache_actor");
-  cfg.add_message_type<stream_field>("mtcache::stream_field");
-  cfg.add_message_type<stream_entry>("mtcache::stream_entry");
-  cfg.add_message_type<std::vector<stream_field>>("std::vector<mtcache::stream_field>");
-  cfg.add_message_type<std::vector<stream_entry>>("std::vector<mtcache::stream_entry>");
-  cfg.add_message_type<streams_actor>("mtcache::streams_actor");
+  cfg.add_message_type<detail::stream_field>("mtcache::stream_field");
+  cfg.add_message_type<detail::stream_entry>("mtcache::stream_entry");
+  cfg.add_message_type<std::vector<detail::stream_field>>("std::vector<mtcache::stream_field>");
+  cfg.add_message_type<std::vector<detail::stream_entry>>("std::vector<mtcache::stream_entry>");
+  cfg.add_message_type<detail::streams_actor>("mtcache::streams_actor");
 }
 
 } // namespace mtcache

@@ -18,12 +18,13 @@ namespace {
 
 // What the bridge needs: the network to reach peers and, for Redis Pub/Sub, the URL and a
 // publisher of its own (which joins `owned`).
-caf::expected<bridge_params> make_bridge_params(caf::actor_system& sys, const cache_config& cfg,
-                                                std::vector<caf::actor>& owned) {
+caf::expected<detail::bridge_params> make_bridge_params(caf::actor_system& sys,
+                                                        const cache_config& cfg,
+                                                        std::vector<caf::actor>& owned) {
   if (!sys.has_middleman())
     return make_error(errc::not_configured,
                       "invalidation needs caf::io::middleman: call cfg.load<caf::io::middleman>()");
-  bridge_params params;
+  detail::bridge_params params;
   params.cfg = cfg.invalidation;
   params.node_id = cfg.node_id;
   if (cfg.invalidation.tls) {
@@ -47,7 +48,7 @@ caf::expected<bridge_params> make_bridge_params(caf::actor_system& sys, const ca
   auto url = resolve_redis_url(connection.url);
   if (!url)
     return std::move(url.error());
-  auto publisher = spawn_redis_streams(sys, connection);
+  auto publisher = detail::spawn_redis_streams(sys, connection);
   if (!publisher)
     return std::move(publisher.error());
   owned.emplace_back(caf::actor_cast<caf::actor>(*publisher));
@@ -68,7 +69,7 @@ caf::expected<cache_actor> spawn_cache(caf::actor_system& sys, const cache_confi
       return make_error(
           errc::not_configured,
           "a Redis tier needs caf::io::middleman: call cfg.load<caf::io::middleman>()");
-  tier_chain chain;
+  detail::tier_chain chain;
   std::vector<caf::actor> owned;
   auto stop_owned = [&] {
     for (auto& a : owned)
@@ -105,7 +106,7 @@ caf::expected<cache_actor> spawn_cache(caf::actor_system& sys, const cache_confi
     chain.push_back({std::move(tier), spec.placement, in_time, std::move(batch),
                      spec.type == tier_spec::kind::redis});
   }
-  std::optional<bridge_params> bridge;
+  std::optional<detail::bridge_params> bridge;
   if (cfg.invalidation.enabled()) {
     auto params = make_bridge_params(sys, cfg, owned);
     if (!params) {
@@ -114,7 +115,8 @@ caf::expected<cache_actor> spawn_cache(caf::actor_system& sys, const cache_confi
     }
     bridge = std::move(*params);
   }
-  return spawn_coordinator(sys, std::move(chain), cfg.options, std::move(owned), std::move(bridge));
+  return detail::spawn_coordinator(sys, std::move(chain), cfg.options, std::move(owned),
+                                   std::move(bridge));
 }
 
 void stop_cache(const cache_actor& cache) {

@@ -3,7 +3,7 @@
 #include <cstdint>
 #include <vector>
 
-namespace mtcache {
+namespace mtcache::detail {
 
 /// An amount of cache: a number of entries and their total weight.
 struct extent {
@@ -64,4 +64,4 @@ public:
   virtual extent held() const = 0;
 };
 
-} // namespace mtcache
+} // namespace mtcache::detail

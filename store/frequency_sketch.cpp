@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-namespace mtcache {
+namespace mtcache::detail {
 
 namespace {
 
@@ -156,4 +156,4 @@ bool frequency_sketch::doorkeeper_contains(uint32_t hash) const {
   return ((doorkeeper_[a / 64] >> (a % 64)) & 1) && ((doorkeeper_[b / 64] >> (b % 64)) & 1);
 }
 
-} // namespace mtcache
+} // namespace mtcache::detail

@@ -5,7 +5,7 @@
 #include <utility>
 #include <vector>
 
-namespace mtcache {
+namespace mtcache::detail {
 
 /// Estimates how often each key was seen recently: the popularity history of W-TinyLFU.
 ///
@@ -91,4 +91,4 @@ private:
   size_t word_mask_ = 0;
 };
 
-} // namespace mtcache
+} // namespace mtcache::detail

@@ -2,7 +2,7 @@
 
 #include <utility>
 
-namespace mtcache {
+namespace mtcache::detail {
 
 namespace {
 
@@ -68,4 +68,4 @@ void hash_index::grow() {
   }
 }
 
-} // namespace mtcache
+} // namespace mtcache::detail

@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <vector>
 
-namespace mtcache {
+namespace mtcache::detail {
 
 /// An open-addressing index from a 32-bit key hash to entry ids: the map of `memory_store`.
 ///
@@ -55,4 +55,4 @@ private:
   size_t size_ = 0;
 };
 
-} // namespace mtcache
+} // namespace mtcache::detail

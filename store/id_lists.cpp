@@ -1,6 +1,6 @@
 #include "mtcache/store/id_lists.hpp"
 
-namespace mtcache {
+namespace mtcache::detail {
 
 id_lists::id_lists(uint32_t list_count) : list_count_(list_count) {
   clear();
@@ -59,4 +59,4 @@ void id_lists::link_before(uint32_t at, uint32_t n) {
   prev_[at] = n;
 }
 
-} // namespace mtcache
+} // namespace mtcache::detail

@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <vector>
 
-namespace mtcache {
+namespace mtcache::detail {
 
 /// A fixed number of circular doubly linked lists threaded through entry ids.
 ///
@@ -70,4 +70,4 @@ private:
   std::vector<uint32_t> next_;
 };
 
-} // namespace mtcache
+} // namespace mtcache::detail

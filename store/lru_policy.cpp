@@ -1,6 +1,6 @@
 #include "mtcache/store/lru_policy.hpp"
 
-namespace mtcache {
+namespace mtcache::detail {
 
 lru_policy::lru_policy(extent capacity) : capacity_(capacity), order_(1) {
   // nop
@@ -55,4 +55,4 @@ void lru_policy::evict(std::vector<uint32_t>& victims) {
   }
 }
 
-} // namespace mtcache
+} // namespace mtcache::detail

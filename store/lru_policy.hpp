@@ -6,7 +6,7 @@
 #include "mtcache/store/eviction_policy.hpp"
 #include "mtcache/store/id_lists.hpp"
 
-namespace mtcache {
+namespace mtcache::detail {
 
 /// Least recently used: one access-ordered list, evicted from the front. The baseline for
 /// W-TinyLFU, and the right choice for traces where recency is all there is.
@@ -40,4 +40,4 @@ private:
   std::vector<uint32_t> weights_;
 };
 
-} // namespace mtcache
+} // namespace mtcache::detail

@@ -6,7 +6,7 @@
 #include "mtcache/store/lru_policy.hpp"
 #include "mtcache/store/tinylfu_policy.hpp"
 
-namespace mtcache {
+namespace mtcache::detail {
 
 namespace {
 
@@ -261,4 +261,4 @@ uint64_t memory_store::weight_of(uint32_t id) const {
   return blocks_[id].key().size() + blocks_[id].size();
 }
 
-} // namespace mtcache
+} // namespace mtcache::detail

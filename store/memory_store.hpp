@@ -14,7 +14,7 @@
 #include "mtcache/store/id_lists.hpp"
 #include "mtcache/store/timer_wheel.hpp"
 
-namespace mtcache {
+namespace mtcache::detail {
 
 /// Counters kept by a `memory_store`.
 struct memory_store_counters {
@@ -122,4 +122,4 @@ private:
   memory_store_counters counters_;
 };
 
-} // namespace mtcache
+} // namespace mtcache::detail

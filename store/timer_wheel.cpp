@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-namespace mtcache {
+namespace mtcache::detail {
 
 namespace {
 
@@ -100,4 +100,4 @@ void timer_wheel::clear() {
   times_.clear();
 }
 
-} // namespace mtcache
+} // namespace mtcache::detail

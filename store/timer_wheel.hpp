@@ -5,7 +5,7 @@
 
 #include "mtcache/store/id_lists.hpp"
 
-namespace mtcache {
+namespace mtcache::detail {
 
 /// A hierarchical timer wheel over entry ids, after Caffeine's `TimerWheel` (itself after
 /// Varghese & Lauck, "Hashed and Hierarchical Timing Wheels", SOSP 1987).
@@ -58,4 +58,4 @@ private:
   int64_t now_ = 0;
 };
 
-} // namespace mtcache
+} // namespace mtcache::detail

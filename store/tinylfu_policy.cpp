@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
-namespace mtcache {
+namespace mtcache::detail {
 
 namespace {
 
@@ -309,4 +309,4 @@ void tinylfu_policy::rebalance() {
   rebalance_pending_ = budget == 0;
 }
 
-} // namespace mtcache
+} // namespace mtcache::detail

@@ -8,7 +8,7 @@
 #include "mtcache/store/id_lists.hpp"
 #include "mtcache/store/window_climber.hpp"
 
-namespace mtcache {
+namespace mtcache::detail {
 
 struct tinylfu_options {
   /// Share of the capacity the admission window starts with (Caffeine: 1%).
@@ -128,4 +128,4 @@ private:
   uint64_t random_state_;
 };
 
-} // namespace mtcache
+} // namespace mtcache::detail

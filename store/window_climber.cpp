@@ -4,7 +4,7 @@
 #include <cmath>
 #include <utility>
 
-namespace mtcache {
+namespace mtcache::detail {
 
 namespace {
 
@@ -153,4 +153,4 @@ bool window_climber::differs(sample a, sample b) {
   return std::abs(a.rate - b.rate) > noise_errors * std::sqrt(variance(a) + variance(b));
 }
 
-} // namespace mtcache
+} // namespace mtcache::detail

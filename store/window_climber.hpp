@@ -2,7 +2,7 @@
 
 #include <cstdint>
 
-namespace mtcache {
+namespace mtcache::detail {
 
 /// Chooses the share of the cache that W-TinyLFU gives its admission window, by hill
 /// climbing on the hit rate (Einziger, Eytan, Friedman & Manes, "Adaptive Software Cache
@@ -101,4 +101,4 @@ private:
   uint64_t requests_ = 0;
 };
 
-} // namespace mtcache
+} // namespace mtcache::detail

@@ -22,6 +22,7 @@
 #include "support/recording_tier.hpp"
 
 using namespace mtcache;
+using namespace mtcache::detail;
 using mtcache::testing::recording_tier;
 using mtcache::testing::tier_log;
 

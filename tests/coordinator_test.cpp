@@ -16,6 +16,7 @@
 #include "support/redis_server.hpp"
 
 using namespace mtcache;
+using namespace mtcache::detail;
 using namespace std::chrono_literals;
 using mtcache::testing::eventually;
 

@@ -6,7 +6,7 @@
 
 #include <gtest/gtest.h>
 
-using mtcache::frequency_sketch;
+using mtcache::detail::frequency_sketch;
 
 TEST(FrequencySketch, IncrementSaturatesAtFifteen) {
   frequency_sketch sketch{1000};

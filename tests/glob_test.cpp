@@ -9,7 +9,7 @@
 
 #include "glob_reference.hpp"
 
-using mtcache::glob;
+using mtcache::detail::glob;
 using mtcache::reference::redis_keys_matches;
 
 namespace {

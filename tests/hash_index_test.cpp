@@ -5,7 +5,7 @@
 
 #include <gtest/gtest.h>
 
-using mtcache::hash_index;
+using mtcache::detail::hash_index;
 
 TEST(HashIndex, FindsByHashAndMatch) {
   hash_index index;

@@ -4,7 +4,7 @@
 
 #include <gtest/gtest.h>
 
-using mtcache::id_lists;
+using mtcache::detail::id_lists;
 
 namespace {
 

@@ -7,11 +7,11 @@
 #include <gtest/gtest.h>
 
 using mtcache::bytes;
-using mtcache::decode_invalidation;
-using mtcache::encode_invalidation;
 using mtcache::invalidation;
-using mtcache::invalidation_limits;
-using mtcache::value_encoding;
+using mtcache::detail::decode_invalidation;
+using mtcache::detail::encode_invalidation;
+using mtcache::detail::invalidation_limits;
+using mtcache::detail::value_encoding;
 using kind = mtcache::invalidation::kind;
 
 namespace {

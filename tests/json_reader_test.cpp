@@ -6,8 +6,8 @@
 
 #include "mtcache/codec/detail/json_writer.hpp"
 
-using mtcache::json_reader;
-using mtcache::json_type;
+using mtcache::detail::json_reader;
+using mtcache::detail::json_type;
 
 namespace {
 
@@ -185,10 +185,10 @@ TEST(JsonReader, StopsAfterFirstError) {
 
 TEST(JsonWriter, EscapesQuotesBackslashesAndControlBytes) {
   std::string out;
-  mtcache::write_json_string(out, std::string_view{"a\"b\\c\n\t\x01\0\x1f\x7f\xff/", 13});
+  mtcache::detail::write_json_string(out, std::string_view{"a\"b\\c\n\t\x01\0\x1f\x7f\xff/", 13});
   EXPECT_EQ(out, "\"a\\\"b\\\\c\\n\\t\\u0001\\u0000\\u001f\x7f\xff/\"");
   out.clear();
-  mtcache::write_json_uint(out, 18446744073709551615u);
+  mtcache::detail::write_json_uint(out, 18446744073709551615u);
   EXPECT_EQ(out, "18446744073709551615");
 }
 
@@ -197,6 +197,6 @@ TEST(JsonWriter, EveryByteRoundTripsThroughReader) {
   for (int b = 0; b < 256; ++b)
     all.push_back(static_cast<char>(b));
   std::string json;
-  mtcache::write_json_string(json, all);
+  mtcache::detail::write_json_string(json, all);
   EXPECT_EQ(string_of(json), all);
 }

@@ -4,8 +4,8 @@
 
 #include <gtest/gtest.h>
 
-using mtcache::extent;
-using mtcache::lru_policy;
+using mtcache::detail::extent;
+using mtcache::detail::lru_policy;
 
 TEST(LruPolicy, EvictsLeastRecentlyUsed) {
   lru_policy lru{extent{3, UINT64_MAX}};
@@ -60,7 +60,7 @@ TEST(LruPolicy, RemoveAndClearForget) {
   EXPECT_TRUE(victims.empty());
   lru.clear();
   EXPECT_EQ(lru.held().entries, 0u);
-  EXPECT_EQ(lru.coldest(), mtcache::id_lists::nil);
+  EXPECT_EQ(lru.coldest(), mtcache::detail::id_lists::nil);
 }
 
 TEST(LruPolicy, ZeroCapacityRejectsAtOnce) {

@@ -31,8 +31,8 @@ void operator delete(void* p, size_t) noexcept {
 
 using mtcache::bytes;
 using mtcache::eviction_kind;
-using mtcache::memory_store;
 using mtcache::memory_tier_config;
+using mtcache::detail::memory_store;
 using namespace std::chrono_literals;
 
 namespace {

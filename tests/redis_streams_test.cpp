@@ -19,6 +19,7 @@
 #include "support/redis_server.hpp"
 
 using namespace mtcache;
+using namespace mtcache::detail;
 using namespace std::chrono_literals;
 using mtcache::testing::eventually;
 using clock_type = std::chrono::steady_clock;

@@ -1,4 +1,4 @@
-#include "mtcache/codec/detail/redis_url.hpp"
+#include "mtcache/codec/redis_url.hpp"
 
 #include <string>
 #include <vector>

@@ -7,9 +7,9 @@
 
 #include "mtcache/codec/detail/invalidation_json.hpp"
 
-using mtcache::hmac_sha256_hex;
-using mtcache::sign;
-using mtcache::verify;
+using mtcache::detail::hmac_sha256_hex;
+using mtcache::detail::sign;
+using mtcache::detail::verify;
 
 namespace {
 
@@ -64,7 +64,7 @@ TEST(Signature, SignsEmptyObjectWithoutComma) {
 }
 
 TEST(Signature, CrateIgnoresTheExtraField) {
-  auto x = mtcache::decode_invalidation(signed_payload());
+  auto x = mtcache::detail::decode_invalidation(signed_payload());
   ASSERT_TRUE(x);
   EXPECT_EQ(x->key, "k");
 }

@@ -9,6 +9,7 @@
 #include "mtcache/redis/stream_protocol.hpp"
 
 using namespace mtcache;
+using namespace mtcache::detail;
 using namespace std::chrono_literals;
 
 namespace {

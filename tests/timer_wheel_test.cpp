@@ -6,7 +6,7 @@
 
 #include <gtest/gtest.h>
 
-using mtcache::timer_wheel;
+using mtcache::detail::timer_wheel;
 
 namespace {
 

@@ -6,9 +6,9 @@
 
 #include <gtest/gtest.h>
 
-using mtcache::extent;
-using mtcache::tinylfu_options;
-using mtcache::tinylfu_policy;
+using mtcache::detail::extent;
+using mtcache::detail::tinylfu_options;
+using mtcache::detail::tinylfu_policy;
 using queue = tinylfu_policy::queue;
 
 namespace {

@@ -6,7 +6,7 @@
 
 #include <gtest/gtest.h>
 
-using mtcache::window_climber;
+using mtcache::detail::window_climber;
 
 namespace {
 

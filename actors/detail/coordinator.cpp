@@ -18,7 +18,7 @@
 #include "mtcache/actors/detail/invalidation_bridge.hpp"
 #include "mtcache/messages/error.hpp"
 
-namespace mtcache {
+namespace mtcache::detail {
 
 namespace {
 
@@ -304,4 +304,4 @@ cache_actor spawn_coordinator(caf::actor_system& sys, tier_chain tiers, cache_op
                    std::move(bridge));
 }
 
-} // namespace mtcache
+} // namespace mtcache::detail

@@ -10,7 +10,7 @@
 #include "mtcache/messages/config.hpp"
 #include "mtcache/messages/detail/flight_protocol.hpp"
 
-namespace mtcache {
+namespace mtcache::detail {
 
 /// Spawns the coordinator: the actor users talk to. It routes reads through the tier chain
 /// (a first-tier hit is answered by the tier itself, by delegation), runs one flight per
@@ -22,4 +22,4 @@ cache_actor spawn_coordinator(caf::actor_system& sys, tier_chain tiers, cache_op
                               std::vector<caf::actor> owned,
                               std::optional<bridge_params> bridge = std::nullopt);
 
-} // namespace mtcache
+} // namespace mtcache::detail

@@ -2,7 +2,7 @@
 
 #include "mtcache/messages/error.hpp"
 
-namespace mtcache {
+namespace mtcache::detail {
 
 caf::error check_key(const coordinator_state& st, const std::string& key) {
   if (key.empty())
@@ -195,4 +195,4 @@ void publish(coordinator_ptr self, invalidation change) {
     self->send(self->state.bridge, caf::publish_atom::value, std::move(change));
 }
 
-} // namespace mtcache
+} // namespace mtcache::detail

@@ -23,7 +23,7 @@
 #include "mtcache/messages/config.hpp"
 #include "mtcache/messages/detail/flight_protocol.hpp"
 
-namespace mtcache {
+namespace mtcache::detail {
 
 struct flight_entry {
   flight_actor handle;
@@ -303,9 +303,9 @@ void remove_matching(coordinator_ptr self, std::vector<size_t> targets, const st
       });
 }
 
-} // namespace mtcache
+} // namespace mtcache::detail
 
-namespace mtcache {
+namespace mtcache::detail {
 
 // Write paths (actors/coordinator_writes.cpp). Every change supersedes the flights of the
 // keys it touches before it writes, so a fill already under way cannot bring back an older
@@ -337,4 +337,4 @@ caf::result<ok_atom> apply_remote(coordinator_ptr self, invalidation change);
 /// Contact with other nodes was lost and is back: drops every entry of the local tiers.
 caf::result<uint64_t> recover(coordinator_ptr self);
 
-} // namespace mtcache
+} // namespace mtcache::detail

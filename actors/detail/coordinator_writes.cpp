@@ -6,7 +6,7 @@
 #include "mtcache/actors/detail/log.hpp"
 #include "mtcache/messages/error.hpp"
 
-namespace mtcache {
+namespace mtcache::detail {
 
 namespace {
 
@@ -281,4 +281,4 @@ caf::result<uint64_t> recover(coordinator_ptr self) {
   return rp;
 }
 
-} // namespace mtcache
+} // namespace mtcache::detail

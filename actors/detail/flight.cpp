@@ -15,7 +15,7 @@
 
 #include "mtcache/messages/error.hpp"
 
-namespace mtcache {
+namespace mtcache::detail {
 
 namespace {
 
@@ -360,4 +360,4 @@ flight_actor spawn_flight(caf::local_actor* coordinator, flight_params params) {
   return coordinator->system().spawn(flight, std::move(handle), std::move(params));
 }
 
-} // namespace mtcache
+} // namespace mtcache::detail

@@ -9,7 +9,7 @@
 
 #include "mtcache/messages/detail/flight_protocol.hpp"
 
-namespace mtcache {
+namespace mtcache::detail {
 
 /// What a flight needs to know; the coordinator fills it in.
 struct flight_params {
@@ -36,4 +36,4 @@ struct flight_params {
 /// once the coordinator has forgotten it, so no request for its key can reach a dead flight.
 flight_actor spawn_flight(caf::local_actor* coordinator, flight_params params);
 
-} // namespace mtcache
+} // namespace mtcache::detail

@@ -23,7 +23,7 @@
 #include "mtcache/messages/detail/flight_protocol.hpp"
 #include "mtcache/messages/error.hpp"
 
-namespace mtcache {
+namespace mtcache::detail {
 
 namespace {
 
@@ -411,4 +411,4 @@ bridge_actor spawn_invalidation_bridge(caf::actor_system& sys, bridge_params par
   return sys.spawn(invalidation_bridge, std::move(params));
 }
 
-} // namespace mtcache
+} // namespace mtcache::detail

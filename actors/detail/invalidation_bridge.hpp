@@ -6,12 +6,12 @@
 #include <caf/fwd.hpp>
 #include <caf/io/middleman_actor.hpp>
 
-#include "mtcache/codec/detail/redis_url.hpp"
+#include "mtcache/codec/redis_url.hpp"
 #include "mtcache/messages/config.hpp"
 #include "mtcache/messages/detail/streams.hpp"
 #include "mtcache/messages/interfaces.hpp"
 
-namespace mtcache {
+namespace mtcache::detail {
 
 /// What a bridge needs; `spawn_cache` fills it in.
 struct bridge_params {
@@ -42,4 +42,4 @@ struct bridge_params {
 /// the local tiers. After a path comes back from a loss the recovery policy runs.
 bridge_actor spawn_invalidation_bridge(caf::actor_system& sys, bridge_params params);
 
-} // namespace mtcache
+} // namespace mtcache::detail

@@ -5,7 +5,7 @@
 #include <cstring>
 #include <string>
 
-namespace mtcache {
+namespace mtcache::detail {
 
 namespace {
 
@@ -57,4 +57,4 @@ void log(log_level level, std::string_view component, std::string_view message) 
   std::fputs(line.c_str(), stderr);
 }
 
-} // namespace mtcache
+} // namespace mtcache::detail

@@ -2,7 +2,7 @@
 
 #include <string_view>
 
-namespace mtcache {
+namespace mtcache::detail {
 
 enum class log_level : int { off = 0, error = 1, warning = 2, info = 3 };
 
@@ -15,4 +15,4 @@ log_level current_log_level();
 /// Writes "mtcache <level> <component>: <message>" to stderr if `level` passes the threshold.
 void log(log_level level, std::string_view component, std::string_view message);
 
-} // namespace mtcache
+} // namespace mtcache::detail

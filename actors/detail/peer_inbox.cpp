@@ -3,7 +3,7 @@
 #include <caf/actor_system.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
-namespace mtcache {
+namespace mtcache::detail {
 
 namespace {
 
@@ -22,4 +22,4 @@ peer_inbox_actor spawn_peer_inbox(caf::actor_system& sys, bridge_actor bridge) {
   return sys.spawn(peer_inbox, std::move(bridge));
 }
 
-} // namespace mtcache
+} // namespace mtcache::detail

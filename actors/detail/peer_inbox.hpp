@@ -4,11 +4,11 @@
 
 #include "mtcache/messages/interfaces.hpp"
 
-namespace mtcache {
+namespace mtcache::detail {
 
 /// Spawns the face a node shows other CAF nodes: it accepts changes and link-ups and passes
 /// them to `bridge`. Publishing this instead of the bridge keeps the bridge's local-only
 /// messages (publish a change, raw Redis payloads) out of reach of the network.
 peer_inbox_actor spawn_peer_inbox(caf::actor_system& sys, bridge_actor bridge);
 
-} // namespace mtcache
+} // namespace mtcache::detail

@@ -11,7 +11,7 @@
 #include "mtcache/actors/detail/log.hpp"
 #include "mtcache/messages/error.hpp"
 
-namespace mtcache {
+namespace mtcache::detail {
 
 namespace {
 
@@ -150,4 +150,4 @@ caf::expected<caf::actor> spawn_peer_link(caf::actor_system& sys, const std::str
                    std::move(bridge), timing);
 }
 
-} // namespace mtcache
+} // namespace mtcache::detail

@@ -10,7 +10,7 @@
 
 #include "mtcache/messages/interfaces.hpp"
 
-namespace mtcache {
+namespace mtcache::detail {
 
 struct peer_link_timing {
   std::chrono::milliseconds connect_timeout{2000};
@@ -26,4 +26,4 @@ caf::expected<caf::actor> spawn_peer_link(caf::actor_system& sys, const std::str
                                           caf::io::middleman_actor network, peer_inbox_actor inbox,
                                           bridge_actor bridge, peer_link_timing timing);
 
-} // namespace mtcache
+} // namespace mtcache::detail

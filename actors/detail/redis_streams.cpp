@@ -18,7 +18,7 @@
 #include "mtcache/redis/stream_protocol.hpp"
 #include "mtcache/runtime/cache_config.hpp"
 
-namespace mtcache {
+namespace mtcache::detail {
 
 namespace {
 
@@ -237,4 +237,4 @@ caf::expected<streams_actor> spawn_redis_streams(caf::actor_system& sys,
   return sys.middleman().spawn_broker(redis_streams, cfg, std::move(*url));
 }
 
-} // namespace mtcache
+} // namespace mtcache::detail

@@ -6,7 +6,7 @@
 #include "mtcache/messages/config.hpp"
 #include "mtcache/messages/detail/streams.hpp"
 
-namespace mtcache {
+namespace mtcache::detail {
 
 /// Spawns the Redis Pub/Sub and Streams actor: a broker on the middleman's multiplexer (no
 /// thread of its own) with one pipelined connection for PUBLISH, XADD, XREVRANGE and
@@ -30,4 +30,4 @@ namespace mtcache {
 caf::expected<streams_actor> spawn_redis_streams(caf::actor_system& sys,
                                                  const redis_tier_config& cfg);
 
-} // namespace mtcache
+} // namespace mtcache::detail

@@ -12,7 +12,7 @@
 #include "mtcache/codec/detail/resp.hpp"
 #include "mtcache/redis/redis_link.hpp"
 
-namespace mtcache {
+namespace mtcache::detail {
 
 namespace {
 
@@ -155,4 +155,4 @@ caf::actor spawn_redis_subscriber(caf::actor_system& sys, redis_subscriber_confi
       sys.middleman().spawn_broker(redis_subscriber, std::move(cfg), std::move(bridge)));
 }
 
-} // namespace mtcache
+} // namespace mtcache::detail

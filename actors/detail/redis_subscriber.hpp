@@ -6,10 +6,10 @@
 #include <caf/actor.hpp>
 #include <caf/fwd.hpp>
 
-#include "mtcache/codec/detail/redis_url.hpp"
+#include "mtcache/codec/redis_url.hpp"
 #include "mtcache/messages/interfaces.hpp"
 
-namespace mtcache {
+namespace mtcache::detail {
 
 struct redis_subscriber_config {
   redis_url url;
@@ -30,4 +30,4 @@ struct redis_subscriber_config {
 caf::actor spawn_redis_subscriber(caf::actor_system& sys, redis_subscriber_config cfg,
                                   bridge_actor bridge);
 
-} // namespace mtcache
+} // namespace mtcache::detail

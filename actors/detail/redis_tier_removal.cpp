@@ -7,7 +7,7 @@
 #include "mtcache/codec/detail/resp.hpp"
 #include "mtcache/messages/error.hpp"
 
-namespace mtcache {
+namespace mtcache::detail {
 
 namespace {
 
@@ -130,4 +130,4 @@ void complete_scan(self_ptr self, pending& p, const redisReply* r) {
   finish_job_step(self, p.job);
 }
 
-} // namespace mtcache
+} // namespace mtcache::detail

@@ -18,7 +18,7 @@
 #include "mtcache/messages/interfaces.hpp"
 #include "mtcache/redis/redis_session.hpp"
 
-namespace mtcache {
+namespace mtcache::detail {
 
 struct pending {
   enum class op : uint8_t {
@@ -103,4 +103,4 @@ void unlink_matching(self_ptr self, caf::response_promise rp, std::string patter
 void complete_unlink(self_ptr self, pending& p, const redisReply* r);
 void complete_scan(self_ptr self, pending& p, const redisReply* r);
 
-} // namespace mtcache
+} // namespace mtcache::detail

@@ -16,7 +16,7 @@
 #include "mtcache/redis/redis_session.hpp"
 #include "mtcache/redis/stream_protocol.hpp"
 
-namespace mtcache {
+namespace mtcache::detail {
 
 namespace {
 
@@ -164,4 +164,4 @@ stream_reader_actor spawn_stream_reader(caf::actor_system& sys, const redis_tier
   return sys.middleman().spawn_broker(stream_reader, cfg, std::move(url));
 }
 
-} // namespace mtcache
+} // namespace mtcache::detail

@@ -9,13 +9,13 @@
 #include <caf/timespan.hpp>
 #include <caf/typed_actor.hpp>
 
-#include "mtcache/codec/detail/redis_url.hpp"
+#include "mtcache/codec/redis_url.hpp"
 #include "mtcache/messages/atoms.hpp"
 #include "mtcache/messages/config.hpp"
 #include "mtcache/messages/detail/streams.hpp"
 #include "mtcache/messages/stats.hpp"
 
-namespace mtcache {
+namespace mtcache::detail {
 
 /// The blocking half of `redis_streams`: XREAD with BLOCK on a Redis connection of its own,
 /// so that a read waiting on the server holds up no other command.
@@ -36,4 +36,4 @@ using stream_reader_actor = caf::typed_actor<
 stream_reader_actor spawn_stream_reader(caf::actor_system& sys, const redis_tier_config& cfg,
                                         redis_url url);
 
-} // namespace mtcache
+} // namespace mtcache::detail

@@ -16,7 +16,7 @@
 
 #include <algorithm>
 
-namespace mtcache {
+namespace mtcache::detail {
 
 namespace {
 
@@ -197,4 +197,4 @@ std::string glob::literal_prefix() const {
   return result;
 }
 
-} // namespace mtcache
+} // namespace mtcache::detail

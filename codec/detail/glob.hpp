@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-namespace mtcache {
+namespace mtcache::detail {
 
 /// A compiled Redis glob: the patterns of `KEYS`, `SCAN … MATCH` and `PSUBSCRIBE`, with the
 /// semantics of Redis 7.0 `stringmatchlen` (case-sensitive), on bytes.
@@ -79,4 +79,4 @@ private:
   std::vector<std::bitset<256>> sets_;
 };
 
-} // namespace mtcache
+} // namespace mtcache::detail

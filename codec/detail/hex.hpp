@@ -3,7 +3,7 @@
 #include <string>
 #include <string_view>
 
-namespace mtcache {
+namespace mtcache::detail {
 
 /// The value of one hex digit in either case, or -1.
 constexpr int hex_digit_value(char c) {
@@ -25,4 +25,4 @@ inline void append_hex(std::string& out, std::string_view data) {
   }
 }
 
-} // namespace mtcache
+} // namespace mtcache::detail

@@ -16,7 +16,7 @@
 #include "mtcache/codec/detail/json_reader.hpp"
 #include "mtcache/codec/detail/json_writer.hpp"
 
-namespace mtcache {
+namespace mtcache::detail {
 
 namespace {
 
@@ -394,4 +394,4 @@ std::optional<invalidation> decode_invalidation(std::string_view json, std::stri
   return result;
 }
 
-} // namespace mtcache
+} // namespace mtcache::detail

@@ -8,7 +8,7 @@
 
 #include "mtcache/messages/invalidation.hpp"
 
-namespace mtcache {
+namespace mtcache::detail {
 
 /// Bounds on a decoded invalidation message; anything beyond is rejected.
 struct invalidation_limits {
@@ -53,4 +53,4 @@ std::string encode_invalidation(const invalidation& x,
 std::optional<invalidation> decode_invalidation(std::string_view json, std::string* error = nullptr,
                                                 const invalidation_limits& limits = {});
 
-} // namespace mtcache
+} // namespace mtcache::detail

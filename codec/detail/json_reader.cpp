@@ -10,7 +10,7 @@
 
 #include "mtcache/codec/detail/hex.hpp"
 
-namespace mtcache {
+namespace mtcache::detail {
 
 namespace {
 
@@ -371,4 +371,4 @@ bool json_reader::end() {
   return true;
 }
 
-} // namespace mtcache
+} // namespace mtcache::detail

@@ -7,7 +7,7 @@
 #include <string_view>
 #include <vector>
 
-namespace mtcache {
+namespace mtcache::detail {
 
 /// The kind of a JSON value, as its first byte tells.
 enum class json_type : uint8_t { object, array, string, number, boolean, null };
@@ -86,4 +86,4 @@ private:
   std::string error_;
 };
 
-} // namespace mtcache
+} // namespace mtcache::detail

@@ -1,6 +1,6 @@
 #include "mtcache/codec/detail/json_writer.hpp"
 
-namespace mtcache {
+namespace mtcache::detail {
 
 void write_json_string(std::string& out, std::string_view x) {
   static constexpr char digits[] = "0123456789abcdef";
@@ -45,4 +45,4 @@ void write_json_uint(std::string& out, uint64_t x) {
   out += std::to_string(x);
 }
 
-} // namespace mtcache
+} // namespace mtcache::detail

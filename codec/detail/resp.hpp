@@ -5,7 +5,7 @@
 #include <string_view>
 #include <vector>
 
-namespace mtcache {
+namespace mtcache::detail {
 
 /// Appends Redis commands in RESP (arrays of bulk strings) to a write buffer. Formatting in
 /// place avoids one allocation per command that `redisFormatCommand` would cost.
@@ -54,4 +54,4 @@ private:
   std::vector<char>& out_;
 };
 
-} // namespace mtcache
+} // namespace mtcache::detail

@@ -13,7 +13,7 @@
 
 #include "mtcache/codec/detail/hex.hpp"
 
-namespace mtcache {
+namespace mtcache::detail {
 
 namespace {
 
@@ -117,4 +117,4 @@ std::optional<std::string> verify(std::string_view wire, std::string_view secret
   return payload;
 }
 
-} // namespace mtcache
+} // namespace mtcache::detail

@@ -4,7 +4,7 @@
 #include <string>
 #include <string_view>
 
-namespace mtcache {
+namespace mtcache::detail {
 
 /// HMAC-SHA256 of `data` under `key`, as 64 lowercase hex digits (OpenSSL libcrypto).
 std::string hmac_sha256_hex(std::string_view data, std::string_view key);
@@ -26,4 +26,4 @@ std::optional<std::string> sign(std::string_view payload, std::string_view secre
 std::optional<std::string> verify(std::string_view wire, std::string_view secret,
                                   std::string* error = nullptr);
 
-} // namespace mtcache
+} // namespace mtcache::detail

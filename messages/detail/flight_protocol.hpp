@@ -7,7 +7,7 @@
 #include "mtcache/messages/config.hpp"
 #include "mtcache/messages/interfaces.hpp"
 
-namespace mtcache {
+namespace mtcache::detail {
 
 // Internal vocabulary between the coordinator and its flights. Users never see these
 // handles: the coordinator's public face is `cache_actor`.
@@ -91,4 +91,4 @@ using coordinator_actor = cache_actor::extend_with<miss_route>::extend<
     // Sends the reads and writes queued for batching.
     caf::reacts_to<caf::flush_atom>>;
 
-} // namespace mtcache
+} // namespace mtcache::detail

@@ -12,7 +12,7 @@
 #include "mtcache/messages/atoms.hpp"
 #include "mtcache/messages/stats.hpp"
 
-namespace mtcache {
+namespace mtcache::detail {
 
 /// One field of a Redis stream entry.
 struct stream_field {
@@ -51,4 +51,4 @@ using streams_actor = caf::typed_actor<
                     caf::timespan>::with<std::vector<stream_entry>>,
     caf::replies_to<stats_atom>::with<tier_stats>, caf::replies_to<health_atom>::with<tier_health>>;
 
-} // namespace mtcache
+} // namespace mtcache::detail

@@ -10,7 +10,7 @@
 #include "glob_reference.hpp"
 #include "mtcache/codec/detail/glob.hpp"
 
-using mtcache::glob;
+using mtcache::detail::glob;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0)

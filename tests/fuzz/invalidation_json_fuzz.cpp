@@ -12,6 +12,7 @@
 #include "mtcache/codec/detail/signature.hpp"
 
 using namespace mtcache;
+using namespace mtcache::detail;
 
 namespace {
 

@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-#include "mtcache/codec/detail/redis_url.hpp"
+#include "mtcache/codec/redis_url.hpp"
 
 using mtcache::redis_url;
 

@@ -5,16 +5,19 @@
 // usually arrives from an environment variable and a vague "invalid URL" sends people
 // hunting. Parts that may hold a secret (the password) are never quoted back.
 
-#include "mtcache/codec/detail/redis_url.hpp"
-
-#include "mtcache/codec/detail/hex.hpp"
+#include "mtcache/codec/redis_url.hpp"
 
 #include <climits>
+#include <cstdlib>
+
+#include "mtcache/codec/detail/hex.hpp"
+#include "mtcache/messages/error.hpp"
 
 namespace mtcache {
 
 namespace {
 
+using detail::hex_digit_value;
 using std::string;
 using std::string_view;
 
@@ -291,6 +294,19 @@ std::string to_string(const redis_url& x) {
     result += x.host;
   result += ':' + std::to_string(x.port) + '/' + std::to_string(x.db);
   return result;
+}
+
+caf::expected<redis_url> resolve_redis_url(const std::string& explicit_url) {
+  std::string text = explicit_url;
+  if (text.empty()) {
+    auto* env = std::getenv("REDIS_URL");
+    text = env != nullptr && *env != '\0' ? env : "redis://127.0.0.1:6379";
+  }
+  std::string reason;
+  auto url = redis_url::parse(text, &reason);
+  if (!url)
+    return make_error(errc::invalid_url, reason);
+  return std::move(*url);
 }
 
 } // namespace mtcache

@@ -6,6 +6,8 @@
 #include <string>
 #include <string_view>
 
+#include <caf/expected.hpp>
+
 namespace mtcache {
 
 /// Where a Redis server listens and how to log in, parsed from a URL:
@@ -58,5 +60,9 @@ struct redis_url {
 /// The URL with the password replaced by `***`, with port and db spelled out, for logs:
 /// `redis://alice:***@[::1]:6379/0`, `unix:///run/redis.sock?db=2&password=***`.
 std::string to_string(const redis_url& x);
+
+/// The Redis URL to use: `explicit_url` if set, else the REDIS_URL environment variable,
+/// else redis://127.0.0.1:6379. Fails with errc::invalid_url and the reason.
+caf::expected<redis_url> resolve_redis_url(const std::string& explicit_url);
 
 } // namespace mtcache
