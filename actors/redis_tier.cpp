@@ -15,7 +15,7 @@
 #include "mtcache/actors/detail/redis_tier_state.hpp"
 #include "mtcache/codec/detail/glob.hpp"
 #include "mtcache/codec/detail/resp.hpp"
-#include "mtcache/runtime/cache_config.hpp"
+#include "mtcache/codec/redis_url.hpp"
 
 namespace mtcache::detail {
 

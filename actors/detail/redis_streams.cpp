@@ -14,9 +14,9 @@
 #include <hiredis/hiredis.h>
 
 #include "mtcache/actors/detail/stream_reader.hpp"
+#include "mtcache/codec/redis_url.hpp"
 #include "mtcache/redis/redis_session.hpp"
 #include "mtcache/redis/stream_protocol.hpp"
-#include "mtcache/runtime/cache_config.hpp"
 
 namespace mtcache::detail {
 
