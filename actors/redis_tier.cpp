@@ -196,7 +196,11 @@ broker_type::behavior_type redis_tier(self_ptr self, redis_tier_config cfg, redi
         self, make_error(errc::shutting_down, "the redis tier is shutting down"), failer(self));
     self->quit(msg.reason);
   });
-  return {
+  auto on_reply = [=](pending& p, std::vector<redis_reply_ptr>& replies) {
+    complete(self, p, replies);
+  };
+  return session_behavior<broker_type::behavior_type>(
+      self, on_reply, failer(self), [] {},
       [=](get_atom, const std::string& key) -> caf::result<lookup> {
         auto rp = self->make_response_promise<lookup>();
         submit_read(self, make_pending(pending::op::get, 2, rp), key);
@@ -288,9 +292,7 @@ broker_type::behavior_type redis_tier(self_ptr self, redis_tier_config cfg, redi
       [=](stats_atom) {
         auto& st = self->state;
         auto res = st.stats;
-        res.reconnects = st.session.link().reconnects();
-        res.connected = st.session.link().up();
-        res.timeouts = st.session.timeouts();
+        st.session.report(res);
         return res;
       },
       [=](health_atom) -> caf::result<tier_health> {
@@ -298,27 +300,7 @@ broker_type::behavior_type redis_tier(self_ptr self, redis_tier_config cfg, redi
         submit(self, make_pending(pending::op::ping, 1, rp),
                [&](resp_writer& out) { out.begin(1).arg("PING"); });
         return rp;
-      },
-      [=](const caf::io::new_data_msg& msg) {
-        self->state.session.on_data(
-            self, msg.buf,
-            [=](pending& p, std::vector<redis_reply_ptr>& replies) { complete(self, p, replies); },
-            failer(self));
-      },
-      [=](const caf::io::connection_closed_msg&) {
-        self->state.session.drop(
-            self, make_error(errc::backend_unavailable, "redis closed the connection"),
-            failer(self));
-      },
-      [=](connect_atom, redis_socket& sock, uint64_t epoch) {
-        self->state.session.link().adopt(self, sock, epoch);
-      },
-      [=](connect_atom, caf::error& err, uint64_t epoch) {
-        self->state.session.connect_failed(self, std::move(err), epoch, failer(self));
-      },
-      [=](retry_atom, uint64_t epoch) { self->state.session.link().retry(self, epoch); },
-      [=](caf::tick_atom) { self->state.session.on_tick(self, failer(self)); },
-  };
+      });
 }
 
 } // namespace

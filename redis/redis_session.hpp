@@ -13,6 +13,7 @@
 
 #include "mtcache/codec/detail/resp.hpp"
 #include "mtcache/messages/error.hpp"
+#include "mtcache/messages/stats.hpp"
 #include "mtcache/redis/redis_link.hpp"
 
 namespace mtcache::detail {
@@ -61,6 +62,13 @@ public:
   size_t pending() const { return queue_.size(); }
   uint64_t timeouts() const { return timeouts_; }
   std::chrono::milliseconds request_timeout() const { return request_timeout_; }
+
+  /// Adds this connection's reconnects, timeouts and state to `stats`.
+  void report(tier_stats& stats) const {
+    stats.reconnects = link_.reconnects();
+    stats.connected = link_.up();
+    stats.timeouts = timeouts_;
+  }
 
   static int64_t now_ms() {
     using namespace std::chrono;
@@ -207,5 +215,42 @@ private:
   bool tick_armed_ = false;
   uint64_t timeouts_ = 0;
 };
+
+/// The behaviour of a broker over a `redis_session`: its own `handlers` plus the ones every
+/// such broker shares, written once here: received bytes go to the session, which hands
+/// complete entries to `complete(Entry&, std::vector<redis_reply_ptr>&)`; a closed
+/// connection, the link's connection results and retries, and the deadline tick. Entries
+/// that will not get their replies go to `fail(Entry&, const caf::error&)`. `after()` runs
+/// after each shared handler that may finish or fail entries (a broker that sends one
+/// request at a time starts the next there). The broker's state holds the session as
+/// `session`.
+template <class Behavior, class Self, class Complete, class Fail, class After, class... Handlers>
+Behavior session_behavior(Self* self, Complete complete, Fail fail, After after,
+                          Handlers... handlers) {
+  return {
+      std::move(handlers)...,
+      [=](const caf::io::new_data_msg& msg) {
+        self->state.session.on_data(self, msg.buf, complete, fail);
+        after();
+      },
+      [=](const caf::io::connection_closed_msg&) {
+        self->state.session.drop(
+            self, make_error(errc::backend_unavailable, "redis closed the connection"), fail);
+        after();
+      },
+      [=](connect_atom, redis_socket& sock, uint64_t epoch) {
+        self->state.session.link().adopt(self, sock, epoch);
+      },
+      [=](connect_atom, caf::error& err, uint64_t epoch) {
+        self->state.session.connect_failed(self, std::move(err), epoch, fail);
+        after();
+      },
+      [=](retry_atom, uint64_t epoch) { self->state.session.link().retry(self, epoch); },
+      [=](caf::tick_atom) {
+        self->state.session.on_tick(self, fail);
+        after();
+      },
+  };
+}
 
 } // namespace mtcache::detail

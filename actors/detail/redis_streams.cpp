@@ -132,7 +132,11 @@ broker_type::behavior_type redis_streams(self_ptr self, redis_tier_config cfg, r
         self, make_error(errc::shutting_down, "the streams actor is shutting down"), failer(self));
     self->quit(msg.reason);
   });
-  return {
+  auto on_reply = [=](pending& p, std::vector<redis_reply_ptr>& replies) {
+    complete(self, p, replies);
+  };
+  return session_behavior<broker_type::behavior_type>(
+      self, on_reply, failer(self), [] {},
       [=](caf::publish_atom, const std::string& channel,
           const std::string& payload) -> caf::result<uint64_t> {
         auto rp = self->make_response_promise<uint64_t>();
@@ -180,9 +184,7 @@ broker_type::behavior_type redis_streams(self_ptr self, redis_tier_config cfg, r
       [=](stats_atom) -> caf::result<tier_stats> {
         auto& st = self->state;
         auto own = st.stats;
-        own.reconnects = st.session.link().reconnects();
-        own.connected = st.session.link().up();
-        own.timeouts = st.session.timeouts();
+        st.session.report(own);
         auto rp = self->make_response_promise<tier_stats>();
         self->request(st.reader, st.cfg.request_timeout, stats_atom::value)
             .then(
@@ -204,27 +206,7 @@ broker_type::behavior_type redis_streams(self_ptr self, redis_tier_config cfg, r
         auto rp = self->make_response_promise<tier_health>();
         submit(self, pending::op::ping, rp, [](resp_writer& out) { out.begin(1).arg("PING"); });
         return rp;
-      },
-      [=](const caf::io::new_data_msg& msg) {
-        self->state.session.on_data(
-            self, msg.buf,
-            [=](pending& p, std::vector<redis_reply_ptr>& replies) { complete(self, p, replies); },
-            failer(self));
-      },
-      [=](const caf::io::connection_closed_msg&) {
-        self->state.session.drop(
-            self, make_error(errc::backend_unavailable, "redis closed the connection"),
-            failer(self));
-      },
-      [=](connect_atom, redis_socket& sock, uint64_t epoch) {
-        self->state.session.link().adopt(self, sock, epoch);
-      },
-      [=](connect_atom, caf::error& err, uint64_t epoch) {
-        self->state.session.connect_failed(self, std::move(err), epoch, failer(self));
-      },
-      [=](retry_atom, uint64_t epoch) { self->state.session.link().retry(self, epoch); },
-      [=](caf::tick_atom) { self->state.session.on_tick(self, failer(self)); },
-  };
+      });
 }
 
 } // namespace

@@ -105,7 +105,11 @@ reader_broker::behavior_type stream_reader(self_ptr self, redis_tier_config cfg,
     st.waiting.clear();
     self->quit(msg.reason);
   });
-  return {
+  auto on_reply = [=](sent_read& r, std::vector<redis_reply_ptr>& replies) {
+    complete(self, r, replies);
+  };
+  return session_behavior<reader_broker::behavior_type>(
+      self, on_reply, failer(self), [=] { pump(self); },
       [=](xread_atom, std::string& stream, std::string& last_id, uint64_t count,
           caf::timespan block) -> caf::result<std::vector<stream_entry>> {
         auto& st = self->state;
@@ -122,39 +126,9 @@ reader_broker::behavior_type stream_reader(self_ptr self, redis_tier_config cfg,
       [=](stats_atom) {
         auto& st = self->state;
         auto res = st.stats;
-        res.reconnects = st.session.link().reconnects();
-        res.connected = st.session.link().up();
-        res.timeouts = st.session.timeouts();
+        st.session.report(res);
         return res;
-      },
-      [=](const caf::io::new_data_msg& msg) {
-        self->state.session.on_data(
-            self, msg.buf,
-            [=](sent_read& r, std::vector<redis_reply_ptr>& replies) {
-              complete(self, r, replies);
-            },
-            failer(self));
-        pump(self);
-      },
-      [=](const caf::io::connection_closed_msg&) {
-        self->state.session.drop(
-            self, make_error(errc::backend_unavailable, "redis closed the connection"),
-            failer(self));
-        pump(self);
-      },
-      [=](connect_atom, redis_socket& sock, uint64_t epoch) {
-        self->state.session.link().adopt(self, sock, epoch);
-      },
-      [=](connect_atom, caf::error& err, uint64_t epoch) {
-        self->state.session.connect_failed(self, std::move(err), epoch, failer(self));
-        pump(self);
-      },
-      [=](retry_atom, uint64_t epoch) { self->state.session.link().retry(self, epoch); },
-      [=](caf::tick_atom) {
-        self->state.session.on_tick(self, failer(self));
-        pump(self);
-      },
-  };
+      });
 }
 
 } // namespace
