@@ -29,8 +29,14 @@ struct invalidation {
   int64_t ttl_ms = -1;
   /// Node id of the sender; empty when a foreign peer (e.g. the Rust crate) sent it.
   std::string origin;
-  /// Per-origin sequence number, so a message that arrives on two paths applies once.
+  /// Per-origin sequence number, so a message that arrives on two paths applies once and a
+  /// receiver notices one that never arrived. 0 from a sender without sequence numbers.
   uint64_t seq = 0;
+  /// The sender's incarnation (its start time in unix ms): sequence numbers restart with it.
+  uint64_t epoch = 0;
+  /// This message stands for every change of the sender from `from_seq` to `seq` (a
+  /// compacted backlog); 0 means only `seq`.
+  uint64_t from_seq = 0;
   /// Unix time in ms at the origin; 0 if unknown.
   int64_t ts_ms = 0;
 };
@@ -38,7 +44,7 @@ struct invalidation {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, invalidation& x) {
   return f(caf::meta::type_name("mtcache::invalidation"), x.type, x.key, x.keys, x.pattern, x.value,
-           x.ttl_ms, x.origin, x.seq, x.ts_ms);
+           x.ttl_ms, x.origin, x.seq, x.epoch, x.from_seq, x.ts_ms);
 }
 
 } // namespace mtcache

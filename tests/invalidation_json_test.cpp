@@ -55,6 +55,8 @@ void expect_same(const invalidation& x, const invalidation& y) {
   EXPECT_EQ(x.ttl_ms, y.ttl_ms);
   EXPECT_EQ(x.origin, y.origin);
   EXPECT_EQ(x.seq, y.seq);
+  EXPECT_EQ(x.epoch, y.epoch);
+  EXPECT_EQ(x.from_seq, y.from_seq);
   EXPECT_EQ(x.ts_ms, y.ts_ms);
 }
 
@@ -311,4 +313,47 @@ TEST(InvalidationJson, DefaultLimitAcceptsOneMebibyte) {
   EXPECT_TRUE(decode_invalidation(json));
   json.insert(json.size() - 2, "x");
   EXPECT_NE(rejection(json).find("over the limit of 1048576"), std::string::npos);
+}
+
+TEST(InvalidationJson, CarriesEpochAndTheRangeACompactedMessageCovers) {
+  auto x = bulk_msg({"a", "b"});
+  x.origin = "n";
+  x.seq = 9;
+  x.epoch = 1700000000000;
+  x.from_seq = 3;
+  auto json = encode_invalidation(x);
+  EXPECT_EQ(json, R"({"type":"RemoveBulk","keys":["a","b"],"origin":"n","seq":9,)"
+                  R"("epoch":1700000000000,"from":3})");
+  expect_same(decoded(json), x);
+  // "from" equal to "seq" says nothing more and is left out.
+  x.from_seq = 9;
+  EXPECT_EQ(encode_invalidation(x).find("from"), std::string::npos);
+  EXPECT_EQ(decoded(R"({"type":"Remove","key":"k","epoch":null,"from":null})").epoch, 0u);
+  EXPECT_NE(rejection(R"({"type":"Remove","key":"k","from":-1})").find("field 'from'"),
+            std::string::npos);
+}
+
+TEST(InvalidationJson, HeaderOfAnOversizedUpdateIsARemoveOfItsKey) {
+  auto x = update_msg("big", std::string(4096, 'v'), 60000);
+  x.origin = "n";
+  x.seq = 7;
+  x.epoch = 5;
+  auto json = encode_invalidation(x);
+  invalidation_limits limits;
+  limits.max_message_bytes = 1024;
+  EXPECT_NE(rejection(json, limits).find("over the limit"), std::string::npos);
+  std::string error;
+  auto header = decode_invalidation_header(json, &error, limits);
+  ASSERT_TRUE(header) << error;
+  EXPECT_EQ(header->type, kind::remove);
+  EXPECT_EQ(header->key, "big");
+  EXPECT_TRUE(header->value.empty());
+  EXPECT_EQ(header->ttl_ms, -1);
+  EXPECT_EQ(header->origin, "n");
+  EXPECT_EQ(header->seq, 7u);
+  EXPECT_EQ(header->epoch, 5u);
+  // Only the size limit is lifted: malformed JSON and other limits still reject.
+  EXPECT_FALSE(decode_invalidation_header(json.substr(0, 2000), nullptr, limits));
+  limits.max_string_bytes = 2;
+  EXPECT_FALSE(decode_invalidation_header(json, nullptr, limits));
 }

@@ -33,7 +33,9 @@ enum field : unsigned {
   f_keys,
   f_origin,
   f_seq,
-  f_ts
+  f_ts,
+  f_epoch,
+  f_from
 };
 
 constexpr unsigned bit(kind k) {
@@ -59,6 +61,8 @@ constexpr field_spec fields[] = {
     {"origin", every_kind},
     {"seq", every_kind},
     {"ts", every_kind},
+    {"epoch", every_kind},
+    {"from", every_kind},
 };
 
 std::string_view type_name(kind k) {
@@ -100,12 +104,13 @@ std::string printable(std::string_view x) {
 
 class decoder {
 public:
-  decoder(std::string_view json, const invalidation_limits& limits) : json_(json), limits_(limits) {
+  decoder(std::string_view json, const invalidation_limits& limits, bool skip_values)
+      : json_(json), limits_(limits), skip_values_(skip_values) {
     // nop
   }
 
   std::optional<invalidation> run(std::string& error) {
-    if (json_.size() > limits_.max_message_bytes) {
+    if (!skip_values_ && json_.size() > limits_.max_message_bytes) {
       error = "message is " + std::to_string(json_.size()) + " bytes, over the limit of " +
               std::to_string(limits_.max_message_bytes);
       return std::nullopt;
@@ -191,6 +196,10 @@ private:
     }
     if (k == kind::update)
       x.ttl_ms = ttl_ms_ >= 0 ? ttl_ms_ : ttl_secs_ms_;
+    if (skip_values_ && k == kind::update) {
+      x.type = kind::remove;
+      x.ttl_ms = -1;
+    }
     return x;
   }
 
@@ -275,7 +284,7 @@ private:
     case f_origin:
       return r.read_null() || (!r.failed() && read_string_field(r, x.origin));
     case f_value:
-      return read_value(r, x.value);
+      return skip_values_ ? r.skip_value() : read_value(r, x.value);
     case f_keys:
       return read_keys(r, x.keys);
     case f_seq:
@@ -287,6 +296,16 @@ private:
       if (!read_optional_uint(r, n, max_int64))
         return false;
       x.ts_ms = static_cast<int64_t>(n.value_or(0));
+      return true;
+    case f_epoch:
+      if (!read_optional_uint(r, n, UINT64_MAX))
+        return false;
+      x.epoch = n.value_or(0);
+      return true;
+    case f_from:
+      if (!read_optional_uint(r, n, UINT64_MAX))
+        return false;
+      x.from_seq = n.value_or(0);
       return true;
     case f_ttl_ms:
       if (!read_optional_uint(r, n, max_int64))
@@ -307,6 +326,8 @@ private:
 
   std::string_view json_;
   const invalidation_limits& limits_;
+  // Header only: the value of an Update is skipped, and the message reads as a Remove.
+  bool skip_values_;
   int64_t ttl_ms_ = -1;
   int64_t ttl_secs_ms_ = -1;
 };
@@ -377,6 +398,14 @@ std::string encode_invalidation(const invalidation& x, value_encoding encoding) 
     out += ",\"ts\":";
     write_json_uint(out, static_cast<uint64_t>(x.ts_ms));
   }
+  if (x.epoch != 0) {
+    out += ",\"epoch\":";
+    write_json_uint(out, x.epoch);
+  }
+  if (x.from_seq != 0 && x.from_seq != x.seq) {
+    out += ",\"from\":";
+    write_json_uint(out, x.from_seq);
+  }
   if (has_ttl && x.ttl_ms % 1000 != 0) {
     out += ",\"ttl_ms\":";
     write_json_uint(out, static_cast<uint64_t>(x.ttl_ms));
@@ -388,7 +417,16 @@ std::string encode_invalidation(const invalidation& x, value_encoding encoding) 
 std::optional<invalidation> decode_invalidation(std::string_view json, std::string* error,
                                                 const invalidation_limits& limits) {
   std::string reason;
-  auto result = decoder{json, limits}.run(reason);
+  auto result = decoder{json, limits, false}.run(reason);
+  if (!result && error)
+    *error = std::move(reason);
+  return result;
+}
+
+std::optional<invalidation> decode_invalidation_header(std::string_view json, std::string* error,
+                                                       const invalidation_limits& limits) {
+  std::string reason;
+  auto result = decoder{json, limits, true}.run(reason);
   if (!result && error)
     *error = std::move(reason);
   return result;

@@ -40,7 +40,8 @@ enum class value_encoding : uint8_t {
 ///
 /// `ttl_secs` is the TTL rounded up to whole seconds and is left out without a TTL. Our own
 /// fields follow, each left out when empty or zero: `"origin"`, `"seq"`, `"ts"` (unix ms),
-/// and `"ttl_ms"` when the TTL is not a whole number of seconds. The crate ignores them.
+/// `"epoch"`, `"from"` (only when it differs from `seq`), and `"ttl_ms"` when the TTL is not
+/// a whole number of seconds. The crate ignores them.
 std::string encode_invalidation(const invalidation& x,
                                 value_encoding encoding = value_encoding::array);
 
@@ -52,5 +53,13 @@ std::string encode_invalidation(const invalidation& x,
 /// missing required fields, wrong field types, repeated known fields, and exceeded limits.
 std::optional<invalidation> decode_invalidation(std::string_view json, std::string* error = nullptr,
                                                 const invalidation_limits& limits = {});
+
+/// What a message too large to accept still says: the same parse without the size limit,
+/// skipping an Update's value and returning it as a Remove of its key, so that a receiver
+/// can drop its copy of the key (and notice the sequence number) instead of ignoring the
+/// message altogether. Every other limit applies.
+std::optional<invalidation> decode_invalidation_header(std::string_view json,
+                                                       std::string* error = nullptr,
+                                                       const invalidation_limits& limits = {});
 
 } // namespace mtcache::detail
