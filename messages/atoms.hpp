@@ -36,5 +36,7 @@ using retry_atom = caf::atom_constant<caf::atom("retry")>;
 using xadd_atom = caf::atom_constant<caf::atom("xadd")>;
 using xread_atom = caf::atom_constant<caf::atom("xread")>;
 using xlatest_atom = caf::atom_constant<caf::atom("xlatest")>;
+using xrange_atom = caf::atom_constant<caf::atom("xrange")>;
+using xinfo_atom = caf::atom_constant<caf::atom("xinfo")>;
 
 } // namespace mtcache

@@ -90,6 +90,20 @@ void write_xrevrange(resp_writer& out, std::string_view prefix, std::string_view
   out.arg(count_arg(count));
 }
 
+void write_xrange(resp_writer& out, std::string_view prefix, std::string_view stream,
+                  std::string_view after_id, uint64_t count) {
+  out.begin(6).arg("XRANGE").arg(prefix, stream);
+  if (after_id.empty())
+    out.arg("-");
+  else
+    out.arg("(", after_id);
+  out.arg("+").arg("COUNT").arg(count_arg(count));
+}
+
+void write_xinfo(resp_writer& out, std::string_view prefix, std::string_view stream) {
+  out.begin(3).arg("XINFO").arg("STREAM").arg(prefix, stream);
+}
+
 void write_xread(resp_writer& out, std::string_view prefix, std::string_view stream,
                  std::string_view last_id, uint64_t count, int64_t block_ms) {
   out.begin(block_ms > 0 ? 8 : 6).arg("XREAD").arg("COUNT").arg(count_arg(count));
@@ -112,6 +126,64 @@ caf::expected<std::vector<stream_entry>> parse_stream_read(const redisReply* rep
   if (stream->type != REDIS_REPLY_ARRAY || stream->elements != 2 || !is_text(stream->element[0]))
     return unexpected("XREAD");
   return parse_entries(stream->element[1], "XREAD");
+}
+
+caf::expected<stream_info> parse_stream_info(const redisReply* reply) {
+  if (reply->type == REDIS_REPLY_ERROR) {
+    auto message = text(reply);
+    if (message.find("no such key") != std::string::npos)
+      return stream_info{};
+    return make_error(errc::backend_error, std::move(message));
+  }
+  // RESP2: a flat array of name, value pairs.
+  if (reply->type != REDIS_REPLY_ARRAY || reply->elements % 2 != 0)
+    return unexpected("XINFO");
+  stream_info info;
+  info.exists = true;
+  for (size_t i = 0; i < reply->elements; i += 2) {
+    if (!is_text(reply->element[i]))
+      return unexpected("XINFO");
+    auto name = text(reply->element[i]);
+    auto* value = reply->element[i + 1];
+    auto count = [&] { return static_cast<uint64_t>(std::max<long long>(value->integer, 0)); };
+    if (name == "length" && value->type == REDIS_REPLY_INTEGER) {
+      info.length = count();
+    } else if (name == "entries-added" && value->type == REDIS_REPLY_INTEGER) {
+      info.entries_added = count();
+    } else if (name == "first-entry" || name == "last-entry") {
+      stream_entry entry;
+      if (value->type != REDIS_REPLY_NIL && parse_entry(value, entry))
+        (name == "first-entry" ? info.first_id : info.last_id) = entry.id;
+    }
+  }
+  return info;
+}
+
+namespace {
+
+// "<ms>-<seq>" as two numbers; malformed parts read as 0.
+std::pair<uint64_t, uint64_t> split_id(std::string_view id) {
+  auto number = [](std::string_view digits) {
+    uint64_t n = 0;
+    for (auto c : digits) {
+      if (c < '0' || c > '9')
+        return uint64_t{0};
+      n = n * 10 + static_cast<uint64_t>(c - '0');
+    }
+    return n;
+  };
+  auto dash = id.find('-');
+  if (dash == std::string_view::npos)
+    return {number(id), 0};
+  return {number(id.substr(0, dash)), number(id.substr(dash + 1))};
+}
+
+} // namespace
+
+int compare_stream_ids(std::string_view x, std::string_view y) {
+  auto a = split_id(x);
+  auto b = split_id(y);
+  return a < b ? -1 : (a == b ? 0 : 1);
 }
 
 } // namespace mtcache::detail

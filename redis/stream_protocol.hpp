@@ -26,6 +26,14 @@ void write_xadd(resp_writer& out, std::string_view prefix, std::string_view stre
 void write_xrevrange(resp_writer& out, std::string_view prefix, std::string_view stream,
                      uint64_t count);
 
+/// Appends `XRANGE prefix+stream (after_id + COUNT count`, or from `-` for an empty
+/// `after_id`.
+void write_xrange(resp_writer& out, std::string_view prefix, std::string_view stream,
+                  std::string_view after_id, uint64_t count);
+
+/// Appends `XINFO STREAM prefix+stream`.
+void write_xinfo(resp_writer& out, std::string_view prefix, std::string_view stream);
+
 /// Appends `XREAD COUNT count [BLOCK block_ms] STREAMS prefix+stream last_id`; block_ms 0
 /// sends no BLOCK.
 void write_xread(resp_writer& out, std::string_view prefix, std::string_view stream,
@@ -38,5 +46,12 @@ caf::expected<std::vector<stream_entry>> parse_stream_range(const redisReply* re
 /// The entries of an XREAD reply for a single stream; nil (nothing came within the block
 /// time) is an empty list. Errors as for `parse_stream_range`.
 caf::expected<std::vector<stream_entry>> parse_stream_read(const redisReply* reply);
+
+/// An XINFO STREAM reply; "no such key" is a stream that does not exist.
+caf::expected<stream_info> parse_stream_info(const redisReply* reply);
+
+/// Orders two stream ids ("<ms>-<seq>", a bare "<ms>" reads as "<ms>-0"; empty or
+/// malformed as "0-0"): negative, zero or positive as `x` is older, equal or newer.
+int compare_stream_ids(std::string_view x, std::string_view y);
 
 } // namespace mtcache::detail

@@ -83,6 +83,7 @@ void add_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<detail::stream_entry>("mtcache::stream_entry");
   cfg.add_message_type<std::vector<detail::stream_field>>("std::vector<mtcache::stream_field>");
   cfg.add_message_type<std::vector<detail::stream_entry>>("std::vector<mtcache::stream_entry>");
+  cfg.add_message_type<detail::stream_info>("mtcache::stream_info");
   cfg.add_message_type<detail::streams_actor>("mtcache::streams_actor");
 }
 

@@ -258,6 +258,44 @@ TEST_F(RedisStreams, ReadAfterIdAnswersOnlyNewerEntries) {
   EXPECT_EQ(value(read("s", "0", 0)).size(), 6u);
 }
 
+TEST_F(RedisStreams, RangeAfterIdPagesOldestFirst) {
+  start(quick());
+  ASSERT_TRUE(eventually([&] { return static_cast<bool>(add_value("s", "0")); }));
+  std::vector<std::string> ids{value(latest("s", 1)).front().id};
+  for (int i = 1; i < 6; ++i)
+    ids.push_back(value(add_value("s", std::to_string(i))));
+  auto page = value(ask<entries>(xrange_atom::value, std::string{"s"}, ids[1], uint64_t{2}));
+  ASSERT_EQ(page.size(), 2u);
+  EXPECT_EQ(page[0].id, ids[2]);
+  EXPECT_EQ(page[1].id, ids[3]);
+  auto all =
+      value(ask<entries>(xrange_atom::value, std::string{"s"}, std::string{}, uint64_t{100}));
+  EXPECT_EQ(all.size(), 6u);
+  EXPECT_TRUE(
+      value(ask<entries>(xrange_atom::value, std::string{"s"}, ids[5], uint64_t{10})).empty());
+  EXPECT_TRUE(
+      value(ask<entries>(xrange_atom::value, std::string{"absent"}, std::string{}, uint64_t{10}))
+          .empty());
+}
+
+TEST_F(RedisStreams, InfoCountsEveryEntryEverAdded) {
+  start(quick());
+  ASSERT_TRUE(eventually([&] { return static_cast<bool>(add_value("s", "0")); }));
+  auto info = value(ask<stream_info>(xinfo_atom::value, std::string{"s"}));
+  EXPECT_TRUE(info.exists);
+  EXPECT_EQ(info.length, 1u);
+  EXPECT_EQ(info.entries_added, 1u);
+  EXPECT_EQ(info.first_id, info.last_id);
+  for (int i = 0; i < 500; ++i)
+    ASSERT_TRUE(add("s", {{"i", std::to_string(i)}}, 100));
+  info = value(ask<stream_info>(xinfo_atom::value, std::string{"s"}));
+  EXPECT_LT(info.length, 501u) << "trimmed";
+  EXPECT_EQ(info.entries_added, 501u);
+  EXPECT_EQ(info.last_id, value(latest("s", 1)).front().id);
+  EXPECT_FALSE(value(ask<stream_info>(xinfo_atom::value, std::string{"absent"})).exists);
+  EXPECT_TRUE(failed_with(ask<stream_info>(xinfo_atom::value, std::string{}), errc::invalid_key));
+}
+
 TEST_F(RedisStreams, BlockingReadWakesWhenAnotherClientAdds) {
   start(quick());
   ASSERT_TRUE(eventually([&] { return static_cast<bool>(add_value("s", "old")); }));

@@ -65,6 +65,44 @@ TEST(StreamProtocol, WritesCommandsAsRedisExpectsThem) {
             "$7\r\nSTREAMS\r\n$1\r\ns\r\n$1\r\n$\r\n");
 }
 
+TEST(StreamProtocol, RangeAfterAnIdIsExclusive) {
+  EXPECT_EQ(resp_of([](resp_writer& out) { write_xrange(out, "p:", "s", "5-1", 10); }),
+            "*6\r\n$6\r\nXRANGE\r\n$3\r\np:s\r\n$4\r\n(5-1\r\n$1\r\n+\r\n$5\r\nCOUNT\r\n"
+            "$2\r\n10\r\n");
+  EXPECT_EQ(resp_of([](resp_writer& out) { write_xrange(out, "", "s", "", 1); }),
+            "*6\r\n$6\r\nXRANGE\r\n$1\r\ns\r\n$1\r\n-\r\n$1\r\n+\r\n$5\r\nCOUNT\r\n"
+            "$1\r\n1\r\n");
+  EXPECT_EQ(resp_of([](resp_writer& out) { write_xinfo(out, "p:", "s"); }),
+            "*3\r\n$5\r\nXINFO\r\n$6\r\nSTREAM\r\n$3\r\np:s\r\n");
+}
+
+TEST(StreamProtocol, ParsesStreamInfo) {
+  auto info = value(parse_stream_info(
+      reply_of("*8\r\n$6\r\nlength\r\n:2\r\n$13\r\nentries-added\r\n:7\r\n"
+               "$11\r\nfirst-entry\r\n*2\r\n$3\r\n8-0\r\n*2\r\n$1\r\nf\r\n$1\r\nv\r\n"
+               "$10\r\nlast-entry\r\n*2\r\n$3\r\n9-1\r\n*0\r\n")
+          .get()));
+  EXPECT_TRUE(info.exists);
+  EXPECT_EQ(info.length, 2u);
+  EXPECT_EQ(info.entries_added, 7u);
+  EXPECT_EQ(info.first_id, "8-0");
+  EXPECT_EQ(info.last_id, "9-1");
+  auto missing = value(parse_stream_info(reply_of("-ERR no such key\r\n").get()));
+  EXPECT_FALSE(missing.exists);
+  EXPECT_TRUE(
+      failed_with(parse_stream_info(reply_of("-WRONGTYPE oops\r\n").get()), errc::backend_error));
+  EXPECT_TRUE(failed_with(parse_stream_info(reply_of(":1\r\n").get()), errc::backend_error));
+}
+
+TEST(StreamProtocol, OrdersStreamIdsNumerically) {
+  EXPECT_LT(compare_stream_ids("9-5", "10-0"), 0);
+  EXPECT_LT(compare_stream_ids("10-2", "10-10"), 0);
+  EXPECT_EQ(compare_stream_ids("10-0", "10"), 0);
+  EXPECT_GT(compare_stream_ids("1700000000001-0", "1700000000000-99"), 0);
+  EXPECT_EQ(compare_stream_ids("", "0-0"), 0);
+  EXPECT_EQ(compare_stream_ids("x-y", "0-0"), 0);
+}
+
 TEST(StreamProtocol, BlockTimesRoundUpAndNeverMeanForever) {
   EXPECT_EQ(block_millis(caf::timespan{0}), 0);
   EXPECT_EQ(block_millis(caf::timespan{-5}), 0);

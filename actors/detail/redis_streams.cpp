@@ -23,7 +23,7 @@ namespace mtcache::detail {
 namespace {
 
 struct pending {
-  enum class op : uint8_t { publish, xadd, latest, read, ping };
+  enum class op : uint8_t { publish, xadd, latest, range, info, read, ping };
   op what = op::ping;
   uint8_t replies = 1;
   int64_t deadline_ms = 0;
@@ -75,7 +75,7 @@ void deliver_entries(self_ptr self, pending& p, caf::expected<std::vector<stream
 void complete(self_ptr self, pending& p, std::vector<redis_reply_ptr>& replies) {
   auto& st = self->state;
   auto* r = replies[0].get();
-  if (r->type == REDIS_REPLY_ERROR) {
+  if (r->type == REDIS_REPLY_ERROR && p.what != pending::op::info) {
     fail(self, p, make_error(errc::backend_error, std::string{r->str, r->len}));
     return;
   }
@@ -97,8 +97,17 @@ void complete(self_ptr self, pending& p, std::vector<redis_reply_ptr>& replies) 
     p.rp.deliver(std::string{r->str, r->len});
     return;
   case pending::op::latest:
+  case pending::op::range:
     deliver_entries(self, p, parse_stream_range(r));
     return;
+  case pending::op::info: {
+    auto info = parse_stream_info(r);
+    if (info)
+      p.rp.deliver(std::move(*info));
+    else
+      fail(self, p, info.error());
+    return;
+  }
   case pending::op::read:
     deliver_entries(self, p, parse_stream_read(r));
     return;
@@ -164,6 +173,25 @@ broker_type::behavior_type redis_streams(self_ptr self, redis_tier_config cfg, r
         auto& prefix = self->state.cfg.key_prefix;
         submit(self, pending::op::latest, rp,
                [&](resp_writer& out) { write_xrevrange(out, prefix, stream, count); });
+        return rp;
+      },
+      [=](xrange_atom, const std::string& stream, const std::string& after_id,
+          uint64_t count) -> caf::result<std::vector<stream_entry>> {
+        if (stream.empty())
+          return invalid_stream();
+        auto rp = self->make_response_promise<std::vector<stream_entry>>();
+        auto& prefix = self->state.cfg.key_prefix;
+        submit(self, pending::op::range, rp,
+               [&](resp_writer& out) { write_xrange(out, prefix, stream, after_id, count); });
+        return rp;
+      },
+      [=](xinfo_atom, const std::string& stream) -> caf::result<stream_info> {
+        if (stream.empty())
+          return invalid_stream();
+        auto rp = self->make_response_promise<stream_info>();
+        auto& prefix = self->state.cfg.key_prefix;
+        submit(self, pending::op::info, rp,
+               [&](resp_writer& out) { write_xinfo(out, prefix, stream); });
         return rp;
       },
       [=](xread_atom a, const std::string& stream, const std::string& last_id, uint64_t count,
