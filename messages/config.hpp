@@ -78,9 +78,13 @@ struct redis_tier_config {
   uint32_t scan_count = 100;
 };
 
-/// What a node does after it lost contact with the others (a Redis resubscribe, a peer
-/// link re-established): it cannot know which invalidations it missed.
+/// What a node does when it may have missed changes of other nodes: after it lost contact
+/// (a Redis resubscribe, a peer link re-established), or when a change it should have seen
+/// did not arrive (a gap in a sender's sequence numbers).
 enum class recovery_policy : uint8_t {
+  /// Read what it missed from the audit stream and apply it. Only when the stream no longer
+  /// holds it (trimmed by `audit_maxlen`), or without `audit`, drop the local tiers.
+  replay,
   /// Drop every entry of the local (non-shared) tiers: they may be stale.
   clear,
   /// Keep them (only for data that tolerates staleness until its TTL).
@@ -97,8 +101,11 @@ struct invalidation_config {
   /// Prepended to the channel and the audit stream, so that caches sharing one Redis do not
   /// invalidate each other.
   std::string channel_prefix;
-  recovery_policy recovery = recovery_policy::clear;
-  /// Append every local change to a Redis stream (XADD, MAXLEN ~ audit_maxlen).
+  /// Without `audit`, `replay` has nothing to read and acts as `clear`.
+  recovery_policy recovery = recovery_policy::replay;
+  /// Append every local change to a Redis stream (XADD, MAXLEN ~ audit_maxlen). Nodes that
+  /// missed changes replay them from there (see `recovery`), so keep enough entries for the
+  /// longest outage to ride out: at 1 000 changes/s, 10 000 entries last 10 seconds.
   bool audit = false;
   std::string audit_stream = "cache:invalidations";
   uint64_t audit_maxlen = 10000;
@@ -108,7 +115,21 @@ struct invalidation_config {
   /// Pattern invalidations from other nodes are applied only if the pattern starts with one
   /// of these prefixes; empty allows every pattern.
   std::vector<std::string> allowed_pattern_prefixes;
+  /// Received messages above this are not applied as they are: an Update is applied as a
+  /// removal of its key, whatever else is dropped (see `max_update_value_bytes`).
   size_t max_message_bytes = 1024 * 1024;
+  /// An update or broadcast set whose value is larger travels as a removal: receivers
+  /// read the value from a shared tier when they need it. Keeps every message far below
+  /// `max_message_bytes` and Redis' Pub/Sub output buffer limit (32 MiB by default, which
+  /// one oversized message past would disconnect every subscriber).
+  size_t max_update_value_bytes = 64 * 1024;
+  /// How long a gap in a sender's changes may stay open (the change may still come on
+  /// another path, or in a backlog being published) before the node recovers.
+  std::chrono::milliseconds gap_grace{200};
+  /// Keys of changes this node could not publish that it keeps to publish once Redis is
+  /// back; past this it gives them up (counted in `publish_errors`), and the other nodes
+  /// see the gap and recover.
+  size_t max_held_keys = 100000;
   /// The subscriber PINGs Redis this often; no answer within `request_timeout` of the Redis
   /// connection counts as a lost connection.
   std::chrono::milliseconds keepalive{1000};

@@ -76,8 +76,6 @@ using bridge_actor = caf::typed_actor<
     caf::reacts_to<apply_atom, invalidation>,
     // A raw Pub/Sub payload, from this node's Redis subscriber.
     caf::reacts_to<apply_atom, std::string>,
-    // Publish the changes held while the publishing connection was down.
-    caf::reacts_to<retry_atom>,
     // Another node's inbox links up; answered once changes go there.
     caf::replies_to<join_atom, caf::actor>::with<ok_atom>,
 

@@ -100,16 +100,38 @@ struct bridge_stats {
   /// Pattern invalidations outside the allowed prefixes (dropped).
   uint64_t rejected_patterns = 0;
   /// Changes never published to Redis: held while the publishing connection was down, then
-  /// dropped because more than the hold limit piled up.
+  /// given up because more than `max_held_keys` piled up.
   uint64_t publish_errors = 0;
-  /// Changes waiting to be published until the publishing connection is back.
+  /// Keys and patterns of changes waiting to be published until Redis is back.
   uint64_t publish_held = 0;
+  /// Held changes replaced by a newer change of the same key before they went out.
+  uint64_t held_compacted = 0;
+  /// Messages that published held changes once Redis was back (each stands for many).
+  uint64_t backlog_messages = 0;
+  /// Updates sent as removals because their value exceeded `max_update_value_bytes`.
+  uint64_t large_updates_removed = 0;
+  /// Received messages too large to apply whole, applied as removals of their key.
+  uint64_t oversized_removed = 0;
+  /// Gaps that opened in another node's changes, and changes missing right now.
+  uint64_t gaps = 0;
+  uint64_t missing = 0;
+  /// Replays of the audit stream, and the entries they applied.
+  uint64_t replays = 0;
+  uint64_t replayed = 0;
+  /// Times the local tiers were dropped, in all and why: contact was back and nothing could
+  /// be replayed (policy clear, no audit stream, no position in it yet); a gap the audit
+  /// stream did not fill; the stream no longer held what this node missed.
+  uint64_t flushes = 0;
+  uint64_t flushes_reconnect = 0;
+  uint64_t flushes_gap = 0;
+  uint64_t flushes_trimmed = 0;
   uint64_t audit_errors = 0;
   /// Times the Redis subscription was re-established after a loss.
   uint64_t redis_reconnects = 0;
   /// Times a peer link came back after a loss.
   uint64_t peer_reconnects = 0;
-  /// Recovery runs (after a resubscribe or a peer reconnect), and the last one (unix ms).
+  /// Recovery runs (after a resubscribe, a peer reconnect or an unfilled gap), and the
+  /// last one (unix ms).
   uint64_t recoveries = 0;
   int64_t last_recovery_ms = 0;
   bool redis_subscribed = false;
@@ -124,8 +146,10 @@ typename Inspector::result_type inspect(Inspector& f, bridge_stats& x) {
            x.published_redis, x.sent_to_peers, x.received, x.received_removes, x.received_updates,
            x.received_patterns, x.received_bulk, x.own_ignored, x.duplicates, x.processing_errors,
            x.rejected_signature, x.rejected_patterns, x.publish_errors, x.publish_held,
-           x.audit_errors, x.redis_reconnects, x.peer_reconnects, x.recoveries, x.last_recovery_ms,
-           x.redis_subscribed, x.peers_connected, x.listen_port);
+           x.held_compacted, x.backlog_messages, x.large_updates_removed, x.oversized_removed,
+           x.gaps, x.missing, x.replays, x.replayed, x.flushes, x.flushes_reconnect, x.flushes_gap,
+           x.flushes_trimmed, x.audit_errors, x.redis_reconnects, x.peer_reconnects, x.recoveries,
+           x.last_recovery_ms, x.redis_subscribed, x.peers_connected, x.listen_port);
 }
 
 /// Health of one tier: a probe (memory tier) or a PING (Redis) and how long it took.

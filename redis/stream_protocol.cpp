@@ -150,10 +150,16 @@ caf::expected<stream_info> parse_stream_info(const redisReply* reply) {
       info.length = count();
     } else if (name == "entries-added" && value->type == REDIS_REPLY_INTEGER) {
       info.entries_added = count();
+    } else if (name == "last-generated-id" && is_text(value)) {
+      info.last_id = text(value);
     } else if (name == "first-entry" || name == "last-entry") {
       stream_entry entry;
-      if (value->type != REDIS_REPLY_NIL && parse_entry(value, entry))
-        (name == "first-entry" ? info.first_id : info.last_id) = entry.id;
+      if (value->type != REDIS_REPLY_NIL && parse_entry(value, entry)) {
+        if (name == "first-entry")
+          info.first_id = entry.id;
+        else if (info.last_id.empty())
+          info.last_id = entry.id;
+      }
     }
   }
   return info;

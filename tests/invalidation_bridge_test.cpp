@@ -186,19 +186,24 @@ TEST_F(InvalidationBridge, RedisRestartReconnectsAndRecoveryClearsL1) {
 // once Redis is back: the bridge must not drop it just because its connection was reconnecting.
 TEST_F(InvalidationBridge, ChangesMadeWhileRedisIsDownArePublishedWhenItIsBack) {
   start();
-  auto before = a->bridge().published_redis;
+  auto before = a->bridge();
   redis.kill();
-  ASSERT_TRUE(a->client().call<write_ack>(invalidate_atom::value, std::string{"gone-1"}));
-  ASSERT_TRUE(a->client().call<write_ack>(invalidate_atom::value, std::string{"gone-2"}));
+  for (auto key : {"gone-1", "gone-2", "gone-1"})
+    ASSERT_TRUE(a->client().call<write_ack>(invalidate_atom::value, std::string{key}));
   EXPECT_TRUE(eventually([&] { return a->bridge().publish_held == 2; }));
+  EXPECT_EQ(a->bridge().held_compacted, 1u) << "only the newest change per key is kept";
   ASSERT_TRUE(redis.restart()) << redis.error();
+  ASSERT_TRUE(eventually([&] { return b->bridge().redis_subscribed; }, 10s));
+  // B sees the held changes as one compacted message that covers all three.
   EXPECT_TRUE(eventually(
       [&] {
         auto s = a->bridge();
-        return s.publish_held == 0 && s.published_redis == before + 2;
+        return s.publish_held == 0 && s.backlog_messages == before.backlog_messages + 1;
       },
       10s));
+  EXPECT_TRUE(eventually([&] { return b->bridge().received_bulk == 1; }));
   EXPECT_EQ(a->bridge().publish_errors, 0u);
+  EXPECT_EQ(b->bridge().missing, 0u);
 }
 
 // Changes made while B's subscription is down never reach B; recovery on resubscribe is what

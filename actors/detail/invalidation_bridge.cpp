@@ -1,22 +1,33 @@
+// The invalidation bridge: the one actor that talks to other nodes' caches.
+//
+// Sending (bridge_publishing.cpp): every change this node makes gets (origin, epoch, seq)
+// and goes out on every path, to Redis Pub/Sub (and the audit stream) and to every linked
+// peer. What Redis does not take is kept, compacted, and published as soon as it answers
+// again, beside new changes rather than in front of them.
+//
+// Receiving (here): changes from other nodes are checked (signature, size, pattern
+// prefixes), deduplicated and checked for gaps by sequence number (sequence_tracker.hpp),
+// and handed to the coordinator for the local tiers.
+//
+// Recovery: when contact comes back after a loss, or a gap stays open past its grace, the
+// node may have missed changes. With the `replay` policy it reads them from the audit
+// stream (bridge_replay.cpp); only when the stream no longer holds them does it drop its
+// local tiers, once.
+
 #include "mtcache/actors/detail/invalidation_bridge.hpp"
 
+#include <algorithm>
 #include <chrono>
-#include <deque>
 #include <random>
-#include <set>
-#include <unordered_map>
-#include <vector>
 
 #include <caf/actor_cast.hpp>
 #include <caf/actor_system.hpp>
 #include <caf/send.hpp>
-#include <caf/stateful_actor.hpp>
-#include <caf/typed_event_based_actor.hpp>
 
+#include "mtcache/actors/detail/invalidation_bridge_state.hpp"
 #include "mtcache/actors/detail/log.hpp"
 #include "mtcache/actors/detail/peer_inbox.hpp"
 #include "mtcache/actors/detail/peer_link.hpp"
-#include "mtcache/actors/detail/redis_subscriber.hpp"
 #include "mtcache/codec/detail/glob.hpp"
 #include "mtcache/codec/detail/invalidation_json.hpp"
 #include "mtcache/codec/detail/signature.hpp"
@@ -25,61 +36,16 @@
 
 namespace mtcache::detail {
 
+int64_t steady_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
+}
+
+bool can_replay(const bridge_state& st) {
+  return st.p.cfg.redis && st.p.cfg.audit && st.p.publisher;
+}
+
 namespace {
-
-// Sequence numbers of one origin that were applied, so a message arriving on a second path
-// applies once. Both paths deliver an origin's messages in order, so a window suffices.
-class seen_window {
-public:
-  static constexpr uint64_t width = 4096;
-
-  /// Whether `seq` is new (and remembers it).
-  bool insert(uint64_t seq) {
-    if (high_ >= width && seq <= high_ - width)
-      return false;
-    if (!recent_.insert(seq).second)
-      return false;
-    if (seq > high_) {
-      high_ = seq;
-      while (!recent_.empty() && high_ >= width && *recent_.begin() <= high_ - width)
-        recent_.erase(recent_.begin());
-    }
-    return true;
-  }
-
-private:
-  uint64_t high_ = 0;
-  std::set<uint64_t> recent_;
-};
-
-// Origins tracked at most; past that the table starts over (a flood of made-up origins
-// must not grow it without bound; the cost is a possible duplicate application).
-constexpr size_t max_origins = 4096;
-
-// How long the bridge waits for the coordinator or the publisher.
-constexpr auto call_timeout = std::chrono::seconds{5};
-
-struct bridge_state {
-  bridge_params p;
-  caf::weak_actor_ptr coordinator;
-  std::string channel;
-  std::string stream;
-  uint64_t seq = 0;
-  std::unordered_map<std::string, seen_window> seen;
-  std::vector<peer_inbox_actor> peers;
-  // A peer link went down since the last recovery: the next link-up must recover.
-  bool lost_peer = false;
-  peer_inbox_actor inbox;
-  std::vector<caf::actor> owned;
-  // Changes not yet published, oldest first: held while the publishing connection is down
-  // and sent in order once it is back, so no change is lost to a reconnect or overtaken.
-  std::deque<invalidation> unpublished;
-  bridge_stats stats;
-
-  static inline const char* name = "mtcache.invalidation_bridge";
-};
-
-using self_ptr = bridge_actor::stateful_pointer<bridge_state>;
 
 int64_t unix_ms() {
   using namespace std::chrono;
@@ -97,28 +63,9 @@ std::string random_node_id() {
   return out;
 }
 
-coordinator_actor coordinator_of(self_ptr self) {
+coordinator_actor coordinator_of(bridge_ptr self) {
   return caf::actor_cast<coordinator_actor>(
       caf::actor_cast<caf::strong_actor_ptr>(self->state.coordinator));
-}
-
-void run_recovery(self_ptr self, const std::string& why) {
-  auto& st = self->state;
-  ++st.stats.recoveries;
-  st.stats.last_recovery_ms = unix_ms();
-  if (st.p.cfg.recovery == recovery_policy::none) {
-    log(log_level::info, "invalidation_bridge", why + " is back; recovery policy is none");
-    return;
-  }
-  log(log_level::info, "invalidation_bridge",
-      why + " is back: clearing local tiers (invalidations may have been missed)");
-  if (auto coordinator = coordinator_of(self))
-    self->request(coordinator, call_timeout, recover_atom::value)
-        .then([](uint64_t) {},
-              [](caf::error& err) {
-                log(log_level::error, "invalidation_bridge",
-                    "recovery failed: " + caf::to_string(err));
-              });
 }
 
 // A pattern from another node may only touch keys under an allowed prefix.
@@ -136,56 +83,37 @@ bool pattern_allowed(const bridge_state& st, const std::string& pattern) {
   return false;
 }
 
-// Applies a change another node made, unless it is ours, already applied, or not allowed.
-void accept(self_ptr self, invalidation inv) {
+// Records the change's sequence numbers; false if it was applied already.
+bool track(bridge_ptr self, invalidation& change) {
   auto& st = self->state;
-  if (!inv.origin.empty()) {
-    if (inv.origin == st.stats.node_id) {
-      ++st.stats.own_ignored;
-      return;
+  if (change.seq == 0)
+    return true;
+  bool had_gap = st.tracker.has_gaps();
+  auto verdict =
+      st.tracker.record(change.origin, change.epoch, change.from_seq, change.seq, steady_ms());
+  if (!had_gap && st.tracker.has_gaps())
+    ++st.stats.gaps;
+  st.stats.missing = st.tracker.missing();
+  switch (verdict) {
+  case sequence_tracker::verdict::duplicate:
+    ++st.stats.duplicates;
+    return false;
+  case sequence_tracker::verdict::stale_epoch:
+    // A sender's earlier life: its values may be older than what it wrote since.
+    if (change.type == invalidation::kind::update) {
+      change.type = invalidation::kind::remove;
+      change.value = bytes{};
     }
-    if (inv.seq != 0) {
-      if (st.seen.size() >= max_origins && st.seen.count(inv.origin) == 0)
-        st.seen.clear();
-      if (!st.seen[inv.origin].insert(inv.seq)) {
-        ++st.stats.duplicates;
-        return;
-      }
-    }
-  }
-  switch (inv.type) {
-  case invalidation::kind::remove:
-    ++st.stats.received_removes;
-    break;
-  case invalidation::kind::update:
-    ++st.stats.received_updates;
-    break;
-  case invalidation::kind::remove_pattern:
-    if (!pattern_allowed(st, inv.pattern)) {
-      ++st.stats.rejected_patterns;
-      log(log_level::warning, "invalidation_bridge",
-          "dropped a pattern outside the allowed prefixes: " + inv.pattern);
-      return;
-    }
-    ++st.stats.received_patterns;
-    break;
-  case invalidation::kind::remove_bulk:
-    ++st.stats.received_bulk;
+    return true;
+  case sequence_tracker::verdict::fresh:
     break;
   }
-  ++st.stats.received;
-  if (auto coordinator = coordinator_of(self))
-    self->request(coordinator, call_timeout, apply_atom::value, std::move(inv))
-        .then([](ok_atom) {}, [=](caf::error&) { ++self->state.stats.processing_errors; });
+  return true;
 }
 
-// A raw Pub/Sub payload: size, signature, JSON, then `accept`.
-void accept_payload(self_ptr self, const std::string& wire) {
+// A raw Pub/Sub payload: signature, size, JSON, then `accept`.
+void accept_payload(bridge_ptr self, const std::string& wire) {
   auto& st = self->state;
-  if (wire.size() > st.p.cfg.max_message_bytes) {
-    ++st.stats.processing_errors;
-    return;
-  }
   std::string reason;
   std::string_view payload = wire;
   std::optional<std::string> verified;
@@ -200,113 +128,50 @@ void accept_payload(self_ptr self, const std::string& wire) {
   }
   invalidation_limits limits;
   limits.max_message_bytes = st.p.cfg.max_message_bytes;
-  auto inv = decode_invalidation(payload, &reason, limits);
-  if (!inv) {
+  auto change = decode_invalidation(payload, &reason, limits);
+  if (!change && payload.size() > limits.max_message_bytes) {
+    // Too large to take whole, but what it names can still go.
+    change = decode_invalidation_header(payload, nullptr, limits);
+    if (change) {
+      ++st.stats.oversized_removed;
+      log(log_level::info, "invalidation_bridge",
+          "a message of " + std::to_string(payload.size()) +
+              " bytes exceeds max_message_bytes;"
+              " applying it as a removal");
+    }
+  }
+  if (!change) {
     ++st.stats.processing_errors;
     log(log_level::info, "invalidation_bridge", "dropped a malformed message: " + reason);
     return;
   }
-  accept(self, std::move(*inv));
+  accept(self, std::move(*change), change_source::pubsub);
 }
 
-// XADD stream MAXLEN ~ n * type <t> timestamp <unix s> [key <key or pattern>] [count <n>],
-// the audit entry format of the multi-tier-cache crate.
-std::vector<stream_field> audit_fields(const invalidation& inv) {
-  static constexpr const char* names[] = {"remove", "update", "remove_pattern", "remove_bulk"};
-  std::vector<stream_field> fields{{"type", names[static_cast<int>(inv.type)]},
-                                   {"timestamp", std::to_string(inv.ts_ms / 1000)}};
-  if (inv.type == invalidation::kind::remove_pattern)
-    fields.push_back({"key", inv.pattern});
-  else if (inv.type == invalidation::kind::remove_bulk)
-    fields.push_back({"count", std::to_string(inv.keys.size())});
-  else
-    fields.push_back({"key", inv.key});
-  return fields;
-}
+void join(bridge_ptr self, const caf::actor& who);
 
-// Changes held for Redis at most; beyond, the oldest is dropped (and counted): receivers
-// then rely on TTLs, as with any change missed while their own subscription was down.
-constexpr size_t max_unpublished = 10000;
-constexpr auto republish_interval = std::chrono::milliseconds{50};
-
-std::string payload_of(const bridge_state& st, const invalidation& inv) {
-  auto payload = encode_invalidation(inv);
-  std::string reason;
-  if (!st.p.cfg.secret.empty())
-    payload = *sign(payload, st.p.cfg.secret, &reason);
-  return payload;
-}
-
-// Holds a change Redis did not take. A held update goes out as a removal: by the time it is
-// published, a receiver may hold a newer value (read back from a shared tier after its own
-// recovery) that the old one must not overwrite; dropping the copy is right either way.
-void hold(self_ptr self, invalidation inv) {
+void recover(bridge_ptr self, const std::string& why) {
   auto& st = self->state;
-  if (inv.type == invalidation::kind::update) {
-    inv.type = invalidation::kind::remove;
-    inv.value = bytes{};
-  }
-  if (st.unpublished.size() >= max_unpublished) {
-    st.unpublished.pop_front();
-    ++st.stats.publish_errors;
-    log(log_level::error, "invalidation_bridge", "dropped a change Redis never took");
-  }
-  st.unpublished.push_back(std::move(inv));
-  st.stats.publish_held = st.unpublished.size();
-  if (st.unpublished.size() == 1)
-    self->delayed_send(self, republish_interval, retry_atom::value);
-}
-
-// Publishes the oldest held change; on success the next, on failure again later.
-void republish(self_ptr self) {
-  auto& st = self->state;
-  if (st.unpublished.empty())
+  ++st.stats.recoveries;
+  st.stats.last_recovery_ms = unix_ms();
+  switch (st.p.cfg.recovery) {
+  case recovery_policy::none:
+    log(log_level::info, "invalidation_bridge", why + " is back; recovery policy is none");
     return;
-  self->request(st.p.publisher, call_timeout, caf::publish_atom::value, st.channel,
-                payload_of(st, st.unpublished.front()))
-      .then(
-          [=](uint64_t) {
-            auto& st = self->state;
-            st.unpublished.pop_front();
-            st.stats.publish_held = st.unpublished.size();
-            ++st.stats.published_redis;
-            republish(self);
-          },
-          [=](caf::error&) { self->delayed_send(self, republish_interval, retry_atom::value); });
+  case recovery_policy::replay:
+    if (can_replay(st)) {
+      replay(self, why + " is back");
+      return;
+    }
+    break;
+  case recovery_policy::clear:
+    break;
+  }
+  flush_local(self, why + " is back (invalidations may have been missed)",
+              &bridge_stats::flushes_reconnect);
 }
 
-void publish(self_ptr self, const invalidation& inv) {
-  auto& st = self->state;
-  if (!st.unpublished.empty()) {
-    hold(self, inv);
-    return;
-  }
-  self->request(st.p.publisher, call_timeout, caf::publish_atom::value, st.channel,
-                payload_of(st, inv))
-      .then([=](uint64_t) { ++self->state.stats.published_redis; },
-            [=](caf::error&) { hold(self, inv); });
-}
-
-void send_out(self_ptr self, invalidation& inv) {
-  auto& st = self->state;
-  inv.origin = st.stats.node_id;
-  inv.seq = ++st.seq;
-  inv.ts_ms = unix_ms();
-  ++st.stats.messages_sent;
-  if (st.p.cfg.redis && st.p.publisher) {
-    publish(self, inv);
-    if (st.p.cfg.audit)
-      self->request(st.p.publisher, call_timeout, xadd_atom::value, st.stream, audit_fields(inv),
-                    st.p.cfg.audit_maxlen)
-          .then([](const std::string&) {}, [=](caf::error&) { ++self->state.stats.audit_errors; });
-  }
-  for (auto& peer : st.peers) {
-    self->send(peer, apply_atom::value, inv);
-    ++st.stats.sent_to_peers;
-  }
-}
-
-void join(self_ptr self, const caf::actor& who) {
+void join(bridge_ptr self, const caf::actor& who) {
   auto& st = self->state;
   auto peer = caf::actor_cast<peer_inbox_actor>(who);
   if (!peer || peer == st.inbox)
@@ -320,27 +185,29 @@ void join(self_ptr self, const caf::actor& who) {
   if (st.lost_peer) {
     st.lost_peer = false;
     ++st.stats.peer_reconnects;
-    run_recovery(self, "a peer link");
+    recover(self, "a peer link");
   }
 }
 
-void start_paths(self_ptr self) {
+void start_paths(bridge_ptr self) {
   auto& st = self->state;
   auto& cfg = st.p.cfg;
   auto me = caf::actor_cast<bridge_actor>(self);
-  if (cfg.redis)
-    st.owned.push_back(caf::actor_cast<caf::actor>(
+  if (cfg.redis) {
+    st.subscriber =
         spawn_redis_subscriber(self->system(),
                                {st.p.url, st.channel, cfg.keepalive, st.p.request_timeout,
                                 st.p.connect_timeout, cfg.backoff_initial, cfg.backoff_max},
-                               me)));
+                               me);
+    st.owned.push_back(caf::actor_cast<caf::actor>(st.subscriber));
+  }
   if (!cfg.listen && cfg.peers.empty())
     return;
   st.inbox = spawn_peer_inbox(self->system(), me);
   st.owned.push_back(caf::actor_cast<caf::actor>(st.inbox));
   if (cfg.listen) {
     auto sigs = self->system().message_types(st.inbox);
-    self->request(st.p.network, call_timeout, caf::publish_atom::value, cfg.listen_port,
+    self->request(st.p.network, bridge_call_timeout, caf::publish_atom::value, cfg.listen_port,
                   caf::actor_cast<caf::strong_actor_ptr>(st.inbox), std::move(sigs),
                   cfg.listen_host, true)
         .then([=](uint16_t port) { self->state.stats.listen_port = port; },
@@ -359,13 +226,22 @@ void start_paths(self_ptr self) {
   }
 }
 
-bridge_actor::behavior_type invalidation_bridge(self_ptr self, bridge_params params) {
+// Often enough for the gap grace and the keepalive, which time recovery and the stream
+// position.
+std::chrono::milliseconds tick_interval(const invalidation_config& cfg) {
+  auto interval = std::min(cfg.gap_grace / 2, cfg.keepalive);
+  return std::max(interval, std::chrono::milliseconds{10});
+}
+
+bridge_impl::behavior_type invalidation_bridge(bridge_ptr self, bridge_params params) {
   auto& st = self->state;
   st.coordinator = caf::actor_cast<caf::weak_actor_ptr>(params.coordinator);
   params.coordinator = nullptr;
   st.stats.node_id = params.node_id.empty() ? random_node_id() : params.node_id;
   st.channel = params.cfg.channel_prefix + params.cfg.channel;
   st.stream = params.cfg.channel_prefix + params.cfg.audit_stream;
+  st.epoch = static_cast<uint64_t>(unix_ms());
+  st.backlog = publish_backlog{params.cfg.max_held_keys};
   st.p = std::move(params);
   start_paths(self);
   self->set_down_handler([=](caf::down_msg& msg) {
@@ -385,27 +261,99 @@ bridge_actor::behavior_type invalidation_bridge(self_ptr self, bridge_params par
         for (auto& a : owned)
           caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
       });
+  auto interval = tick_interval(st.p.cfg);
+  self->delayed_send(self, interval, caf::tick_atom::value);
   return {
-      [=](caf::publish_atom, invalidation& inv) { send_out(self, inv); },
-      [=](apply_atom, invalidation& inv) { accept(self, std::move(inv)); },
+      [=](caf::publish_atom, invalidation& change) { send_out(self, change); },
+      [=](apply_atom, invalidation& change) {
+        accept(self, std::move(change), change_source::peer);
+      },
       [=](apply_atom, const std::string& wire) { accept_payload(self, wire); },
-      [=](retry_atom) { republish(self); },
       [=](join_atom, const caf::actor& who) {
         join(self, who);
         return ok_atom::value;
       },
       [=](caf::subscribe_atom, bool up, bool after_loss) {
-        self->state.stats.redis_subscribed = up;
+        auto& st = self->state;
+        st.stats.redis_subscribed = up;
         if (up && after_loss) {
-          ++self->state.stats.redis_reconnects;
-          run_recovery(self, "the Redis subscription");
+          ++st.stats.redis_reconnects;
+          recover(self, "the Redis subscription");
+        } else if (up) {
+          sync_position(self);
         }
       },
-      [=](stats_atom) { return self->state.stats; },
+      [=](stats_atom) {
+        auto& st = self->state;
+        st.stats.publish_held = st.backlog.size();
+        st.stats.held_compacted = st.backlog.compacted();
+        st.stats.publish_errors = st.backlog.dropped();
+        st.stats.missing = st.tracker.missing();
+        return st.stats;
+      },
+      [=](caf::tick_atom) {
+        on_tick(self);
+        self->delayed_send(self, interval, caf::tick_atom::value);
+      },
   };
 }
 
 } // namespace
+
+void accept(bridge_ptr self, invalidation change, change_source source) {
+  auto& st = self->state;
+  if (!change.origin.empty() && change.origin == st.stats.node_id) {
+    if (source != change_source::replay)
+      ++st.stats.own_ignored;
+    return;
+  }
+  if (!track(self, change))
+    return;
+  switch (change.type) {
+  case invalidation::kind::remove:
+    ++st.stats.received_removes;
+    break;
+  case invalidation::kind::update:
+    ++st.stats.received_updates;
+    break;
+  case invalidation::kind::remove_pattern:
+    if (!pattern_allowed(st, change.pattern)) {
+      ++st.stats.rejected_patterns;
+      log(log_level::warning, "invalidation_bridge",
+          "dropped a pattern outside the allowed prefixes: " + change.pattern);
+      return;
+    }
+    ++st.stats.received_patterns;
+    break;
+  case invalidation::kind::remove_bulk:
+    ++st.stats.received_bulk;
+    break;
+  }
+  ++(source == change_source::replay ? st.stats.replayed : st.stats.received);
+  if (auto coordinator = coordinator_of(self))
+    self->request(coordinator, bridge_call_timeout, apply_atom::value, std::move(change))
+        .then([](ok_atom) {}, [=](caf::error&) { ++self->state.stats.processing_errors; });
+}
+
+void flush_local(bridge_ptr self, const std::string& why, uint64_t bridge_stats::*reason) {
+  auto& st = self->state;
+  st.tracker.forgive();
+  st.stats.missing = 0;
+  if (st.p.cfg.recovery == recovery_policy::none) {
+    log(log_level::info, "invalidation_bridge", why + "; recovery policy is none");
+    return;
+  }
+  ++st.stats.flushes;
+  ++(st.stats.*reason);
+  log(log_level::info, "invalidation_bridge", why + ": clearing local tiers");
+  if (auto coordinator = coordinator_of(self))
+    self->request(coordinator, bridge_call_timeout, recover_atom::value)
+        .then([](uint64_t) {},
+              [](caf::error& err) {
+                log(log_level::error, "invalidation_bridge",
+                    "recovery failed: " + caf::to_string(err));
+              });
+}
 
 bridge_actor spawn_invalidation_bridge(caf::actor_system& sys, bridge_params params) {
   return sys.spawn(invalidation_bridge, std::move(params));

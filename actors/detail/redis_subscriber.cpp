@@ -5,6 +5,10 @@
 #include <caf/io/middleman.hpp>
 #include <caf/io/typed_broker.hpp>
 #include <caf/stateful_actor.hpp>
+#include <caf/typed_response_promise.hpp>
+
+#include <deque>
+#include <optional>
 
 #include <hiredis/hiredis.h>
 
@@ -17,7 +21,8 @@ namespace mtcache::detail {
 namespace {
 
 using subscriber_broker =
-    caf::io::typed_broker<caf::reacts_to<caf::io::new_data_msg>,
+    caf::io::typed_broker<caf::replies_to<caf::ping_atom>::with<ok_atom>,
+                          caf::reacts_to<caf::io::new_data_msg>,
                           caf::reacts_to<caf::io::connection_closed_msg>,
                           caf::reacts_to<connect_atom, redis_socket, uint64_t>,
                           caf::reacts_to<connect_atom, caf::error, uint64_t>,
@@ -31,8 +36,10 @@ struct subscriber_state {
   redis_link link;
   bool subscribed = false;
   bool subscribed_before = false;
-  // When the unanswered keepalive PING was sent; 0 if none is out.
+  // When the oldest unanswered PING was sent; 0 if none is out.
   int64_t ping_sent_ms = 0;
+  // One entry per PING out, oldest first: the barrier it answers, or none for a keepalive.
+  std::deque<std::optional<caf::typed_response_promise<ok_atom>>> pings;
 
   static inline const char* name = "mtcache.redis_subscriber";
 };
@@ -52,8 +59,20 @@ void send_command(self_ptr self, std::initializer_list<std::string_view> args) {
   self->state.link.flush(self);
 }
 
+void send_ping(self_ptr self, std::optional<caf::typed_response_promise<ok_atom>> barrier) {
+  auto& st = self->state;
+  if (st.pings.empty())
+    st.ping_sent_ms = now_ms();
+  st.pings.emplace_back(std::move(barrier));
+  send_command(self, {"PING"});
+}
+
 void lost(self_ptr self, caf::error reason) {
   auto& st = self->state;
+  for (auto& ping : st.pings)
+    if (ping)
+      ping->deliver(reason);
+  st.pings.clear();
   if (st.subscribed) {
     log(log_level::warning, "redis_subscriber", "lost the subscription: " + caf::to_string(reason));
     self->send(st.bridge, caf::subscribe_atom::value, false, false);
@@ -80,8 +99,11 @@ void on_push(self_ptr self, const redisReply* r) {
     st.subscribed = true;
     self->send(st.bridge, caf::subscribe_atom::value, true, st.subscribed_before);
     st.subscribed_before = true;
-  } else if (kind == "pong") {
-    st.ping_sent_ms = 0;
+  } else if (kind == "pong" && !st.pings.empty()) {
+    if (auto& barrier = st.pings.front())
+      barrier->deliver(ok_atom::value);
+    st.pings.pop_front();
+    st.ping_sent_ms = st.pings.empty() ? 0 : now_ms();
   }
 }
 
@@ -96,10 +118,20 @@ subscriber_broker::behavior_type redis_subscriber(self_ptr self, redis_subscribe
   st.link.connect(self);
   self->delayed_send(self, st.cfg.keepalive, caf::tick_atom::value);
   self->set_exit_handler([self](caf::exit_msg& msg) {
+    for (auto& ping : self->state.pings)
+      if (ping)
+        ping->deliver(make_error(errc::shutting_down, "the subscriber is shutting down"));
     self->state.link.close(self);
     self->quit(msg.reason);
   });
   return {
+      [=](caf::ping_atom) -> caf::result<ok_atom> {
+        if (!self->state.subscribed)
+          return make_error(errc::backend_unavailable, "not subscribed");
+        auto rp = self->make_response_promise<ok_atom>();
+        send_ping(self, rp);
+        return rp;
+      },
       [=](const caf::io::new_data_msg& msg) {
         auto& reader = self->state.link.reader();
         if (!reader.feed(msg.buf.data(), msg.buf.size())) {
@@ -134,8 +166,7 @@ subscriber_broker::behavior_type redis_subscriber(self_ptr self, redis_subscribe
         auto& st = self->state;
         if (st.link.up() && st.subscribed) {
           if (st.ping_sent_ms == 0) {
-            st.ping_sent_ms = now_ms();
-            send_command(self, {"PING"});
+            send_ping(self, std::nullopt);
           } else if (now_ms() - st.ping_sent_ms > st.cfg.request_timeout.count()) {
             lost(self, make_error(errc::timeout, "redis did not answer the keepalive PING"));
           }
@@ -149,9 +180,9 @@ subscriber_broker::behavior_type redis_subscriber(self_ptr self, redis_subscribe
 
 } // namespace
 
-caf::actor spawn_redis_subscriber(caf::actor_system& sys, redis_subscriber_config cfg,
-                                  bridge_actor bridge) {
-  return caf::actor_cast<caf::actor>(
+subscriber_actor spawn_redis_subscriber(caf::actor_system& sys, redis_subscriber_config cfg,
+                                        bridge_actor bridge) {
+  return caf::actor_cast<subscriber_actor>(
       sys.middleman().spawn_broker(redis_subscriber, std::move(cfg), std::move(bridge)));
 }
 

@@ -5,6 +5,8 @@
 
 #include <caf/actor.hpp>
 #include <caf/fwd.hpp>
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
 
 #include "mtcache/codec/redis_url.hpp"
 #include "mtcache/messages/interfaces.hpp"
@@ -23,11 +25,18 @@ struct redis_subscriber_config {
   std::chrono::milliseconds backoff_max{2000};
 };
 
+/// What the bridge asks of its subscriber.
+using subscriber_actor = caf::typed_actor<
+    // A barrier: answered once Redis answers a PING sent now on the subscribed connection,
+    // so every message Redis delivered to this subscriber before has arrived. Fails if the
+    // subscription is not up or is lost before the answer.
+    caf::replies_to<caf::ping_atom>::with<ok_atom>>;
+
 /// Spawns a Redis Pub/Sub subscriber on a connection of its own (a subscribed connection can
 /// run no other commands). It hands every payload on `channel` to `bridge` as
 /// `(apply, payload)` and reports `(subscribe, up, after_loss)` when the subscription is
 /// made, lost, and made again; it reconnects with exponential backoff plus jitter.
-caf::actor spawn_redis_subscriber(caf::actor_system& sys, redis_subscriber_config cfg,
-                                  bridge_actor bridge);
+subscriber_actor spawn_redis_subscriber(caf::actor_system& sys, redis_subscriber_config cfg,
+                                        bridge_actor bridge);
 
 } // namespace mtcache::detail

@@ -42,6 +42,7 @@ struct stream_info {
   bool exists = false;
   uint64_t length = 0;
   std::string first_id;
+  /// The newest id ever given out (it outlives its entry when trimming removes it).
   std::string last_id;
   /// Entries ever added to the stream, trimmed ones included (Redis 7.0 and later; 0 on
   /// older servers): set against the entries still there after an id, it tells whether
