@@ -118,6 +118,9 @@ struct bridge_stats {
   /// Replays of the audit stream, and the entries they applied.
   uint64_t replays = 0;
   uint64_t replayed = 0;
+  /// The audit stream id up to which this node has applied every change; empty until it
+  /// knows one (replay needs it).
+  std::string replay_position;
   /// Times the local tiers were dropped, in all and why: contact was back and nothing could
   /// be replayed (policy clear, no audit stream, no position in it yet); a gap the audit
   /// stream did not fill; the stream no longer held what this node missed.
@@ -147,9 +150,10 @@ typename Inspector::result_type inspect(Inspector& f, bridge_stats& x) {
            x.received_patterns, x.received_bulk, x.own_ignored, x.duplicates, x.processing_errors,
            x.rejected_signature, x.rejected_patterns, x.publish_errors, x.publish_held,
            x.held_compacted, x.backlog_messages, x.large_updates_removed, x.oversized_removed,
-           x.gaps, x.missing, x.replays, x.replayed, x.flushes, x.flushes_reconnect, x.flushes_gap,
-           x.flushes_trimmed, x.audit_errors, x.redis_reconnects, x.peer_reconnects, x.recoveries,
-           x.last_recovery_ms, x.redis_subscribed, x.peers_connected, x.listen_port);
+           x.gaps, x.missing, x.replays, x.replayed, x.replay_position, x.flushes,
+           x.flushes_reconnect, x.flushes_gap, x.flushes_trimmed, x.audit_errors,
+           x.redis_reconnects, x.peer_reconnects, x.recoveries, x.last_recovery_ms,
+           x.redis_subscribed, x.peers_connected, x.listen_port);
 }
 
 /// Health of one tier: a probe (memory tier) or a PING (Redis) and how long it took.

@@ -75,8 +75,8 @@ std::optional<invalidation> change_of(const stream_entry& entry) {
 void finish(bridge_ptr self, std::shared_ptr<replay_run> run) {
   auto& st = self->state;
   st.replaying = false;
-  st.cursor = stream_position{run->last_id.empty() ? st.cursor->id : run->last_id,
-                              run->info.entries_added};
+  st.cursor =
+      stream_position{run->last_id.empty() ? st.cursor->id : run->last_id, run->info.entries_added};
   bool trimmed = run->unreadable || (run->expected && run->read < *run->expected);
   if (trimmed)
     flush_local(self, run->why + ": the audit stream no longer holds every change missed",

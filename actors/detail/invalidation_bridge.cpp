@@ -289,6 +289,7 @@ bridge_impl::behavior_type invalidation_bridge(bridge_ptr self, bridge_params pa
         st.stats.held_compacted = st.backlog.compacted();
         st.stats.publish_errors = st.backlog.dropped();
         st.stats.missing = st.tracker.missing();
+        st.stats.replay_position = st.cursor ? st.cursor->id : std::string{};
         return st.stats;
       },
       [=](caf::tick_atom) {
