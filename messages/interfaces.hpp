@@ -19,6 +19,7 @@
 namespace mtcache {
 
 using stale_atom = caf::atom_constant<caf::atom("stale")>;
+using insync_atom = caf::atom_constant<caf::atom("insync")>;
 using tierstats_atom = caf::atom_constant<caf::atom("tierstats")>;
 
 /// Continues a read that missed in the first tier. The tier delegates the original request
@@ -82,7 +83,9 @@ using bridge_actor = caf::typed_actor<
     // The Redis subscription is up (true) or lost (false); the flag after it says the
     // subscription came back after a loss, so the recovery policy must run.
     caf::reacts_to<caf::subscribe_atom, bool, bool>,
-    caf::replies_to<stats_atom>::with<bridge_stats>>;
+    // Whether this node has applied every change of other nodes it knows of: subscribed,
+    // no replay running, no gap open (true without Redis invalidation).
+    caf::replies_to<insync_atom>::with<bool>, caf::replies_to<stats_atom>::with<bridge_stats>>;
 
 /// The cache as its users see it. It answers every request within its own deadlines
 /// (tier_timeout, the Redis request_timeout, load_timeout); gets are passed on to the first

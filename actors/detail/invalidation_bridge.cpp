@@ -283,6 +283,11 @@ bridge_impl::behavior_type invalidation_bridge(bridge_ptr self, bridge_params pa
           sync_position(self);
         }
       },
+      [=](insync_atom) {
+        auto& st = self->state;
+        return !st.p.cfg.redis || (st.stats.redis_subscribed && !st.replaying &&
+                                   st.replay_pending.empty() && !st.tracker.has_gaps());
+      },
       [=](stats_atom) {
         auto& st = self->state;
         st.stats.publish_held = st.backlog.size();
