@@ -5,9 +5,9 @@
 #
 #   consumer_test.sh installed CMAKE CXX SOURCE_DIR BUILD_DIR
 #     `cmake --install BUILD_DIR` into a temporary prefix; checks that exactly the public
-#     headers were installed (none from store/, redis/ or a detail/ folder) and that nothing
-#     installed points back into the source or build tree; then builds the program with
-#     find_package(mtcache) (find_package/CMakeLists.txt) and with
+#     headers were installed (none from store/, redis/ or a detail/ folder) and that no text
+#     file installed names the source or build tree (the library's debug info may); then
+#     builds the program with find_package(mtcache) (find_package/CMakeLists.txt) and with
 #     `CXX ... $(pkg-config --cflags --libs mtcache)`.
 #   consumer_test.sh add_subdirectory CMAKE CXX SOURCE_DIR
 #     configures add_subdirectory/CMakeLists.txt, which adds SOURCE_DIR and checks that no
@@ -71,7 +71,7 @@ installed)
   if ! diff <(sort <<<"$expected") <(sort <<<"$installed"); then
     fail "installed headers differ from the public headers of the source tree (< missing, > extra)"
   fi
-  if grep -rlF -e "$source_dir" -e "$build_dir" "$prefix"; then
+  if grep -rlIF -e "$source_dir" -e "$build_dir" "$prefix"; then
     fail "installed files name the source or build tree"
   fi
 
@@ -91,7 +91,9 @@ installed)
   # shellcheck disable=SC2086 # the flags are words
   "$cxx" -std=c++17 -o "$work/pkg-config/app" "$here/find_package/main.cpp" $flags ||
     fail "building with pkg-config's flags"
-  "$work/pkg-config/app" || fail "running the pkg-config build"
+  # A shared libmtcache (BUILD_SHARED_LIBS) is found at run time through the path.
+  LD_LIBRARY_PATH="$(pkg-config --variable=libdir mtcache)${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" \
+    "$work/pkg-config/app" || fail "running the pkg-config build"
   ;;
 add_subdirectory)
   step "add_subdirectory($source_dir)"
