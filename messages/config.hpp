@@ -72,8 +72,10 @@ struct redis_tier_config {
   std::chrono::milliseconds request_timeout{500};
   std::chrono::milliseconds connect_timeout{1000};
   /// Reconnect backoff: doubles from `backoff_initial` up to `backoff_max`, with jitter.
+  /// The cap bounds how long after Redis is back writes still fail here (a refused
+  /// connection costs Redis next to nothing, so it is short).
   std::chrono::milliseconds backoff_initial{50};
-  std::chrono::milliseconds backoff_max{2000};
+  std::chrono::milliseconds backoff_max{200};
   /// SCAN COUNT for pattern removal; matched keys are UNLINKed in batches of this size.
   uint32_t scan_count = 100;
 };
@@ -143,7 +145,9 @@ struct invalidation_config {
   bool tls = false;
   std::chrono::milliseconds peer_connect_timeout{2000};
   std::chrono::milliseconds backoff_initial{50};
-  std::chrono::milliseconds backoff_max{2000};
+  /// Reconnect backoff of the subscriber and of peer links. The cap bounds how long after
+  /// Redis is back this node may miss other nodes' changes.
+  std::chrono::milliseconds backoff_max{200};
 
   bool enabled() const { return redis || listen || !peers.empty(); }
 };

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdint>
 #include <random>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -18,6 +19,7 @@
 #include "mtcache/codec/redis_url.hpp"
 #include "mtcache/messages/atoms.hpp"
 #include "mtcache/messages/error.hpp"
+#include "mtcache/redis/reachability.hpp"
 #include "mtcache/redis/redis_connection.hpp"
 
 namespace mtcache::detail {
@@ -32,14 +34,20 @@ struct redis_link_options {
 /// connect in a short-lived detached actor (hiredis connects and authenticates blocking),
 /// adopt the socket, drop it on failure and retry with exponential backoff plus jitter.
 /// The owning broker must handle `(connect_atom, redis_socket, uint64_t)`,
-/// `(connect_atom, caf::error, uint64_t)` and `(retry_atom, uint64_t)` by calling `adopt`,
-/// `drop` and `retry`. Every attempt has its own epoch, so late results are ignored.
+/// `(connect_atom, caf::error, uint64_t)`, `(retry_atom, uint64_t)` and `(connect_atom)` by
+/// calling `adopt`, `drop`, `retry` and `retry_now`. Every attempt has its own epoch, so
+/// late results are ignored. A link that gets through after a loss tells the other links to
+/// the same server to try at once (see reachability.hpp).
 class redis_link {
 public:
   enum class phase : uint8_t { down, connecting, up };
 
   redis_link(redis_url url, redis_link_options opts, uint64_t seed)
-      : url_(std::move(url)), opts_(opts), rng_(seed) {}
+      : url_(std::move(url)), opts_(opts), rng_(seed) {
+    server_ = url_.kind == redis_url::transport::unix_socket
+                  ? url_.path
+                  : url_.host + ":" + std::to_string(url_.port);
+  }
 
   phase state() const { return phase_; }
   bool up() const { return phase_ == phase::up; }
@@ -67,6 +75,10 @@ public:
   /// Starts a connection attempt.
   template <class Self>
   void connect(Self* self) {
+    if (!joined_) {
+      joined_ = true;
+      reachability::join(server_, self->address());
+    }
     phase_ = phase::connecting;
     auto epoch = ++epoch_;
     auto target = caf::actor_cast<caf::actor>(self);
@@ -95,8 +107,10 @@ public:
     self->configure_read(hdl_, caf::io::receive_policy::at_most(64 * 1024));
     reader_.reset();
     phase_ = phase::up;
-    if (ever_connected_)
+    if (ever_connected_) {
       ++reconnects_;
+      reachability::arrived(server_, self->address());
+    }
     ever_connected_ = true;
     attempts_ = 0;
     last_error_ = caf::none;
@@ -125,6 +139,10 @@ public:
   /// timer keeps the owner alive.
   template <class Self>
   void close(Self* self) {
+    if (joined_) {
+      joined_ = false;
+      reachability::leave(server_, self->address());
+    }
     if (phase_ == phase::up)
       self->close(hdl_);
     phase_ = phase::down;
@@ -139,6 +157,15 @@ public:
       connect(self);
   }
 
+  /// Another connection to the server got through: stop waiting out the backoff.
+  template <class Self>
+  void retry_now(Self* self) {
+    if (phase_ == phase::down) {
+      attempts_ = 0;
+      connect(self);
+    }
+  }
+
 private:
   std::chrono::milliseconds next_backoff() {
     auto shift = std::min<uint32_t>(attempts_++, 16);
@@ -151,6 +178,9 @@ private:
   }
 
   redis_url url_;
+  // host:port or the socket path: what links to one server share.
+  std::string server_;
+  bool joined_ = false;
   redis_link_options opts_;
   std::minstd_rand rng_;
   phase phase_ = phase::down;

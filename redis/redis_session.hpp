@@ -27,14 +27,14 @@ struct typed_broker_of<caf::typed_actor<Sigs...>> {
 };
 
 /// The typed broker for an actor that speaks `Interface` over a `redis_session`: the
-/// interface plus socket I/O, the link's connection results and retries, and the deadline
-/// tick.
+/// interface plus socket I/O, the link's connection results and retries (scheduled, or at
+/// once when another connection got through), and the deadline tick.
 template <class Interface>
 using redis_session_broker = typename typed_broker_of<typename Interface::template extend<
     caf::reacts_to<caf::io::new_data_msg>, caf::reacts_to<caf::io::connection_closed_msg>,
     caf::reacts_to<connect_atom, redis_socket, uint64_t>,
     caf::reacts_to<connect_atom, caf::error, uint64_t>, caf::reacts_to<retry_atom, uint64_t>,
-    caf::reacts_to<caf::tick_atom>>>::type;
+    caf::reacts_to<connect_atom>, caf::reacts_to<caf::tick_atom>>>::type;
 
 /// Pipelined request/response traffic on one Redis connection owned by a broker: commands
 /// are written as they come, replies are matched to them by position (Redis answers in
@@ -246,6 +246,7 @@ Behavior session_behavior(Self* self, Complete complete, Fail fail, After after,
         after();
       },
       [=](retry_atom, uint64_t epoch) { self->state.session.link().retry(self, epoch); },
+      [=](connect_atom) { self->state.session.link().retry_now(self); },
       [=](caf::tick_atom) {
         self->state.session.on_tick(self, fail);
         after();

@@ -20,13 +20,12 @@ namespace mtcache::detail {
 
 namespace {
 
-using subscriber_broker =
-    caf::io::typed_broker<caf::replies_to<caf::ping_atom>::with<ok_atom>,
-                          caf::reacts_to<caf::io::new_data_msg>,
-                          caf::reacts_to<caf::io::connection_closed_msg>,
-                          caf::reacts_to<connect_atom, redis_socket, uint64_t>,
-                          caf::reacts_to<connect_atom, caf::error, uint64_t>,
-                          caf::reacts_to<retry_atom, uint64_t>, caf::reacts_to<caf::tick_atom>>;
+using subscriber_broker = caf::io::typed_broker<
+    caf::replies_to<caf::ping_atom>::with<ok_atom>, caf::reacts_to<caf::io::new_data_msg>,
+    caf::reacts_to<caf::io::connection_closed_msg>,
+    caf::reacts_to<connect_atom, redis_socket, uint64_t>,
+    caf::reacts_to<connect_atom, caf::error, uint64_t>, caf::reacts_to<retry_atom, uint64_t>,
+    caf::reacts_to<connect_atom>, caf::reacts_to<caf::tick_atom>>;
 
 struct subscriber_state {
   subscriber_state() : link({}, {}, 0) {}
@@ -162,6 +161,7 @@ subscriber_broker::behavior_type redis_subscriber(self_ptr self, redis_subscribe
           self->state.link.drop(self, std::move(err));
       },
       [=](retry_atom, uint64_t epoch) { self->state.link.retry(self, epoch); },
+      [=](connect_atom) { self->state.link.retry_now(self); },
       [=](caf::tick_atom) {
         auto& st = self->state;
         if (st.link.up() && st.subscribed) {
