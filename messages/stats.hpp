@@ -65,6 +65,15 @@ struct cache_stats {
   uint64_t superseded_fills = 0;
   /// Expired values served by fail-safe.
   uint64_t stale_served = 0;
+  /// Writes and removals that failed on a shared tier, kept to re-apply once it is back:
+  /// waiting now; re-applied; dropped because a newer change (ours or another node's)
+  /// made them moot; keys removed again because another node's change raced a repair;
+  /// given up past the bound (their keys may differ between nodes until the TTL).
+  uint64_t repairs_pending = 0;
+  uint64_t repairs = 0;
+  uint64_t repairs_superseded = 0;
+  uint64_t repairs_compensated = 0;
+  uint64_t repairs_dropped = 0;
 };
 
 template <class Inspector>
@@ -72,7 +81,8 @@ typename Inspector::result_type inspect(Inspector& f, cache_stats& x) {
   return f(caf::meta::type_name("mtcache::cache_stats"), x.requests, x.tier_hits, x.misses,
            x.promotions, x.sets, x.removes, x.tier_errors, x.rejected, x.failed, x.loads,
            x.load_errors, x.load_timeouts, x.in_flight, x.decode_failed, x.superseded_fills,
-           x.stale_served);
+           x.stale_served, x.repairs_pending, x.repairs, x.repairs_superseded,
+           x.repairs_compensated, x.repairs_dropped);
 }
 
 /// Counters of a node's invalidation bridge.

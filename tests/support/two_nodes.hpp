@@ -5,8 +5,6 @@
 #include <optional>
 #include <string>
 
-#include <gtest/gtest.h>
-
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
 #include <caf/io/middleman.hpp>
