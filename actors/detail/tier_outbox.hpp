@@ -2,7 +2,8 @@
 
 // Everything the coordinator sends to its tiers leaves through the outbox, which keeps the
 // order: each tier receives reads, writes and removals in the order the coordinator received
-// them, although sets (and reads of a Redis first tier) wait in queues to go out in batches.
+// them (reads may pass reads), although sets (and reads of a Redis first tier) wait in
+// queues to go out in batches.
 // A request names what it must not pass (tier_order) and the outbox sends whatever is queued
 // ahead of it first, so no handler has to remember to. Only one queue holds anything at a
 // time: a read sends the queued sets, a set sends the queued reads.
