@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <optional>
 #include <string>
@@ -48,6 +49,31 @@ std::optional<T> decode_or_report(const std::string& key, const lookup& res, Rep
   return value;
 }
 
+namespace detail {
+
+/// From inside an actor: `then(caf::expected<std::optional<T>>)` gets the value of `res`
+/// decoded as T, or nothing on a miss. Bytes that do not decode are reported to `cache`
+/// first, as the blocking calls do; `then` gets errc::decode_failed once the cache answered
+/// the report, or the report's error.
+template <class T, class Self, class Then>
+void decode_or_report_async(Self* self, const cache_actor& cache, const std::string& key,
+                            const lookup& res, std::chrono::milliseconds timeout, Then then) {
+  using result = caf::expected<std::optional<T>>;
+  std::string reason;
+  auto value = decode_or_report<T>(
+      key, res, [&](const std::string&, const std::string& why) { reason = why; });
+  if (value || !res.found) {
+    then(result{std::move(value)});
+    return;
+  }
+  auto failed = make_error(errc::decode_failed, "'" + key + "' does not decode: " + reason);
+  self->request(cache, timeout, corrupt_atom::value, key)
+      .then([=](ok_atom) mutable { then(result{failed}); },
+            [=](caf::error& err) mutable { then(result{std::move(err)}); });
+}
+
+} // namespace detail
+
 namespace typed {
 
 /// Reads `key` as T: nothing on a miss or on bytes that do not decode.
@@ -88,6 +114,34 @@ caf::expected<T> get_or_compute(blocking_cache& cache, const std::string& key, c
   return make_error(errc::decode_failed, "'" + key + "' does not decode: " + reason);
 }
 
+/// The same from inside an actor: calls `done(caf::expected<std::optional<T>>)` once, in
+/// `self`'s context; nothing on a miss or on bytes that do not decode (reported first).
+template <class T, class Self, class Done>
+void get(Self* self, const cache_actor& cache, const std::string& key,
+         std::chrono::milliseconds timeout, Done done) {
+  using result = caf::expected<std::optional<T>>;
+  self->request(cache, timeout, get_atom::value, key)
+      .then(
+          [=](lookup& res) mutable {
+            // Reported or not, bytes that do not decode are a miss, as for the blocking get.
+            auto as_miss = [done](result value) mutable {
+              done(value ? std::move(value) : result{std::optional<T>{}});
+            };
+            detail::decode_or_report_async<T>(self, cache, key, res, timeout, std::move(as_miss));
+          },
+          [=](caf::error& err) mutable { done(result{std::move(err)}); });
+}
+
+/// The same from inside an actor: calls `done(caf::expected<write_ack>)` once, in `self`'s
+/// context.
+template <class T, class Self, class Done>
+void set(Self* self, const cache_actor& cache, const std::string& key, const T& value, strategy ttl,
+         std::chrono::milliseconds timeout, Done done) {
+  self->request(cache, timeout, put_atom::value, key, typed_value::encode(value), ttl)
+      .then([=](write_ack& ack) mutable { done(caf::expected<write_ack>{std::move(ack)}); },
+            [=](caf::error& err) mutable { done(caf::expected<write_ack>{std::move(err)}); });
+}
+
 /// The same from inside an actor: calls `done(caf::expected<T>)` once, in `self`'s context.
 template <class T, class Self, class Done>
 void get_or_compute(Self* self, const cache_actor& cache, const std::string& key,
@@ -96,24 +150,21 @@ void get_or_compute(Self* self, const cache_actor& cache, const std::string& key
   self->request(cache, timeout, compute_atom::value, key, opts, loader)
       .then(
           [=](lookup& res) mutable {
-            std::string reason;
-            auto value = decode_or_report<T>(
-                key, res, [&](const std::string&, const std::string& why) { reason = why; });
-            if (value) {
-              done(caf::expected<T>{std::move(*value)});
-              return;
-            }
-            self->request(cache, timeout, corrupt_atom::value, key)
-                .then(
-                    [=](ok_atom) mutable {
-                      if (attempt == 0)
-                        get_or_compute<T>(self, cache, key, opts, loader, timeout, std::move(done),
-                                          1);
-                      else
-                        done(caf::expected<T>{make_error(
-                            errc::decode_failed, "'" + key + "' does not decode: " + reason)});
-                    },
-                    [=](caf::error& err) mutable { done(caf::expected<T>{std::move(err)}); });
+            detail::decode_or_report_async<T>(
+                self, cache, key, res, timeout, [=](caf::expected<std::optional<T>> value) mutable {
+                  if (value && *value) {
+                    done(caf::expected<T>{std::move(**value)});
+                    return;
+                  }
+                  // A compute answers a value or an error: a miss is retried like bytes that
+                  // do not decode.
+                  auto err = value ? make_error(errc::decode_failed, "'" + key + "' has no value")
+                                   : std::move(value.error());
+                  if (is(err, errc::decode_failed) && attempt == 0)
+                    get_or_compute<T>(self, cache, key, opts, loader, timeout, std::move(done), 1);
+                  else
+                    done(caf::expected<T>{std::move(err)});
+                });
           },
           [=](caf::error& err) mutable { done(caf::expected<T>{std::move(err)}); });
 }

@@ -1,6 +1,6 @@
-// How the coordinator batches sets (actors/coordinator_writes.cpp) and reads of a first tier
-// that wants batches (actors/coordinator.cpp), on the deterministic test scheduler: messages
-// sent before `sched.run()` sit in the coordinator's mailbox together, as under load.
+// How the coordinator batches sets and reads of a first tier that wants batches
+// (actors/detail/tier_outbox.hpp, batch_queue.hpp), on the deterministic test scheduler:
+// messages sent before `sched.run()` sit in the coordinator's mailbox together, as under load.
 #include <algorithm>
 #include <memory>
 #include <string>

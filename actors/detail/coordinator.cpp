@@ -1,18 +1,50 @@
+// The coordinator: the actor users talk to.
+//
+// What it owns. The tier chain (handles and configs, shared read-only with the flights), the
+// flight table (at most one flight per key that missed the first tier), the outbox (what goes
+// to the tiers, with the sets and reads queued for batching), the deadline sweep (deadlines
+// of its requests to tiers that answer in time), the exact counters, and the bridge to other
+// nodes when invalidation is configured. The handlers are split by idea: reads
+// (coordinator_reads.cpp), writes and removals (coordinator_writes.cpp), other nodes' changes
+// and recovery (coordinator_remote.cpp), stats and health (coordinator_status.cpp); this file
+// wires them to messages.
+//
+// Order. A first-tier hit is two hops: the coordinator passes the get on to the tier, which
+// answers the caller; a miss comes back and goes on to the key's flight. Every write to a
+// tier leaves the coordinator, flights' fills included (passed on, so the tier answers the
+// flight), so each tier receives writes in the order the coordinator received them; the
+// outbox keeps that order across the batch queues: reads never pass a queued set, sets
+// never pass a queued read, removals and everything else pass nothing; reads may pass reads.
+// Every change marks the running flight of its key superseded, so an older loaded value
+// cannot overwrite it.
+//
+// Why it batches. Under load the coordinator itself was the bottleneck for sets: each was a
+// request with a response handler of its own, and CAF 0.17 keeps pending responses in a
+// flat list that it searches and shifts on every answer (7-12% of all samples at 1 024
+// outstanding). Redis-first-tier reads cost the Redis tier's broker, which runs on CAF's one
+// network thread with all network I/O, a message and an answer per read. Requests that find
+// more behind them in the mailbox therefore queue and go out as one message per tier; with
+// at most 8 batches of a kind in flight, requests gather meanwhile, and batches average
+// about 74 reads at 1 024 outstanding instead of 18 when sent whenever the mailbox ran
+// empty (README, Performance: "What profiling changed").
+//
+// Why deadlines are swept. A CAF request timeout costs CAF's clock thread a wakeup to set
+// and another to cancel; it was a quarter of the CPU samples of an L2 get under load. The
+// built-in tiers answer within their own deadlines, so requests to them carry no CAF timer:
+// the sweep holds each fan-out round to tier_timeout, looking every tier_timeout/4. A tier of
+// one's own gets the CAF timeout.
+
 #include "mtcache/actors/detail/coordinator.hpp"
 
 #include <algorithm>
 #include <chrono>
 #include <memory>
-#include <random>
-#include <string>
-#include <unordered_map>
 #include <utility>
 
 #include <caf/actor_system.hpp>
 #include <caf/send.hpp>
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
-#include <caf/typed_response_promise.hpp>
 
 #include "mtcache/actors/detail/coordinator_state.hpp"
 #include "mtcache/actors/detail/invalidation_bridge.hpp"
@@ -24,152 +56,7 @@ namespace {
 
 using self_ptr = coordinator_ptr;
 
-// Reads go to the first tier, which answers a hit itself; a miss comes back to the
-// coordinator with `context`: empty for a get, (compute_options, loader) for get_or_compute.
-// Under load, reads for a first tier that wants batches are queued instead (flush_reads).
-// Reads may pass each other, never a write: the queued writes go out first.
-caf::result<lookup> probe(self_ptr self, const std::string& key, caf::message context) {
-  auto& st = self->state;
-  flush_writes(self);
-  ++st.fast_gets;
-  if (!st.batch_reads || (self->mailbox().empty() && st.read_batches_out == 0))
-    return self->delegate(st.tiers->front().handle, get_atom::value, key, miss_route{self},
-                          std::move(context));
-  auto rp = self->make_response_promise<lookup>();
-  st.queued_reads.push_back({key, rp, std::move(context)});
-  flush_later(self, st.queued_reads.size(), st.read_batches_out);
-  return rp;
-}
-
-// A read the first tier had no value for (or failed): on to the key's flight, which loads it
-// for a get_or_compute; with no other tier, a miss.
-void after_first_tier(self_ptr self, const std::string& key, bool failed,
-                      const caf::message& context, caf::typed_response_promise<lookup>& rp) {
-  auto& st = self->state;
-  ++st.first_tier_misses;
-  if (failed)
-    ++st.stats.tier_errors;
-  if (context.match_elements<compute_options, loader_actor>()) {
-    rp.delegate(flight_for(self, key, 0), join_atom::value, context.get_as<compute_options>(0),
-                context.get_as<loader_actor>(1));
-  } else if (st.tiers->size() == 1) {
-    ++st.stats.misses;
-    rp.deliver(lookup{});
-  } else {
-    rp.delegate(flight_for(self, key, 1), join_atom::value);
-  }
-}
-
-caf::result<lookup> compute(self_ptr self, const std::string& key, compute_options opts,
-                            loader_actor loader) {
-  // A key with a flight is not in the first tier yet: join the flight directly.
-  if (auto flight = live_flight(self->state, key))
-    return self->delegate(*flight, join_atom::value, std::move(opts), std::move(loader));
-  return probe(self, key, caf::make_message(std::move(opts), std::move(loader)));
-}
-
-} // namespace
-
-void flush_reads(coordinator_ptr self) {
-  auto& st = self->state;
-  if (st.queued_reads.empty())
-    return;
-  auto batch = take_queued(st.queued_reads);
-  ++st.read_batches_out;
-  fan_out<read_batch>(
-      self, {0},
-      [=](const tier_actor&, size_t i) {
-        std::vector<std::string> keys;
-        keys.reserve(batch->size());
-        for (auto& r : *batch)
-          keys.push_back(r.key);
-        return self->request((*self->state.tiers)[i].batch, tier_wait(self->state, i),
-                             get_atom::value, std::move(keys));
-      },
-      [=](const std::vector<size_t>&, std::vector<caf::expected<read_batch>>& answers) {
-        auto& answer = answers[0];
-        std::vector<bool> failed(batch->size(), !answer);
-        if (answer) {
-          for (auto i : answer->failed)
-            if (i < failed.size())
-              failed[i] = true;
-          for (size_t j = answer->results.size(); j < failed.size(); ++j)
-            failed[j] = true;
-        }
-        // Each read of a failed batch counts in after_first_tier.
-        uncount_failed_batches(self->state, answers);
-        for (size_t j = 0; j < batch->size(); ++j) {
-          auto& r = (*batch)[j];
-          if (!failed[j] && answer->results[j].found)
-            r.rp.deliver(std::move(answer->results[j]));
-          else
-            after_first_tier(self, r.key, failed[j], r.context, r.rp);
-        }
-        --self->state.read_batches_out;
-        flush_reads(self);
-      });
-}
-
-namespace {
-
-caf::result<std::vector<tier_stats>> collect_tier_stats(self_ptr self) {
-  auto rp = self->make_response_promise<std::vector<tier_stats>>();
-  fan_out<tier_stats>(
-      self, all_tiers(self->state),
-      [=](const tier_actor& tier, size_t) {
-        return self->request(tier, self->state.opts.tier_timeout, stats_atom::value);
-      },
-      [=](const std::vector<size_t>& targets,
-          std::vector<caf::expected<tier_stats>>& results) mutable {
-        std::vector<tier_stats> out;
-        for (size_t k = 0; k < targets.size(); ++k) {
-          tier_stats s;
-          if (results[k]) {
-            s = std::move(*results[k]);
-          } else {
-            s.kind = "unreachable";
-            s.connected = false;
-          }
-          s.level = (*self->state.tiers)[targets[k]].cfg.level;
-          out.emplace_back(std::move(s));
-        }
-        rp.deliver(std::move(out));
-      });
-  return rp;
-}
-
-caf::result<health_report> collect_health(self_ptr self) {
-  auto rp = self->make_response_promise<health_report>();
-  fan_out<tier_health>(
-      self, all_tiers(self->state),
-      [=](const tier_actor& tier, size_t) {
-        return self->request(tier, self->state.opts.tier_timeout, health_atom::value);
-      },
-      [=](const std::vector<size_t>& targets,
-          std::vector<caf::expected<tier_health>>& results) mutable {
-        health_report report;
-        for (size_t k = 0; k < targets.size(); ++k) {
-          tier_health h;
-          if (results[k])
-            h = std::move(*results[k]);
-          else
-            h.detail = self->system().render(results[k].error());
-          h.level = (*self->state.tiers)[targets[k]].cfg.level;
-          report.tiers.emplace_back(std::move(h));
-        }
-        bool all_ok = std::all_of(report.tiers.begin(), report.tiers.end(),
-                                  [](const tier_health& h) { return h.ok; });
-        report.status = all_ok               ? health_status::healthy
-                        : report.tiers[0].ok ? health_status::degraded
-                                             : health_status::down;
-        rp.deliver(std::move(report));
-      });
-  return rp;
-}
-
-coordinator_actor::behavior_type coordinator(self_ptr self, tier_chain tiers, cache_options opts,
-                                             std::vector<caf::actor> owned,
-                                             std::optional<bridge_params> bridge) {
+void init(self_ptr self, tier_chain tiers, cache_options opts) {
   auto& st = self->state;
   st.stats.tier_hits.resize(tiers.size());
   st.tiers = std::make_shared<const tier_chain>(std::move(tiers));
@@ -177,19 +64,29 @@ coordinator_actor::behavior_type coordinator(self_ptr self, tier_chain tiers, ca
   st.rng.seed(opts.seed != 0 ? opts.seed
                              : static_cast<uint64_t>(
                                    std::chrono::steady_clock::now().time_since_epoch().count()));
+  st.sweep.set_timeout(opts.tier_timeout);
+  // Sets go out in batches when every tier takes them, reads when the first tier wants them.
+  if (std::all_of(st.tiers->begin(), st.tiers->end(),
+                  [](const chain_tier& t) { return bool{t.batch}; }))
+    st.outbox.batch_writes([self](auto batch, auto done) { send_write_batch(self, batch, done); });
+  if (st.tiers->front().batch_reads && st.tiers->front().batch)
+    st.outbox.batch_reads([self](auto batch, auto done) { send_read_batch(self, batch, done); });
+}
+
+coordinator_actor::behavior_type coordinator(self_ptr self, tier_chain tiers, cache_options opts,
+                                             std::vector<caf::actor> owned,
+                                             std::optional<bridge_params> bridge) {
+  init(self, std::move(tiers), opts);
   if (bridge) {
     bridge->coordinator = caf::actor_cast<caf::actor>(self);
-    st.bridge = spawn_invalidation_bridge(self->system(), std::move(*bridge));
-    owned.push_back(caf::actor_cast<caf::actor>(st.bridge));
+    self->state.bridge = spawn_invalidation_bridge(self->system(), std::move(*bridge));
+    owned.push_back(caf::actor_cast<caf::actor>(self->state.bridge));
   }
-  st.batch_writes = std::all_of(st.tiers->begin(), st.tiers->end(),
-                                [](const chain_tier& t) { return bool{t.batch}; });
-  st.batch_reads = st.tiers->front().batch_reads && st.tiers->front().batch;
   // Flights hold the coordinator, so it only ends by an exit message: pass it on to them.
   self->set_exit_handler([=](caf::exit_msg& msg) {
-    fail_queued(self, make_error(errc::shutting_down, "the cache is shutting down"));
-    for (auto& [key, flight] : self->state.flights)
-      self->send_exit(flight.handle, msg.reason);
+    self->state.outbox.fail_queued(make_error(errc::shutting_down, "the cache is shutting down"));
+    self->state.flights.for_each(
+        [&](const flight_actor& flight) { self->send_exit(flight, msg.reason); });
     self->quit(msg.reason);
   });
   self->attach_functor([owned](const caf::error& reason) {
@@ -198,36 +95,17 @@ coordinator_actor::behavior_type coordinator(self_ptr self, tier_chain tiers, ca
   });
   auto on_write = opts.broadcast_on_write;
   return {
-      [=](get_atom, const std::string& key) -> caf::result<lookup> {
-        auto& st = self->state;
-        if (auto err = check_key(st, key)) {
-          ++st.stats.rejected;
-          return err;
-        }
-        ++st.stats.requests;
-        if (auto flight = live_flight(st, key))
-          return self->delegate(*flight, join_atom::value);
-        return probe(self, key, caf::message{});
+      [=](get_atom, const std::string& key) { return get_value(self, key); },
+      [=](miss_atom, const std::string& key, bool failed, const caf::message& context) {
+        return after_miss(self, key, failed, context);
       },
-      [=](miss_atom, const std::string& key, bool failed,
-          const caf::message& context) -> caf::result<lookup> {
-        flush_writes(self);
-        auto rp = self->make_response_promise<lookup>();
-        after_first_tier(self, key, failed, context, rp);
-        return rp;
-      },
-      [=](compute_atom, const std::string& key, compute_options& opts,
-          loader_actor& loader) -> caf::result<lookup> {
-        auto& st = self->state;
-        if (auto err = check_key(st, key)) {
-          ++st.stats.rejected;
-          return err;
-        }
-        ++st.stats.requests;
-        return compute(self, key, std::move(opts), std::move(loader));
+      [=](compute_atom, const std::string& key, compute_options& opts, loader_actor& loader) {
+        return get_or_compute(self, key, std::move(opts), std::move(loader), false);
       },
       [=](compute_atom, const std::string& key, compute_options& opts, loader_actor& loader,
-          retry_atom) { return compute(self, key, std::move(opts), std::move(loader)); },
+          retry_atom) {
+        return get_or_compute(self, key, std::move(opts), std::move(loader), true);
+      },
       [=](put_atom, const std::string& key, bytes& value, const strategy& ttl) {
         return set_value(self, key, std::move(value), ttl.ttl(), on_write);
       },
@@ -251,13 +129,7 @@ coordinator_actor::behavior_type coordinator(self_ptr self, tier_chain tiers, ca
       [=](corrupt_atom, const std::string& key) { return drop_corrupt(self, key); },
       [=](apply_atom, invalidation& change) { return apply_remote(self, std::move(change)); },
       [=](recover_atom) { return recover(self); },
-      [=](stats_atom) {
-        auto& st = self->state;
-        auto res = st.stats;
-        res.tier_hits[0] += st.fast_gets - st.first_tier_misses;
-        res.in_flight = st.flights.size();
-        return res;
-      },
+      [=](stats_atom) { return current_stats(self->state); },
       [=](stats_atom, invalidate_atom) -> caf::result<bridge_stats> {
         auto& bridge = self->state.bridge;
         if (!bridge)
@@ -267,32 +139,16 @@ coordinator_actor::behavior_type coordinator(self_ptr self, tier_chain tiers, ca
       [=](tierstats_atom) { return collect_tier_stats(self); },
       [=](health_atom) { return collect_health(self); },
       [=](fill_atom, const std::string& key, uint64_t id, uint32_t tier, bytes& value,
-          caf::timespan ttl) -> caf::result<ok_atom> {
-        flush_queued(self);
-        auto& st = self->state;
-        auto i = st.flights.find(key);
-        if (i == st.flights.end() || i->second.id != id || i->second.superseded)
-          return make_error(errc::superseded, "'" + key + "' changed while it was loading");
-        if (tier >= st.tiers->size())
-          return make_error(errc::invalid_config, "no tier " + std::to_string(tier));
-        // Passed on, not requested: the write lands in the tier's mailbox in order with every
-        // other write the coordinator sends there, and the tier answers the flight directly.
-        return self->delegate((*st.tiers)[tier].handle, put_atom::value, key, std::move(value),
-                              ttl);
-      },
+          caf::timespan ttl) { return fill(self, key, id, tier, std::move(value), ttl); },
       [=](done_atom, const std::string& key, uint64_t id, const flight_report& report) {
         auto& st = self->state;
-        if (auto i = st.flights.find(key); i != st.flights.end() && i->second.id == id)
-          st.flights.erase(i);
+        st.flights.forget(key, id);
         merge(st.stats, report);
         return ok_atom::value;
       },
       [=](done_atom, const flight_report& late) { merge(self->state.stats, late); },
-      [=](caf::tick_atom) { sweep_deadlines(self); },
-      [=](caf::flush_atom) {
-        self->state.flush_sent = false;
-        flush_ready(self);
-      },
+      [=](caf::tick_atom) { self->state.sweep.tick(self); },
+      [=](caf::flush_atom) { self->state.outbox.flush(); },
   };
 }
 

@@ -1,8 +1,14 @@
+// Writes and removals: sets (batched when every tier takes batches), flights' fills, and the
+// removals a caller asks for. Each supersedes the flights of the keys it touches first.
+
 #include <chrono>
 #include <memory>
-#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "mtcache/actors/detail/coordinator_state.hpp"
+#include "mtcache/actors/detail/fan_out.hpp"
 #include "mtcache/actors/detail/log.hpp"
 #include "mtcache/messages/error.hpp"
 
@@ -14,10 +20,6 @@ int64_t ttl_ms(caf::timespan ttl) {
   return ttl.count() > 0 ? std::chrono::ceil<std::chrono::milliseconds>(ttl).count() : -1;
 }
 
-caf::timespan from_ms(int64_t ms) {
-  return ms > 0 ? caf::timespan{std::chrono::milliseconds{ms}} : caf::timespan{0};
-}
-
 invalidation change_of(invalidation::kind type) {
   invalidation x;
   x.type = type;
@@ -27,6 +29,22 @@ invalidation change_of(invalidation::kind type) {
 caf::error reject(coordinator_ptr self, caf::error err) {
   ++self->state.stats.rejected;
   return err;
+}
+
+// Answers a write with its ack, or with an error when no tier took it.
+void deliver_ack(caf::typed_response_promise<write_ack>& rp, write_ack ack) {
+  if (ack.written == 0 && !ack.failed.empty()) {
+    rp.deliver(make_error(errc::backend_unavailable, "no tier accepted the write",
+                          ack.failed.front().reason));
+    return;
+  }
+  rp.deliver(std::move(ack));
+}
+
+// Sends `change` to other nodes, if this node has a bridge.
+void publish(coordinator_ptr self, invalidation change) {
+  if (self->state.bridge)
+    self->send(self->state.bridge, caf::publish_atom::value, std::move(change));
 }
 
 void finish_set(coordinator_ptr self, queued_write& w, write_ack ack) {
@@ -59,28 +77,22 @@ caf::result<write_ack> set_value(coordinator_ptr self, const std::string& key, b
   if (auto err = check_key(st, key); err || (err = check_value(st, value)))
     return reject(self, std::move(err));
   ++st.stats.sets;
-  supersede(st, key);
+  st.flights.supersede(key);
   auto rp = self->make_response_promise<write_ack>();
   queued_write w{key, std::move(value), ttl, broadcast, rp};
-  flush_reads(self);
-  if (!st.batch_writes) {
-    write_tiers(self, all_tiers(st), key, w.value, ttl,
+  if (!st.outbox.batches_writes()) {
+    write_tiers(self, tier_order::write, all_tiers(st), key, w.value, ttl,
                 [=](write_ack ack) mutable { finish_set(self, w, std::move(ack)); });
     return rp;
   }
-  st.queued_writes.emplace_back(std::move(w));
-  flush_later(self, st.queued_writes.size(), st.write_batches_out);
+  st.outbox.write(self, std::move(w));
   return rp;
 }
 
-void flush_writes(coordinator_ptr self) {
-  auto& st = self->state;
-  if (st.queued_writes.empty())
-    return;
-  auto batch = take_queued(st.queued_writes);
-  ++st.write_batches_out;
+void send_write_batch(coordinator_ptr self, std::shared_ptr<std::vector<queued_write>> batch,
+                      batch_queue<queued_write>::completion done) {
   fan_out<std::vector<caf::error>>(
-      self, all_tiers(st),
+      self, tier_order::unordered, all_tiers(self->state),
       [=](const tier_actor&, size_t i) {
         auto& tier = (*self->state.tiers)[i];
         std::vector<tier_write> writes;
@@ -106,29 +118,29 @@ void flush_writes(coordinator_ptr self) {
         // Counted per write, as unbatched writes are.
         st.stats.tier_errors += failures;
         uncount_failed_batches(st, answers);
-        --st.write_batches_out;
-        flush_writes(self);
+        done();
       });
 }
 
-void fail_queued(coordinator_ptr self, const caf::error& reason) {
+caf::result<ok_atom> fill(coordinator_ptr self, const std::string& key, uint64_t id, uint32_t tier,
+                          bytes value, caf::timespan ttl) {
   auto& st = self->state;
-  // Named: a range-for over `*take_queued(...)` would outlive the shared_ptr it derefs.
-  auto writes = take_queued(st.queued_writes);
-  auto reads = take_queued(st.queued_reads);
-  for (auto& w : *writes)
-    w.rp.deliver(reason);
-  for (auto& r : *reads)
-    r.rp.deliver(reason);
+  if (!st.flights.current(key, id))
+    return make_error(errc::superseded, "'" + key + "' changed while it was loading");
+  if (tier >= st.tiers->size())
+    return make_error(errc::invalid_config, "no tier " + std::to_string(tier));
+  // Passed on, not requested: the write lands in the tier's mailbox in order with every
+  // other write the coordinator sends there, and the tier answers the flight directly.
+  return st.outbox.pass_on(self, tier_order::change, (*st.tiers)[tier].handle, put_atom::value, key,
+                           std::move(value), ttl);
 }
 
 caf::result<write_ack> remove_key(coordinator_ptr self, const std::string& key, bool broadcast) {
-  flush_queued(self);
   auto& st = self->state;
   if (auto err = check_key(st, key))
     return reject(self, std::move(err));
   ++st.stats.removes;
-  supersede(st, key);
+  st.flights.supersede(key);
   auto rp = self->make_response_promise<write_ack>();
   command_tiers<uint64_t>(
       self, all_tiers(st),
@@ -146,14 +158,13 @@ caf::result<write_ack> remove_key(coordinator_ptr self, const std::string& key, 
 
 caf::result<write_ack> remove_keys(coordinator_ptr self, std::vector<std::string> keys,
                                    bool broadcast) {
-  flush_queued(self);
   auto& st = self->state;
   for (auto& key : keys)
     if (auto err = check_key(st, key))
       return reject(self, std::move(err));
   st.stats.removes += keys.size();
   for (auto& key : keys)
-    supersede(st, key);
+    st.flights.supersede(key);
   auto rp = self->make_response_promise<write_ack>();
   command_tiers<uint64_t>(
       self, all_tiers(st),
@@ -171,12 +182,11 @@ caf::result<write_ack> remove_keys(coordinator_ptr self, std::vector<std::string
 
 caf::result<uint64_t> remove_pattern(coordinator_ptr self, const std::string& pattern,
                                      bool broadcast) {
-  flush_queued(self);
   auto& st = self->state;
   auto compiled = check_pattern(st, pattern);
   if (!compiled)
     return reject(self, std::move(compiled.error()));
-  supersede(st, *compiled);
+  st.flights.supersede(*compiled);
   auto rp = self->make_response_promise<uint64_t>();
   remove_matching(self, all_tiers(st), pattern, [=](caf::expected<uint64_t> removed) mutable {
     if (!removed) {
@@ -194,90 +204,17 @@ caf::result<uint64_t> remove_pattern(coordinator_ptr self, const std::string& pa
 }
 
 caf::result<ok_atom> drop_corrupt(coordinator_ptr self, const std::string& key) {
-  flush_queued(self);
   auto& st = self->state;
   if (auto err = check_key(st, key))
     return reject(self, std::move(err));
   ++st.stats.decode_failed;
   log(log_level::warning, "coordinator",
       "the value of '" + key + "' does not decode; dropping it from every tier");
-  supersede(st, key);
+  st.flights.supersede(key);
   auto rp = self->make_response_promise<ok_atom>();
   command_tiers<uint64_t>(
       self, all_tiers(st), [=](write_ack) mutable { rp.deliver(ok_atom::value); },
       delete_atom::value, key);
-  return rp;
-}
-
-caf::result<ok_atom> apply_remote(coordinator_ptr self, invalidation change) {
-  flush_queued(self);
-  auto& st = self->state;
-  // Validate first: once a promise exists, a returned error would never reach the bridge.
-  std::optional<glob> pattern;
-  switch (change.type) {
-  case invalidation::kind::remove:
-    if (auto err = check_key(st, change.key))
-      return err;
-    break;
-  case invalidation::kind::update:
-    if (auto err = check_key(st, change.key); err || (err = check_value(st, change.value)))
-      return err;
-    break;
-  case invalidation::kind::remove_pattern: {
-    auto compiled = check_pattern(st, change.pattern);
-    if (!compiled)
-      return std::move(compiled.error());
-    pattern = std::move(*compiled);
-    break;
-  }
-  case invalidation::kind::remove_bulk:
-    for (auto& key : change.keys)
-      if (auto err = check_key(st, key))
-        return err;
-    break;
-  }
-  auto targets = local_tiers(st);
-  auto rp = self->make_response_promise<ok_atom>();
-  auto done = [=](auto&&) mutable { rp.deliver(ok_atom::value); };
-  switch (change.type) {
-  case invalidation::kind::remove:
-    supersede(st, change.key);
-    command_tiers<uint64_t>(self, std::move(targets), done, delete_atom::value, change.key);
-    break;
-  case invalidation::kind::update:
-    supersede(st, change.key);
-    write_tiers(self, std::move(targets), change.key, change.value, from_ms(change.ttl_ms), done);
-    break;
-  case invalidation::kind::remove_pattern:
-    supersede(st, *pattern);
-    remove_matching(self, std::move(targets), change.pattern, done);
-    break;
-  case invalidation::kind::remove_bulk:
-    for (auto& key : change.keys)
-      supersede(st, key);
-    command_tiers<uint64_t>(self, std::move(targets), done, delete_atom::value, change.keys);
-    break;
-  }
-  return rp;
-}
-
-caf::result<uint64_t> recover(coordinator_ptr self) {
-  flush_queued(self);
-  auto& st = self->state;
-  supersede_all(st);
-  auto rp = self->make_response_promise<uint64_t>();
-  fan_out<uint64_t>(
-      self, local_tiers(st),
-      [=](const tier_actor& tier, size_t) {
-        return self->request(tier, self->state.opts.tier_timeout, clear_atom::value);
-      },
-      [=](const std::vector<size_t>&, std::vector<caf::expected<uint64_t>>& results) mutable {
-        uint64_t dropped = 0;
-        for (auto& r : results)
-          if (r)
-            dropped += *r;
-        rp.deliver(dropped);
-      });
   return rp;
 }
 

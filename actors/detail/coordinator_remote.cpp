@@ -1,0 +1,92 @@
+// Changes from other nodes, which reach this node's local tiers only, and the recovery after
+// contact with other nodes was lost: the bridge sends both.
+
+#include <chrono>
+#include <optional>
+#include <utility>
+
+#include "mtcache/actors/detail/coordinator_state.hpp"
+#include "mtcache/actors/detail/fan_out.hpp"
+
+namespace mtcache::detail {
+
+namespace {
+
+caf::timespan from_ms(int64_t ms) {
+  return ms > 0 ? caf::timespan{std::chrono::milliseconds{ms}} : caf::timespan{0};
+}
+
+} // namespace
+
+caf::result<ok_atom> apply_remote(coordinator_ptr self, invalidation change) {
+  auto& st = self->state;
+  // Validate first: once a promise exists, a returned error would never reach the bridge.
+  std::optional<glob> pattern;
+  switch (change.type) {
+  case invalidation::kind::remove:
+    if (auto err = check_key(st, change.key))
+      return err;
+    break;
+  case invalidation::kind::update:
+    if (auto err = check_key(st, change.key); err || (err = check_value(st, change.value)))
+      return err;
+    break;
+  case invalidation::kind::remove_pattern: {
+    auto compiled = check_pattern(st, change.pattern);
+    if (!compiled)
+      return std::move(compiled.error());
+    pattern = std::move(*compiled);
+    break;
+  }
+  case invalidation::kind::remove_bulk:
+    for (auto& key : change.keys)
+      if (auto err = check_key(st, key))
+        return err;
+    break;
+  }
+  auto targets = local_tiers(st);
+  auto rp = self->make_response_promise<ok_atom>();
+  auto done = [=](auto&&) mutable { rp.deliver(ok_atom::value); };
+  switch (change.type) {
+  case invalidation::kind::remove:
+    st.flights.supersede(change.key);
+    command_tiers<uint64_t>(self, std::move(targets), done, delete_atom::value, change.key);
+    break;
+  case invalidation::kind::update:
+    st.flights.supersede(change.key);
+    write_tiers(self, tier_order::change, std::move(targets), change.key, change.value,
+                from_ms(change.ttl_ms), done);
+    break;
+  case invalidation::kind::remove_pattern:
+    st.flights.supersede(*pattern);
+    remove_matching(self, std::move(targets), change.pattern, done);
+    break;
+  case invalidation::kind::remove_bulk:
+    for (auto& key : change.keys)
+      st.flights.supersede(key);
+    command_tiers<uint64_t>(self, std::move(targets), done, delete_atom::value, change.keys);
+    break;
+  }
+  return rp;
+}
+
+caf::result<uint64_t> recover(coordinator_ptr self) {
+  auto& st = self->state;
+  st.flights.supersede_all();
+  auto rp = self->make_response_promise<uint64_t>();
+  fan_out<uint64_t>(
+      self, tier_order::change, local_tiers(st),
+      [=](const tier_actor& tier, size_t) {
+        return self->request(tier, self->state.opts.tier_timeout, clear_atom::value);
+      },
+      [=](const std::vector<size_t>&, std::vector<caf::expected<uint64_t>>& results) mutable {
+        uint64_t dropped = 0;
+        for (auto& r : results)
+          if (r)
+            dropped += *r;
+        rp.deliver(dropped);
+      });
+  return rp;
+}
+
+} // namespace mtcache::detail

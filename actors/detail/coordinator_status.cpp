@@ -1,0 +1,89 @@
+// Stats and health: the coordinator's own counters (flights report theirs when they finish)
+// and what every tier says about itself.
+
+#include <algorithm>
+#include <utility>
+#include <vector>
+
+#include "mtcache/actors/detail/coordinator_state.hpp"
+#include "mtcache/actors/detail/fan_out.hpp"
+
+namespace mtcache::detail {
+
+cache_stats current_stats(const coordinator_state& st) {
+  auto res = st.stats;
+  res.tier_hits[0] += st.fast_gets - st.first_tier_misses;
+  res.in_flight = st.flights.size();
+  return res;
+}
+
+void merge(cache_stats& into, const flight_report& r) {
+  for (size_t i = 0; i < r.tier_hits.size() && i < into.tier_hits.size(); ++i)
+    into.tier_hits[i] += r.tier_hits[i];
+  into.misses += r.misses;
+  into.failed += r.failed;
+  into.loads += r.loads;
+  into.load_errors += r.load_errors;
+  into.load_timeouts += r.load_timeouts;
+  into.tier_errors += r.tier_errors;
+  into.stale_served += r.stale_served;
+  into.promotions += r.promotions;
+  into.superseded_fills += r.superseded_fills;
+}
+
+caf::result<std::vector<tier_stats>> collect_tier_stats(coordinator_ptr self) {
+  auto rp = self->make_response_promise<std::vector<tier_stats>>();
+  fan_out<tier_stats>(
+      self, tier_order::unordered, all_tiers(self->state),
+      [=](const tier_actor& tier, size_t) {
+        return self->request(tier, self->state.opts.tier_timeout, stats_atom::value);
+      },
+      [=](const std::vector<size_t>& targets,
+          std::vector<caf::expected<tier_stats>>& results) mutable {
+        std::vector<tier_stats> out;
+        for (size_t k = 0; k < targets.size(); ++k) {
+          tier_stats s;
+          if (results[k]) {
+            s = std::move(*results[k]);
+          } else {
+            s.kind = "unreachable";
+            s.connected = false;
+          }
+          s.level = (*self->state.tiers)[targets[k]].cfg.level;
+          out.emplace_back(std::move(s));
+        }
+        rp.deliver(std::move(out));
+      });
+  return rp;
+}
+
+caf::result<health_report> collect_health(coordinator_ptr self) {
+  auto rp = self->make_response_promise<health_report>();
+  fan_out<tier_health>(
+      self, tier_order::unordered, all_tiers(self->state),
+      [=](const tier_actor& tier, size_t) {
+        return self->request(tier, self->state.opts.tier_timeout, health_atom::value);
+      },
+      [=](const std::vector<size_t>& targets,
+          std::vector<caf::expected<tier_health>>& results) mutable {
+        health_report report;
+        for (size_t k = 0; k < targets.size(); ++k) {
+          tier_health h;
+          if (results[k])
+            h = std::move(*results[k]);
+          else
+            h.detail = self->system().render(results[k].error());
+          h.level = (*self->state.tiers)[targets[k]].cfg.level;
+          report.tiers.emplace_back(std::move(h));
+        }
+        bool all_ok = std::all_of(report.tiers.begin(), report.tiers.end(),
+                                  [](const tier_health& h) { return h.ok; });
+        report.status = all_ok               ? health_status::healthy
+                        : report.tiers[0].ok ? health_status::degraded
+                                             : health_status::down;
+        rp.deliver(std::move(report));
+      });
+  return rp;
+}
+
+} // namespace mtcache::detail
