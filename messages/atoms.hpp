@@ -31,6 +31,7 @@ using broadcast_atom = caf::atom_constant<caf::atom("broadcast")>;
 using apply_atom = caf::atom_constant<caf::atom("apply")>;
 using recover_atom = caf::atom_constant<caf::atom("recover")>;
 using corrupt_atom = caf::atom_constant<caf::atom("corrupt")>;
+using repair_atom = caf::atom_constant<caf::atom("repair")>;
 
 using retry_atom = caf::atom_constant<caf::atom("retry")>;
 using xadd_atom = caf::atom_constant<caf::atom("xadd")>;

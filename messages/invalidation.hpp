@@ -39,12 +39,16 @@ struct invalidation {
   uint64_t from_seq = 0;
   /// Unix time in ms at the origin; 0 if unknown.
   int64_t ts_ms = 0;
+  /// The change says only that the keys changed, not when (a compacted backlog, a repair
+  /// that reached a shared tier): receivers drop their copies and read the shared tier, but
+  /// a change of theirs that is waiting for repair stays.
+  bool reread = false;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, invalidation& x) {
   return f(caf::meta::type_name("mtcache::invalidation"), x.type, x.key, x.keys, x.pattern, x.value,
-           x.ttl_ms, x.origin, x.seq, x.epoch, x.from_seq, x.ts_ms);
+           x.ttl_ms, x.origin, x.seq, x.epoch, x.from_seq, x.ts_ms, x.reread);
 }
 
 } // namespace mtcache

@@ -14,6 +14,7 @@
 
 #include <caf/event_based_actor.hpp>
 
+#include "support/outage_scenario.hpp"
 #include "support/redis_server.hpp"
 #include "support/two_nodes.hpp"
 
@@ -256,6 +257,53 @@ TEST_F(Chaos, FrozenRedisDoesNotStallL1Traffic) {
   EXPECT_GT(l1_during, 50u);
   EXPECT_EQ(report->unanswered.load(), 0u);
   EXPECT_EQ(report->errors.load(), 0u);
+}
+
+// The outage scenario (tests/support/outage_scenario.hpp): two nodes, 8 threads of get/put
+// over 10 000 keys, broadcast_on_write, the audit stream on. After Redis is back, no read
+// may lag a write acknowledged on every tier by more than 250 ms, the nodes and Redis must
+// agree on every key, and neither node may drop its L1.
+void expect_converged(const mtcache::testing::outage_report& r) {
+  ASSERT_TRUE(r.error.empty()) << r.error;
+  std::printf(
+      "reads %llu (checked %llu), writes %llu (full %llu, partial %llu, failed %llu); "
+      "stale %llu (worst lag %lld ms), divergent %llu of %llu, flushes %llu, "
+      "replays %llu, repairs %llu, backlog messages %llu, resubscribed in %lld ms\n",
+      static_cast<unsigned long long>(r.reads), static_cast<unsigned long long>(r.reads_checked),
+      static_cast<unsigned long long>(r.writes), static_cast<unsigned long long>(r.full_acks),
+      static_cast<unsigned long long>(r.partial_acks),
+      static_cast<unsigned long long>(r.failed_writes),
+      static_cast<unsigned long long>(r.stale_reads), static_cast<long long>(r.worst_lag_ms),
+      static_cast<unsigned long long>(r.divergent_keys),
+      static_cast<unsigned long long>(r.compared_keys),
+      static_cast<unsigned long long>(r.l1_flushes), static_cast<unsigned long long>(r.replays),
+      static_cast<unsigned long long>(r.repairs),
+      static_cast<unsigned long long>(r.backlog_messages),
+      static_cast<long long>(r.resubscribed_ms));
+  EXPECT_GE(r.resubscribed_ms, 0) << "both nodes subscribe again";
+  EXPECT_GT(r.reads_checked, 1000u);
+  EXPECT_GT(r.partial_acks + r.failed_writes, 0u) << "the outage was felt";
+  EXPECT_EQ(r.stale_reads, 0u) << "worst lag " << r.worst_lag_ms << " ms";
+  EXPECT_EQ(r.divergent_keys, 0u);
+  EXPECT_EQ(r.l1_flushes, 0u);
+}
+
+TEST(ChaosOutage, RedisKilledForFiveSecondsUnderLoadConverges) {
+  mtcache::testing::redis_server redis;
+  ASSERT_TRUE(redis.start()) << redis.error();
+  mtcache::testing::outage_options opts;
+  auto r = mtcache::testing::run_outage(redis, opts);
+  expect_converged(r);
+  EXPECT_GT(r.repairs, 0u) << "writes made during the outage reach Redis afterwards";
+}
+
+TEST(ChaosOutage, RedisFrozenForThreeSecondsUnderLoadConverges) {
+  mtcache::testing::redis_server redis;
+  ASSERT_TRUE(redis.start()) << redis.error();
+  mtcache::testing::outage_options opts;
+  opts.kind = mtcache::testing::outage_options::fault::freeze;
+  opts.outage = 3s;
+  expect_converged(mtcache::testing::run_outage(redis, opts));
 }
 
 } // namespace

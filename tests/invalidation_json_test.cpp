@@ -58,6 +58,7 @@ void expect_same(const invalidation& x, const invalidation& y) {
   EXPECT_EQ(x.epoch, y.epoch);
   EXPECT_EQ(x.from_seq, y.from_seq);
   EXPECT_EQ(x.ts_ms, y.ts_ms);
+  EXPECT_EQ(x.reread, y.reread);
 }
 
 invalidation decoded(std::string_view json, const invalidation_limits& limits = {}) {
@@ -329,6 +330,13 @@ TEST(InvalidationJson, CarriesEpochAndTheRangeACompactedMessageCovers) {
   x.from_seq = 9;
   EXPECT_EQ(encode_invalidation(x).find("from"), std::string::npos);
   EXPECT_EQ(decoded(R"({"type":"Remove","key":"k","epoch":null,"from":null})").epoch, 0u);
+  x.reread = true;
+  EXPECT_NE(encode_invalidation(x).find(R"("reread":true)"), std::string::npos);
+  expect_same(decoded(encode_invalidation(x)), x);
+  EXPECT_FALSE(decoded(R"({"type":"Remove","key":"k","reread":false})").reread);
+  EXPECT_FALSE(decoded(R"({"type":"Remove","key":"k","reread":null})").reread);
+  EXPECT_NE(rejection(R"({"type":"Remove","key":"k","reread":1})").find("field 'reread'"),
+            std::string::npos);
   EXPECT_NE(rejection(R"({"type":"Remove","key":"k","from":-1})").find("field 'from'"),
             std::string::npos);
 }

@@ -25,11 +25,6 @@ namespace mtcache::detail {
 
 namespace {
 
-int64_t unix_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
-
 std::string payload_of(const bridge_state& st, const invalidation& change) {
   auto payload = encode_invalidation(change);
   if (!st.p.cfg.secret.empty())
@@ -112,6 +107,8 @@ void drain_backlog(bridge_ptr self) {
     msg.origin = st.stats.node_id;
     msg.epoch = st.epoch;
     msg.ts_ms = now;
+    // A backlog names keys, not when each changed.
+    msg.reread = true;
     ++st.stats.backlog_messages;
     publish(self, msg, [self, msg, outstanding](bool ok) {
       auto& st = self->state;

@@ -65,6 +65,8 @@ void init(self_ptr self, tier_chain tiers, cache_options opts) {
                              : static_cast<uint64_t>(
                                    std::chrono::steady_clock::now().time_since_epoch().count()));
   st.sweep.set_timeout(opts.tier_timeout);
+  st.has_shared_tier = std::any_of(st.tiers->begin(), st.tiers->end(),
+                                   [](const chain_tier& t) { return t.cfg.shared; });
   // Sets go out in batches when every tier takes them, reads when the first tier wants them.
   if (std::all_of(st.tiers->begin(), st.tiers->end(),
                   [](const chain_tier& t) { return bool{t.batch}; }))
@@ -148,6 +150,7 @@ coordinator_actor::behavior_type coordinator(self_ptr self, tier_chain tiers, ca
       },
       [=](done_atom, const flight_report& late) { merge(self->state.stats, late); },
       [=](caf::tick_atom) { self->state.sweep.tick(self); },
+      [=](repair_atom) { run_repairs(self); },
       [=](caf::flush_atom) { self->state.outbox.flush(); },
   };
 }

@@ -45,26 +45,39 @@ caf::result<ok_atom> apply_remote(coordinator_ptr self, invalidation change) {
     break;
   }
   auto targets = local_tiers(st);
+  auto changed_ms = change.reread ? int64_t{0} : change.ts_ms;
   auto rp = self->make_response_promise<ok_atom>();
-  auto done = [=](auto&&) mutable { rp.deliver(ok_atom::value); };
+  auto done = [=](auto&&...) mutable { rp.deliver(ok_atom::value); };
   switch (change.type) {
+  case invalidation::kind::update:
+    // Ours may have raced it in Redis: take it as a removal and read what Redis kept.
+    if (st.written.recently(change.key, steady_ms())) {
+      change.type = invalidation::kind::remove;
+      change.value = bytes{};
+    } else {
+      st.flights.supersede(change.key);
+      write_tiers(self, tier_order::change, std::move(targets), change.key, change.value,
+                  from_ms(change.ttl_ms), done);
+      note_remote(self, {change.key}, changed_ms);
+      break;
+    }
+    [[fallthrough]];
   case invalidation::kind::remove:
     st.flights.supersede(change.key);
     command_tiers<uint64_t>(self, std::move(targets), done, delete_atom::value, change.key);
-    break;
-  case invalidation::kind::update:
-    st.flights.supersede(change.key);
-    write_tiers(self, tier_order::change, std::move(targets), change.key, change.value,
-                from_ms(change.ttl_ms), done);
+    note_remote(self, {change.key}, changed_ms);
     break;
   case invalidation::kind::remove_pattern:
     st.flights.supersede(*pattern);
+    st.repairs.remote_pattern([&](const std::string& key) { return pattern->matches(key); },
+                              changed_ms);
     remove_matching(self, std::move(targets), change.pattern, done);
     break;
   case invalidation::kind::remove_bulk:
     for (auto& key : change.keys)
       st.flights.supersede(key);
     command_tiers<uint64_t>(self, std::move(targets), done, delete_atom::value, change.keys);
+    note_remote(self, change.keys, changed_ms);
     break;
   }
   return rp;

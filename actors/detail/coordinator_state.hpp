@@ -17,8 +17,11 @@
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
+#include "mtcache/actors/detail/clock.hpp"
 #include "mtcache/actors/detail/deadline_sweep.hpp"
 #include "mtcache/actors/detail/flight_table.hpp"
+#include "mtcache/actors/detail/recent_writes.hpp"
+#include "mtcache/actors/detail/repair_table.hpp"
 #include "mtcache/actors/detail/tier_outbox.hpp"
 #include "mtcache/codec/detail/glob.hpp"
 #include "mtcache/messages/config.hpp"
@@ -44,6 +47,14 @@ struct coordinator_state {
   std::mt19937_64 rng;
   /// Where changes go to reach other nodes; invalid without invalidation configured.
   bridge_actor bridge;
+  /// Changes that failed on a shared tier, to re-apply once it is back.
+  repair_table repairs;
+  /// Keys this node set lately (kept only with a bridge): another node's update of one of
+  /// them may have raced ours, so it is applied as a removal.
+  recent_writes written;
+  bool has_shared_tier = false;
+  bool repairing = false;
+  bool repair_scheduled = false;
 
   static inline const char* name = "mtcache.coordinator";
 };
@@ -120,6 +131,26 @@ caf::result<ok_atom> apply_remote(coordinator_ptr self, invalidation change);
 
 /// Contact with other nodes was lost and is back: drops every entry of the local tiers.
 caf::result<uint64_t> recover(coordinator_ptr self);
+
+// Repairs of shared tiers (coordinator_repair.cpp): what a write or removal did there is
+// noted; what failed is re-applied once the tier is back and this node has caught up.
+
+void note_write(coordinator_ptr self, const std::string& key, const bytes& value, caf::timespan ttl,
+                const write_ack& ack);
+
+void note_removal(coordinator_ptr self, const std::vector<std::string>& keys, const write_ack& ack);
+
+/// A pattern removal failed on the tiers `failed` (indices).
+void note_pattern(coordinator_ptr self, const std::string& pattern,
+                  const std::vector<size_t>& failed);
+
+/// Other nodes changed `keys` at `changed_ms` (Unix time; 0 if the change does not say):
+/// held changes made before are moot, and a repair that raced the change is undone by
+/// removing the key.
+void note_remote(coordinator_ptr self, const std::vector<std::string>& keys, int64_t changed_ms);
+
+/// The repair message: sends held changes to their tier once this node is in sync.
+void run_repairs(coordinator_ptr self);
 
 // Stats and health (coordinator_status.cpp).
 

@@ -14,6 +14,10 @@ cache_stats current_stats(const coordinator_state& st) {
   auto res = st.stats;
   res.tier_hits[0] += st.fast_gets - st.first_tier_misses;
   res.in_flight = st.flights.size();
+  res.repairs_pending = st.repairs.pending();
+  res.repairs = st.repairs.repaired();
+  res.repairs_superseded = st.repairs.superseded();
+  res.repairs_dropped = st.repairs.dropped();
   return res;
 }
 
@@ -74,6 +78,11 @@ caf::result<health_report> collect_health(coordinator_ptr self) {
           else
             h.detail = self->system().render(results[k].error());
           h.level = (*self->state.tiers)[targets[k]].cfg.level;
+          // A shared tier is not healthy before the changes it missed are back in it.
+          if (auto held = self->state.repairs.pending(targets[k]); held > 0) {
+            h.ok = false;
+            h.detail += "; " + std::to_string(held) + " changes to repair";
+          }
           report.tiers.emplace_back(std::move(h));
         }
         bool all_ok = std::all_of(report.tiers.begin(), report.tiers.end(),

@@ -48,6 +48,7 @@ void publish(coordinator_ptr self, invalidation change) {
 }
 
 void finish_set(coordinator_ptr self, queued_write& w, write_ack ack) {
+  note_write(self, w.key, w.value, w.ttl, ack);
   if (w.broadcast && ack.written > 0) {
     auto change = change_of(invalidation::kind::update);
     change.key = w.key;
@@ -78,6 +79,8 @@ caf::result<write_ack> set_value(coordinator_ptr self, const std::string& key, b
     return reject(self, std::move(err));
   ++st.stats.sets;
   st.flights.supersede(key);
+  if (st.bridge)
+    st.written.wrote(key, steady_ms());
   auto rp = self->make_response_promise<write_ack>();
   queued_write w{key, std::move(value), ttl, broadcast, rp};
   if (!st.outbox.batches_writes()) {
@@ -145,6 +148,7 @@ caf::result<write_ack> remove_key(coordinator_ptr self, const std::string& key, 
   command_tiers<uint64_t>(
       self, all_tiers(st),
       [=](write_ack ack) mutable {
+        note_removal(self, {key}, ack);
         if (broadcast) {
           auto change = change_of(invalidation::kind::remove);
           change.key = key;
@@ -169,6 +173,7 @@ caf::result<write_ack> remove_keys(coordinator_ptr self, std::vector<std::string
   command_tiers<uint64_t>(
       self, all_tiers(st),
       [=](write_ack ack) mutable {
+        note_removal(self, keys, ack);
         if (broadcast) {
           auto change = change_of(invalidation::kind::remove_bulk);
           change.keys = keys;
@@ -188,18 +193,20 @@ caf::result<uint64_t> remove_pattern(coordinator_ptr self, const std::string& pa
     return reject(self, std::move(compiled.error()));
   st.flights.supersede(*compiled);
   auto rp = self->make_response_promise<uint64_t>();
-  remove_matching(self, all_tiers(st), pattern, [=](caf::expected<uint64_t> removed) mutable {
-    if (!removed) {
-      rp.deliver(std::move(removed.error()));
-      return;
-    }
-    if (broadcast) {
-      auto change = change_of(invalidation::kind::remove_pattern);
-      change.pattern = pattern;
-      publish(self, std::move(change));
-    }
-    rp.deliver(*removed);
-  });
+  remove_matching(self, all_tiers(st), pattern,
+                  [=](caf::expected<uint64_t> removed, const std::vector<size_t>& failed) mutable {
+                    note_pattern(self, pattern, failed);
+                    if (!removed) {
+                      rp.deliver(std::move(removed.error()));
+                      return;
+                    }
+                    if (broadcast) {
+                      auto change = change_of(invalidation::kind::remove_pattern);
+                      change.pattern = pattern;
+                      publish(self, std::move(change));
+                    }
+                    rp.deliver(*removed);
+                  });
   return rp;
 }
 
@@ -213,7 +220,11 @@ caf::result<ok_atom> drop_corrupt(coordinator_ptr self, const std::string& key) 
   st.flights.supersede(key);
   auto rp = self->make_response_promise<ok_atom>();
   command_tiers<uint64_t>(
-      self, all_tiers(st), [=](write_ack) mutable { rp.deliver(ok_atom::value); },
+      self, all_tiers(st),
+      [=](write_ack ack) mutable {
+        note_removal(self, {key}, ack);
+        rp.deliver(ok_atom::value);
+      },
       delete_atom::value, key);
   return rp;
 }

@@ -129,7 +129,7 @@ void write_tiers(coordinator_ptr self, tier_order order, std::vector<size_t> tar
 }
 
 /// Removes every key `pattern` matches from `targets` (a change); `done` gets the total or, when
-/// every tier failed, the first error.
+/// every tier failed, the first error, and the targets that failed.
 template <class Done>
 void remove_matching(coordinator_ptr self, std::vector<size_t> targets, const std::string& pattern,
                      Done done) {
@@ -139,20 +139,21 @@ void remove_matching(coordinator_ptr self, std::vector<size_t> targets, const st
         return self->request(tier, self->state.opts.tier_timeout, delete_atom::value,
                              match_atom::value, pattern);
       },
-      [=](const std::vector<size_t>&, std::vector<caf::expected<uint64_t>>& results) mutable {
+      [=](const std::vector<size_t>& targets,
+          std::vector<caf::expected<uint64_t>>& results) mutable {
         uint64_t removed = 0;
         caf::error first_error;
-        size_t failures = 0;
-        for (auto& r : results) {
-          if (r)
-            removed += *r;
-          else if (++failures == 1)
-            first_error = r.error();
+        std::vector<size_t> failed;
+        for (size_t k = 0; k < results.size(); ++k) {
+          if (results[k])
+            removed += *results[k];
+          else if (failed.emplace_back(targets[k]), failed.size() == 1)
+            first_error = results[k].error();
         }
-        if (failures > 0 && failures == results.size())
-          done(caf::expected<uint64_t>{std::move(first_error)});
+        if (!failed.empty() && failed.size() == results.size())
+          done(caf::expected<uint64_t>{std::move(first_error)}, failed);
         else
-          done(caf::expected<uint64_t>{removed});
+          done(caf::expected<uint64_t>{removed}, failed);
       });
 }
 

@@ -36,21 +36,11 @@
 
 namespace mtcache::detail {
 
-int64_t steady_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
-}
-
 bool can_replay(const bridge_state& st) {
   return st.p.cfg.redis && st.p.cfg.audit && st.p.publisher;
 }
 
 namespace {
-
-int64_t unix_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
 
 std::string random_node_id() {
   std::random_device rd;

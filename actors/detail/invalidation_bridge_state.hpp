@@ -13,6 +13,7 @@
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
+#include "mtcache/actors/detail/clock.hpp"
 #include "mtcache/actors/detail/invalidation_bridge.hpp"
 #include "mtcache/actors/detail/publish_backlog.hpp"
 #include "mtcache/actors/detail/redis_subscriber.hpp"
@@ -76,8 +77,6 @@ using bridge_ptr = bridge_impl::stateful_pointer<bridge_state>;
 
 /// How long the bridge waits for the coordinator or the streams actor.
 constexpr auto bridge_call_timeout = std::chrono::seconds{5};
-
-int64_t steady_ms();
 
 /// Whether this node can replay missed changes: it publishes to Redis with an audit stream.
 bool can_replay(const bridge_state& st);

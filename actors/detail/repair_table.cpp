@@ -7,13 +7,13 @@
 namespace mtcache::detail {
 
 void repair_table::failed_write(size_t tier, const std::string& key, const bytes& value,
-                                int64_t expires_ms) {
-  hold(tier, key, entry{false, value, expires_ms});
+                                int64_t expires_ms, int64_t written_ms) {
+  hold(tier, key, entry{false, value, expires_ms, written_ms});
   ++recorded_;
 }
 
-void repair_table::failed_removal(size_t tier, const std::string& key) {
-  hold(tier, key, entry{true, bytes{}, 0});
+void repair_table::failed_removal(size_t tier, const std::string& key, int64_t written_ms) {
+  hold(tier, key, entry{true, bytes{}, 0, written_ms});
   ++recorded_;
 }
 
@@ -29,6 +29,8 @@ void repair_table::failed_pattern(size_t tier, const std::string& pattern) {
 }
 
 void repair_table::succeeded(size_t tier, const std::string& key) {
+  if (auto r = recent_.find(key); r != recent_.end() && r->second.landed_ms == 0)
+    r->second.moot = true;
   auto t = tiers_.find(tier);
   if (t == tiers_.end())
     return;
@@ -39,20 +41,24 @@ void repair_table::succeeded(size_t tier, const std::string& key) {
   }
 }
 
-bool repair_table::remote_change(const std::string& key, int64_t now_ms) {
+bool repair_table::remote_change(const std::string& key, int64_t now_ms, int64_t changed_ms) {
+  if (changed_ms == 0)
+    return false;
   for (auto& held : tiers_) {
     auto i = held.second.entries.find(key);
-    if (i != held.second.entries.end()) {
+    if (i != held.second.entries.end() && i->second.written_ms <= changed_ms) {
       erase(held.second, i);
       ++superseded_;
     }
   }
   auto r = recent_.find(key);
-  if (r == recent_.end())
+  if (r == recent_.end() || r->second.written_ms > changed_ms)
     return false;
-  if (r->second == 0)
+  if (r->second.landed_ms == 0) {
+    r->second.moot = true;
     return true;
-  if (now_ms - r->second <= lim_.settle_ms)
+  }
+  if (now_ms - r->second.landed_ms <= lim_.settle_ms)
     return true;
   recent_.erase(r);
   return false;
@@ -74,7 +80,7 @@ repair_table::batch repair_table::take(size_t tier, int64_t now_ms, size_t max) 
       out.writes.push_back(
           {key, e.value,
            e.expires_ms == 0 ? caf::timespan{0} : caf::timespan{std::chrono::milliseconds{left}}});
-    recent_[key] = 0;
+    recent_[key] = recent{0, false, e.written_ms};
     i = erase(held, i);
   }
   out.patterns = std::move(held.patterns);
@@ -87,29 +93,35 @@ repair_table::batch repair_table::take(size_t tier, int64_t now_ms, size_t max) 
 
 void repair_table::applied(const batch& b, int64_t now_ms) {
   for (auto i = recent_.begin(); i != recent_.end();)
-    i = i->second != 0 && now_ms - i->second > lim_.settle_ms ? recent_.erase(i) : std::next(i);
+    i = i->second.landed_ms != 0 && now_ms - i->second.landed_ms > lim_.settle_ms ? recent_.erase(i)
+                                                                                  : std::next(i);
   for (auto& w : b.writes)
-    recent_[w.key] = now_ms;
+    recent_[w.key].landed_ms = now_ms;
   for (auto& key : b.removals)
-    recent_[key] = now_ms;
+    recent_[key].landed_ms = now_ms;
   repaired_ += b.writes.size() + b.removals.size() + b.patterns.size();
 }
 
 void repair_table::failed(batch b, int64_t now_ms) {
   auto again = [&](const std::string& key, entry e) {
-    recent_.erase(key);
+    auto r = recent_.find(key);
+    bool moot = r != recent_.end() && r->second.moot;
+    if (r != recent_.end()) {
+      e.written_ms = r->second.written_ms;
+      recent_.erase(r);
+    }
     auto& held = tiers_[b.tier];
-    if (held.entries.count(key) == 0)
+    if (!moot && held.entries.count(key) == 0)
       hold(b.tier, key, std::move(e));
   };
   // The TTL runs again from now as it was when the batch was taken: a batch fails within
   // its tier's timeout, close enough for a retry.
   for (auto& w : b.writes) {
     auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(w.ttl).count();
-    again(w.key, entry{false, w.value, ms > 0 ? now_ms + ms : 0});
+    again(w.key, entry{false, w.value, ms > 0 ? now_ms + ms : 0, 0});
   }
   for (auto& key : b.removals)
-    again(key, entry{true, bytes{}, 0});
+    again(key, entry{true, bytes{}, 0, 0});
   for (auto& pattern : b.patterns) {
     tiers_[b.tier].patterns.push_back(std::move(pattern));
     ++keys_;
@@ -151,7 +163,7 @@ void repair_table::hold(size_t tier, const std::string& key, entry e) {
     return;
   }
   if (!e.removal && bytes_ + e.value.size() > lim_.max_bytes) {
-    e = entry{true, bytes{}, 0};
+    e = entry{true, bytes{}, 0, e.written_ms};
     ++degraded_;
   }
   if (!e.removal)

@@ -10,11 +10,14 @@
 // changes; then the repaired keys are published, so that every node drops its copy and
 // reads the repaired value.
 //
-// A repair must not undo a newer change another node made meanwhile. A remote change of a
-// held key drops the held change (the other node's is as new or newer). A remote change
-// that arrives while a repair of its key is on the wire, or shortly after it landed, may
-// have been overwritten by it: such keys are removed from the tier again
-// (`compensations`), so that every node misses rather than reads an older value.
+// A repair must not undo a newer change another node made meanwhile. Every held change keeps
+// when it was made (Unix time, as changes between nodes are stamped); another node's change
+// made at the same time or later drops it. One that arrives while a repair of its key is on
+// the wire, or shortly after it landed, may have been overwritten by it: such keys are
+// removed from the tier again (compensated), so that every node misses rather than reads
+// an older value. Changes that do not say when they were made (a compacted backlog,
+// another node's repair: `invalidation::reread`) leave held changes alone; the repairs then
+// land in some order and every node reads what Redis kept.
 //
 // Bounded: past `max_bytes` of held values, writes are kept as removals (the key still
 // converges, to a miss); past `max_keys` keys, a change is dropped and counted.
@@ -55,28 +58,33 @@ public:
   repair_table() : repair_table(limits{}) {}
   explicit repair_table(limits lim) : lim_(lim) {}
 
-  /// A write of `key` failed on shared tier `tier`; `expires_ms` is when the value expires
-  /// on the steady clock (0: never).
-  void failed_write(size_t tier, const std::string& key, const bytes& value, int64_t expires_ms);
+  /// A write of `key`, made at `written_ms` (Unix time), failed on shared tier `tier`;
+  /// `expires_ms` is when the value expires on the steady clock (0: never).
+  void failed_write(size_t tier, const std::string& key, const bytes& value, int64_t expires_ms,
+                    int64_t written_ms);
 
-  void failed_removal(size_t tier, const std::string& key);
+  void failed_removal(size_t tier, const std::string& key, int64_t written_ms);
 
   void failed_pattern(size_t tier, const std::string& pattern);
 
   /// A later write or removal of `key` reached `tier`: a held change of the key is moot.
   void succeeded(size_t tier, const std::string& key);
 
-  /// Another node changed `key`. Drops held changes of it; true if a repair of it is on
-  /// the wire or landed within `settle_ms`, and may have overwritten the remote change:
-  /// the key must then be removed from the shared tiers.
-  bool remote_change(const std::string& key, int64_t now_ms);
+  /// Another node changed `key` at `changed_ms` (Unix time; 0: it does not say). Drops held
+  /// changes of it made no later; true if a repair of it made no later is on the wire or
+  /// landed within `settle_ms` and may have overwritten the remote change: the key must then
+  /// be removed from the shared tiers.
+  bool remote_change(const std::string& key, int64_t now_ms, int64_t changed_ms);
 
-  /// Another node removed every key a pattern matches (`matches` tells which).
+  /// Another node removed every key a pattern matches (`matches` tells which) at
+  /// `changed_ms`, as `remote_change` for each of them (without undoing repairs).
   template <class Matches>
-  void remote_pattern(Matches matches) {
+  void remote_pattern(Matches matches, int64_t changed_ms) {
     for (auto& held : tiers_)
       for (auto i = held.second.entries.begin(); i != held.second.entries.end();)
-        i = matches(i->first) ? erase(held.second, i) : std::next(i);
+        i = changed_ms != 0 && i->second.written_ms <= changed_ms && matches(i->first)
+                ? erase(held.second, i)
+                : std::next(i);
   }
 
   /// Takes what tier `tier` holds, at most `max` keys (and every pattern), as a batch to
@@ -88,7 +96,7 @@ public:
   void applied(const batch& b, int64_t now_ms);
 
   /// The batch did not reach its tier: its changes are held again, unless a newer one of
-  /// the same key came meanwhile.
+  /// the same key (ours or another node's) came meanwhile.
   void failed(batch b, int64_t now_ms);
 
   /// Tiers that hold something to re-apply.
@@ -109,6 +117,7 @@ private:
     bool removal = false;
     bytes value;
     int64_t expires_ms = 0;
+    int64_t written_ms = 0;
   };
 
   struct tier_entries {
@@ -125,8 +134,17 @@ private:
   std::map<size_t, tier_entries> tiers_;
   size_t bytes_ = 0;
   size_t keys_ = 0;
-  // Keys on the wire or repaired recently -> when the repair landed (0: still on the wire).
-  std::unordered_map<std::string, int64_t> recent_;
+  struct recent {
+    // When the repair landed; 0 while it is on the wire.
+    int64_t landed_ms = 0;
+    // A newer change came while the repair was on the wire: if it fails, it stays dropped.
+    bool moot = false;
+    // When the repaired change was made.
+    int64_t written_ms = 0;
+  };
+
+  // Keys on the wire or repaired recently.
+  std::unordered_map<std::string, recent> recent_;
   uint64_t recorded_ = 0;
   uint64_t repaired_ = 0;
   uint64_t superseded_ = 0;

@@ -35,7 +35,8 @@ enum field : unsigned {
   f_seq,
   f_ts,
   f_epoch,
-  f_from
+  f_from,
+  f_reread
 };
 
 constexpr unsigned bit(kind k) {
@@ -63,6 +64,7 @@ constexpr field_spec fields[] = {
     {"ts", every_kind},
     {"epoch", every_kind},
     {"from", every_kind},
+    {"reread", every_kind},
 };
 
 std::string_view type_name(kind k) {
@@ -302,6 +304,8 @@ private:
         return false;
       x.epoch = n.value_or(0);
       return true;
+    case f_reread:
+      return r.read_null() || (!r.failed() && r.read_bool(x.reread));
     case f_from:
       if (!read_optional_uint(r, n, UINT64_MAX))
         return false;
@@ -402,6 +406,8 @@ std::string encode_invalidation(const invalidation& x, value_encoding encoding) 
     out += ",\"epoch\":";
     write_json_uint(out, x.epoch);
   }
+  if (x.reread)
+    out += ",\"reread\":true";
   if (x.from_seq != 0 && x.from_seq != x.seq) {
     out += ",\"from\":";
     write_json_uint(out, x.from_seq);

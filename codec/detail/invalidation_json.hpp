@@ -40,8 +40,8 @@ enum class value_encoding : uint8_t {
 ///
 /// `ttl_secs` is the TTL rounded up to whole seconds and is left out without a TTL. Our own
 /// fields follow, each left out when empty or zero: `"origin"`, `"seq"`, `"ts"` (unix ms),
-/// `"epoch"`, `"from"` (only when it differs from `seq`), and `"ttl_ms"` when the TTL is not
-/// a whole number of seconds. The crate ignores them.
+/// `"epoch"`, `"reread"` (only when true), `"from"` (only when it differs from `seq`), and
+/// `"ttl_ms"` when the TTL is not a whole number of seconds. The crate ignores them.
 std::string encode_invalidation(const invalidation& x,
                                 value_encoding encoding = value_encoding::array);
 

@@ -326,6 +326,13 @@ bool json_reader::read_null() {
   return consume_literal("null");
 }
 
+bool json_reader::read_bool(bool& out) {
+  if (peek() != json_type::boolean)
+    return fail("expected true or false");
+  out = in_[pos_] == 't';
+  return consume_literal(out ? "true" : "false");
+}
+
 bool json_reader::skip_value() {
   auto type = peek();
   if (!type)

@@ -53,6 +53,9 @@ public:
   /// Consumes `null` if it comes next; false otherwise (not an error).
   bool read_null();
 
+  /// Reads `true` or `false`.
+  bool read_bool(bool& out);
+
   /// Skips any one value, nested ones included (up to the depth limit).
   bool skip_value();
 

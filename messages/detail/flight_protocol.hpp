@@ -88,6 +88,8 @@ using coordinator_actor = cache_actor::extend_with<miss_route>::extend<
     caf::replies_to<recover_atom>::with<uint64_t>,
     // The deadline sweep of requests to tiers that answer in time.
     caf::reacts_to<caf::tick_atom>,
+    // Re-applies held changes to shared tiers that failed them (coordinator_repair.cpp).
+    caf::reacts_to<repair_atom>,
     // Sends the reads and writes queued for batching.
     caf::reacts_to<caf::flush_atom>>;
 
