@@ -330,6 +330,7 @@ TEST(InvalidationJson, CarriesEpochAndTheRangeACompactedMessageCovers) {
   x.from_seq = 9;
   EXPECT_EQ(encode_invalidation(x).find("from"), std::string::npos);
   EXPECT_EQ(decoded(R"({"type":"Remove","key":"k","epoch":null,"from":null})").epoch, 0u);
+  x.from_seq = 0;
   x.reread = true;
   EXPECT_NE(encode_invalidation(x).find(R"("reread":true)"), std::string::npos);
   expect_same(decoded(encode_invalidation(x)), x);

@@ -49,8 +49,8 @@ struct coordinator_state {
   bridge_actor bridge;
   /// Changes that failed on a shared tier, to re-apply once it is back.
   repair_table repairs;
-  /// Keys this node set lately (kept only with a bridge): another node's update of one of
-  /// them may have raced ours, so it is applied as a removal.
+  /// Keys this node set lately (kept only with a bridge and a shared tier): another node's
+  /// update of one of them may have raced ours there, so it is applied as a removal.
   recent_writes written;
   bool has_shared_tier = false;
   bool repairing = false;

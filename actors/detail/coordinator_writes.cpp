@@ -79,7 +79,7 @@ caf::result<write_ack> set_value(coordinator_ptr self, const std::string& key, b
     return reject(self, std::move(err));
   ++st.stats.sets;
   st.flights.supersede(key);
-  if (st.bridge)
+  if (st.bridge && st.has_shared_tier)
     st.written.wrote(key, steady_ms());
   auto rp = self->make_response_promise<write_ack>();
   queued_write w{key, std::move(value), ttl, broadcast, rp};
