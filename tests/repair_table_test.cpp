@@ -43,11 +43,11 @@ TEST(RepairTable, ReappliesWithTheTtlLeftAndExpiredValuesAsRemovals) {
   EXPECT_EQ(b.removals, std::vector<std::string>{"gone"});
 }
 
-TEST(RepairTable, ALaterSuccessOrARemoteChangeMakesTheHeldChangeMoot) {
+TEST(RepairTable, ANewerChangeSentOrARemoteChangeMakesTheHeldChangeMoot) {
   repair_table t;
   t.failed_write(l2, "mine", bytes{"v"}, 0, written);
   t.failed_write(l2, "theirs", bytes{"v"}, 0, written);
-  t.succeeded(l2, "mine");
+  t.overtaken("mine");
   EXPECT_FALSE(t.remote_change("theirs", 10, later)) << "nothing of ours reached the tier";
   EXPECT_EQ(t.pending(), 0u);
   EXPECT_TRUE(t.take(l2, 10).empty());
@@ -108,7 +108,7 @@ TEST(RepairTable, AFailedRepairThatANewerChangeOvertookStaysDropped) {
   t.failed_write(l2, "kept", bytes{"old"}, 0, written);
   auto b = t.take(l2, 0);
   EXPECT_TRUE(t.remote_change("theirs", 1, later));
-  t.succeeded(l2, "ours");
+  t.overtaken("ours");
   t.failed(std::move(b), 2);
   auto again = t.take(l2, 2);
   ASSERT_EQ(again.writes.size(), 1u);
@@ -143,6 +143,8 @@ TEST(RepairTable, TakesAtMostMaxKeysPerBatchAndTiersApart) {
   EXPECT_EQ(t.pending(2), 1u);
   t.remote_pattern([](const std::string& key) { return key.rfind("k1", 0) == 0; }, later);
   EXPECT_LT(t.pending(l2), 15u);
+  t.overtaken_matching([](const std::string&) { return true; });
+  EXPECT_EQ(t.pending(), 0u);
 }
 
 } // namespace

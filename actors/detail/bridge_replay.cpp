@@ -12,7 +12,9 @@
 // stream after its position (XRANGE in pages) and applies what it finds, as removals;
 // changes it has seen are skipped by sequence number. It then drops its local tiers only
 // if the stream no longer holds everything it missed: fewer entries after the position
-// than the stream received since (MAXLEN trimmed them), or a gap still open. A stream that
+// than the stream received since (MAXLEN trimmed them), or a gap that had outlived its
+// grace before the replay began and is still open (a younger gap may yet fill: another
+// node's backlog goes out when its own connection is back). A stream that
 // Redis lost in a restart holds nothing to replay, which by itself is not a reason to drop
 // anything: the gaps tell whether something is missing.
 
@@ -81,7 +83,7 @@ void finish(bridge_ptr self, std::shared_ptr<replay_run> run) {
   if (trimmed)
     flush_local(self, run->why + ": the audit stream no longer holds every change missed",
                 &bridge_stats::flushes_trimmed);
-  else if (st.tracker.gap_open_since(run->started_ms))
+  else if (st.tracker.gap_open_since(run->started_ms - st.p.cfg.gap_grace.count()))
     flush_local(self, run->why + ": changes missing from the audit stream",
                 &bridge_stats::flushes_gap);
   if (st.replay_again) {

@@ -43,17 +43,33 @@ void schedule(coordinator_ptr self, std::chrono::milliseconds delay) {
   self->delayed_send(self, delay, repair_atom::value);
 }
 
+std::vector<std::string> keys_of(const repair_table::batch& b) {
+  std::vector<std::string> keys;
+  keys.reserve(b.writes.size() + b.removals.size());
+  for (auto& w : b.writes)
+    keys.push_back(w.key);
+  keys.insert(keys.end(), b.removals.begin(), b.removals.end());
+  return keys;
+}
+
+// The repaired keys leave this node's local tiers too: they may hold what was read from the
+// shared tier before the repair landed. Then every other node is told to do the same.
 void publish_repaired(coordinator_ptr self, const repair_table::batch& b) {
-  if (!self->state.bridge)
+  auto& st = self->state;
+  auto keys = keys_of(b);
+  if (!keys.empty())
+    command_tiers<uint64_t>(
+        self, local_tiers(st), [](write_ack) {}, delete_atom::value, keys);
+  for (auto& pattern : b.patterns)
+    remove_matching(self, local_tiers(st), pattern, [](auto&&...) {});
+  if (!st.bridge)
     return;
   invalidation change;
   change.type = invalidation::kind::remove_bulk;
   change.reread = true;
-  for (auto& w : b.writes)
-    change.keys.push_back(w.key);
-  change.keys.insert(change.keys.end(), b.removals.begin(), b.removals.end());
+  change.keys = std::move(keys);
   if (!change.keys.empty())
-    self->send(self->state.bridge, caf::publish_atom::value, std::move(change));
+    self->send(st.bridge, caf::publish_atom::value, std::move(change));
   for (auto& pattern : b.patterns) {
     invalidation x;
     x.type = invalidation::kind::remove_pattern;
@@ -138,6 +154,9 @@ void repair_now(coordinator_ptr self) {
   if (pending.empty())
     return;
   auto b = std::make_shared<repair_table::batch>(st.repairs.take(pending.front(), steady_ms()));
+  // A flight under way may have read the value the repair replaces.
+  for (auto& key : keys_of(*b))
+    st.flights.supersede(key);
   st.repairing = true;
   send_batch(self, b, [self, b](bool ok) {
     auto& st = self->state;
@@ -164,10 +183,8 @@ void note_write(coordinator_ptr self, const std::string& key, const bytes& value
     auto& tier = (*st.tiers)[i];
     if (!tier.cfg.shared)
       continue;
-    if (!failed_on(ack, tier)) {
-      st.repairs.succeeded(i, key);
+    if (!failed_on(ack, tier))
       continue;
-    }
     auto scaled = std::chrono::duration_cast<std::chrono::milliseconds>(tier.cfg.scale(ttl));
     st.repairs.failed_write(i, key, value, scaled.count() > 0 ? steady_ms() + scaled.count() : 0,
                             unix_ms());
@@ -186,11 +203,9 @@ void note_removal(coordinator_ptr self, const std::vector<std::string>& keys,
       continue;
     bool failed = failed_on(ack, tier);
     auto now = unix_ms();
-    for (auto& key : keys)
-      if (failed)
+    if (failed)
+      for (auto& key : keys)
         st.repairs.failed_removal(i, key, now);
-      else
-        st.repairs.succeeded(i, key);
   }
   schedule(self, repair_interval);
 }

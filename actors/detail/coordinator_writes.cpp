@@ -79,6 +79,7 @@ caf::result<write_ack> set_value(coordinator_ptr self, const std::string& key, b
     return reject(self, std::move(err));
   ++st.stats.sets;
   st.flights.supersede(key);
+  st.repairs.overtaken(key);
   if (st.bridge && st.has_shared_tier)
     st.written.wrote(key, steady_ms());
   auto rp = self->make_response_promise<write_ack>();
@@ -144,6 +145,7 @@ caf::result<write_ack> remove_key(coordinator_ptr self, const std::string& key, 
     return reject(self, std::move(err));
   ++st.stats.removes;
   st.flights.supersede(key);
+  st.repairs.overtaken(key);
   auto rp = self->make_response_promise<write_ack>();
   command_tiers<uint64_t>(
       self, all_tiers(st),
@@ -167,8 +169,10 @@ caf::result<write_ack> remove_keys(coordinator_ptr self, std::vector<std::string
     if (auto err = check_key(st, key))
       return reject(self, std::move(err));
   st.stats.removes += keys.size();
-  for (auto& key : keys)
+  for (auto& key : keys) {
     st.flights.supersede(key);
+    st.repairs.overtaken(key);
+  }
   auto rp = self->make_response_promise<write_ack>();
   command_tiers<uint64_t>(
       self, all_tiers(st),
@@ -192,6 +196,7 @@ caf::result<uint64_t> remove_pattern(coordinator_ptr self, const std::string& pa
   if (!compiled)
     return reject(self, std::move(compiled.error()));
   st.flights.supersede(*compiled);
+  st.repairs.overtaken_matching([&](const std::string& key) { return compiled->matches(key); });
   auto rp = self->make_response_promise<uint64_t>();
   remove_matching(self, all_tiers(st), pattern,
                   [=](caf::expected<uint64_t> removed, const std::vector<size_t>& failed) mutable {
@@ -215,6 +220,7 @@ caf::result<ok_atom> drop_corrupt(coordinator_ptr self, const std::string& key) 
   if (auto err = check_key(st, key))
     return reject(self, std::move(err));
   ++st.stats.decode_failed;
+  st.repairs.overtaken(key);
   log(log_level::warning, "coordinator",
       "the value of '" + key + "' does not decode; dropping it from every tier");
   st.flights.supersede(key);

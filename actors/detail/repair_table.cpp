@@ -28,16 +28,18 @@ void repair_table::failed_pattern(size_t tier, const std::string& pattern) {
   ++recorded_;
 }
 
-void repair_table::succeeded(size_t tier, const std::string& key) {
+void repair_table::overtaken(const std::string& key) {
+  // On every set and removal: nothing to hash while nothing is held, as it mostly is.
+  if (tiers_.empty() && recent_.empty())
+    return;
   if (auto r = recent_.find(key); r != recent_.end() && r->second.landed_ms == 0)
     r->second.moot = true;
-  auto t = tiers_.find(tier);
-  if (t == tiers_.end())
-    return;
-  auto i = t->second.entries.find(key);
-  if (i != t->second.entries.end()) {
-    erase(t->second, i);
-    ++superseded_;
+  for (auto& held : tiers_) {
+    auto i = held.second.entries.find(key);
+    if (i != held.second.entries.end()) {
+      erase(held.second, i);
+      ++superseded_;
+    }
   }
 }
 

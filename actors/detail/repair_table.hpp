@@ -67,8 +67,19 @@ public:
 
   void failed_pattern(size_t tier, const std::string& pattern);
 
-  /// A later write or removal of `key` reached `tier`: a held change of the key is moot.
-  void succeeded(size_t tier, const std::string& key);
+  /// This node sends a newer change of `key` to its tiers: a held change of the key is
+  /// moot, whatever becomes of the newer one (if it fails, it is held itself), and so is a
+  /// repair of it on the wire if it fails. Called when the change is sent, not when it is
+  /// answered: a repair sent after it would land after it.
+  void overtaken(const std::string& key);
+
+  /// As `overtaken`, for every held key `matches` accepts (a pattern removal).
+  template <class Matches>
+  void overtaken_matching(Matches matches) {
+    for (auto& held : tiers_)
+      for (auto i = held.second.entries.begin(); i != held.second.entries.end();)
+        i = matches(i->first) ? (++superseded_, erase(held.second, i)) : std::next(i);
+  }
 
   /// Another node changed `key` at `changed_ms` (Unix time; 0: it does not say). Drops held
   /// changes of it made no later; true if a repair of it made no later is on the wire or
