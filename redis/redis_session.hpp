@@ -12,6 +12,7 @@
 #include <caf/typed_actor.hpp>
 
 #include "mtcache/codec/detail/resp.hpp"
+#include "mtcache/messages/config.hpp"
 #include "mtcache/messages/error.hpp"
 #include "mtcache/messages/stats.hpp"
 #include "mtcache/redis/redis_link.hpp"
@@ -56,6 +57,19 @@ public:
   redis_session(redis_url url, redis_link_options opts, std::chrono::milliseconds request_timeout,
                 uint64_t seed)
       : link_(std::move(url), opts, seed), request_timeout_(request_timeout) {}
+
+  /// The session of `self` to `url` with the timeouts and backoff of `cfg`, connecting; the
+  /// backoff's jitter is seeded apart for every broker.
+  template <class Self>
+  static redis_session open(Self* self, redis_url url, const redis_tier_config& cfg) {
+    auto seed = static_cast<uint64_t>(now_ms()) ^ reinterpret_cast<uintptr_t>(self);
+    redis_session session{std::move(url),
+                          {cfg.connect_timeout, cfg.backoff_initial, cfg.backoff_max},
+                          cfg.request_timeout,
+                          seed};
+    session.link().connect(self);
+    return session;
+  }
 
   redis_link& link() { return link_; }
   const redis_link& link() const { return link_; }
