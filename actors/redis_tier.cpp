@@ -33,6 +33,10 @@ void fail(self_ptr self, pending& p, const caf::error& err) {
     p.rp.deliver(std::move(h));
     return;
   }
+  case pending::op::track:
+    if (p.rp.pending())
+      p.rp.deliver(err);
+    return;
   case pending::op::scan:
   case pending::op::unlink: {
     auto i = st.jobs.find(p.job);
@@ -174,6 +178,9 @@ void complete(self_ptr self, pending& p, std::vector<redis_reply_ptr>& replies) 
   case pending::op::scan:
     complete_scan(self, p, r);
     return;
+  case pending::op::track:
+    complete_tracking(self, p, replies);
+    return;
   }
 }
 
@@ -195,7 +202,10 @@ broker_type::behavior_type redis_tier(self_ptr self, redis_tier_config cfg, redi
     complete(self, p, replies);
   };
   return session_behavior<broker_type::behavior_type>(
-      self, on_reply, failer(self), [] {},
+      self, on_reply, failer(self), [=] { on_link_change(self); },
+      [=](track_atom, uint64_t redirect, std::vector<std::string>& prefixes, caf::actor& listener) {
+        return start_tracking(self, redirect, std::move(prefixes), std::move(listener));
+      },
       [=](get_atom, const std::string& key) -> caf::result<lookup> {
         auto rp = self->make_response_promise<lookup>();
         submit_read(self, make_pending(pending::op::get, 2, rp), key);

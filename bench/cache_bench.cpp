@@ -139,8 +139,24 @@ struct bench_env {
     redis_tier_config r;
     r.url = url;
     cfg.add_redis_tier(tier_config::at_level(2), r);
+    // MTCACHE_BENCH_TRACKING=1: the connection tracks its keys (invalidation_config::tracking).
+    bool tracking = std::getenv("MTCACHE_BENCH_TRACKING") != nullptr;
+    cfg.invalidation.redis = tracking;
+    cfg.invalidation.tracking = tracking;
     l2_cache = *spawn_cache(*sys, cfg);
     caf::scoped_actor self{*sys};
+    if (tracking && !mtcache::testing::eventually(
+                        [&] {
+                          bool on = false;
+                          self->request(*l2_cache, 5s, stats_atom::value, invalidate_atom::value)
+                              .receive([&](bridge_stats& s) { on = s.tracking; },
+                                       [](caf::error&) {});
+                          return on;
+                        },
+                        10s)) {
+      std::fprintf(stderr, "L2 benchmarks skipped: tracking did not come on\n");
+      return false;
+    }
     for (int i = 0; i < 100; ++i) {
       bool ok = false;
       self->request(*l2_cache, 5s, put_atom::value, std::string{"l2hot"}, bytes{value},

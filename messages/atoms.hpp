@@ -32,6 +32,7 @@ using apply_atom = caf::atom_constant<caf::atom("apply")>;
 using recover_atom = caf::atom_constant<caf::atom("recover")>;
 using corrupt_atom = caf::atom_constant<caf::atom("corrupt")>;
 using repair_atom = caf::atom_constant<caf::atom("repair")>;
+using track_atom = caf::atom_constant<caf::atom("track")>;
 
 using retry_atom = caf::atom_constant<caf::atom("retry")>;
 using xadd_atom = caf::atom_constant<caf::atom("xadd")>;

@@ -97,6 +97,15 @@ enum class recovery_policy : uint8_t {
 struct invalidation_config {
   /// Subscribe and publish on Redis Pub/Sub.
   bool redis = false;
+  /// Redis-assisted invalidation (needs `redis` and a Redis tier): the Redis tiers'
+  /// connections turn on client-side caching (CLIENT TRACKING, broadcast mode) with their
+  /// invalidations sent to this node's subscriber, so that a change any client makes to a
+  /// tracked key (another program, redis-cli, an expiry) removes it from the local tiers.
+  /// Needs the ACL channel permission `&__redis__:invalidate`.
+  bool tracking = false;
+  /// Tracked prefixes of stored names (key_prefix included). Empty: each Redis tier's
+  /// key_prefix, or every key for a tier without one.
+  std::vector<std::string> tracking_prefixes;
   /// Empty: the URL of the cache's Redis tier (or REDIS_URL, or redis://127.0.0.1:6379).
   std::string redis_url;
   std::string channel = "cache:invalidate";

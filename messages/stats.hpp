@@ -74,6 +74,9 @@ struct cache_stats {
   uint64_t repairs_superseded = 0;
   uint64_t repairs_compensated = 0;
   uint64_t repairs_dropped = 0;
+  /// Keys Redis tracking invalidated while a read of them from a lower tier was under way:
+  /// the value read went to the callers but not into the local tiers.
+  uint64_t tracking_races = 0;
 };
 
 template <class Inspector>
@@ -82,7 +85,7 @@ typename Inspector::result_type inspect(Inspector& f, cache_stats& x) {
            x.promotions, x.sets, x.removes, x.tier_errors, x.rejected, x.failed, x.loads,
            x.load_errors, x.load_timeouts, x.in_flight, x.decode_failed, x.superseded_fills,
            x.stale_served, x.repairs_pending, x.repairs, x.repairs_superseded,
-           x.repairs_compensated, x.repairs_dropped);
+           x.repairs_compensated, x.repairs_dropped, x.tracking_races);
 }
 
 /// Counters of a node's invalidation bridge.
@@ -138,6 +141,19 @@ struct bridge_stats {
   uint64_t flushes_reconnect = 0;
   uint64_t flushes_gap = 0;
   uint64_t flushes_trimmed = 0;
+  /// Redis tracking (`invalidation_config::tracking`): keys it invalidated; flushes of the
+  /// database it reported; times it broke (the subscriber or a data connection lost
+  /// Redis: changes of that time went unreported, so the node drops its local tiers once
+  /// tracking is back, counted in `flushes_tracking`); refusals (no permission).
+  uint64_t tracking_invalidations = 0;
+  uint64_t tracking_db_flushes = 0;
+  uint64_t tracking_broken = 0;
+  uint64_t tracking_errors = 0;
+  uint64_t flushes_tracking = 0;
+  /// Every tracked Redis connection tracks right now.
+  bool tracking = false;
+  /// Why tracking is off, if Redis refused it (empty once it is on).
+  std::string tracking_error;
   uint64_t audit_errors = 0;
   /// Times the Redis subscription was re-established after a loss.
   uint64_t redis_reconnects = 0;
@@ -161,9 +177,10 @@ typename Inspector::result_type inspect(Inspector& f, bridge_stats& x) {
            x.rejected_signature, x.rejected_patterns, x.publish_errors, x.publish_held,
            x.held_compacted, x.backlog_messages, x.large_updates_removed, x.oversized_removed,
            x.gaps, x.missing, x.replays, x.replayed, x.replay_position, x.flushes,
-           x.flushes_reconnect, x.flushes_gap, x.flushes_trimmed, x.audit_errors,
-           x.redis_reconnects, x.peer_reconnects, x.recoveries, x.last_recovery_ms,
-           x.redis_subscribed, x.peers_connected, x.listen_port);
+           x.flushes_reconnect, x.flushes_gap, x.flushes_trimmed, x.tracking_invalidations,
+           x.tracking_db_flushes, x.tracking_broken, x.tracking_errors, x.flushes_tracking,
+           x.tracking, x.tracking_error, x.audit_errors, x.redis_reconnects, x.peer_reconnects,
+           x.recoveries, x.last_recovery_ms, x.redis_subscribed, x.peers_connected, x.listen_port);
 }
 
 /// Health of one tier: a probe (memory tier) or a PING (Redis) and how long it took.

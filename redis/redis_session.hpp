@@ -235,9 +235,9 @@ private:
 /// complete entries to `complete(Entry&, std::vector<redis_reply_ptr>&)`; a closed
 /// connection, the link's connection results and retries, and the deadline tick. Entries
 /// that will not get their replies go to `fail(Entry&, const caf::error&)`. `after()` runs
-/// after each shared handler that may finish or fail entries (a broker that sends one
-/// request at a time starts the next there). The broker's state holds the session as
-/// `session`.
+/// after each shared handler that may finish or fail entries or change the connection (a
+/// broker that sends one request at a time starts the next there). The broker's state holds the
+/// session as `session`.
 template <class Behavior, class Self, class Complete, class Fail, class After, class... Handlers>
 Behavior session_behavior(Self* self, Complete complete, Fail fail, After after,
                           Handlers... handlers) {
@@ -254,6 +254,7 @@ Behavior session_behavior(Self* self, Complete complete, Fail fail, After after,
       },
       [=](connect_atom, redis_socket& sock, uint64_t epoch) {
         self->state.session.link().adopt(self, sock, epoch);
+        after();
       },
       [=](connect_atom, caf::error& err, uint64_t epoch) {
         self->state.session.connect_failed(self, std::move(err), epoch, fail);

@@ -87,6 +87,39 @@ caf::error check_tier(const tier_spec& spec, size_t index) {
   return caf::none;
 }
 
+// Tracking redirects a data connection's invalidations to the subscriber, which Redis
+// allows only on the same server; BCAST refuses prefixes that overlap.
+caf::error check_tracking(const cache_config& cfg) {
+  auto& inv = cfg.invalidation;
+  if (!inv.redis)
+    return invalid("tracking needs invalidation.redis (its subscriber hears the invalidations)");
+  auto server = resolve_redis_url(invalidation_url(cfg));
+  if (!server)
+    return std::move(server.error());
+  bool any = false;
+  for (auto& spec : cfg.tiers) {
+    if (spec.type != tier_spec::kind::redis)
+      continue;
+    any = true;
+    auto url = resolve_redis_url(spec.redis.url);
+    if (!url)
+      return std::move(url.error());
+    if (url->kind != server->kind || url->host != server->host || url->port != server->port ||
+        url->path != server->path)
+      return invalid("tracking needs every Redis tier on the invalidation Redis server: " +
+                     spec.redis.url + " is not " + invalidation_url(cfg));
+    auto prefixes = tracked_prefixes(cfg, spec.redis);
+    for (size_t i = 0; i < prefixes.size(); ++i)
+      for (size_t j = 0; j < prefixes.size(); ++j)
+        if (i != j && prefixes[j].compare(0, prefixes[i].size(), prefixes[i]) == 0)
+          return invalid("tracking prefixes overlap: '" + prefixes[i] + "' and '" + prefixes[j] +
+                         "'");
+  }
+  if (!any)
+    return invalid("tracking needs a Redis tier");
+  return caf::none;
+}
+
 } // namespace
 
 caf::error validate(const cache_config& cfg) {
@@ -107,6 +140,9 @@ caf::error validate(const cache_config& cfg) {
     if (auto url = resolve_redis_url(invalidation_url(cfg)); !url)
       return std::move(url.error());
   }
+  if (inv.tracking)
+    if (auto err = check_tracking(cfg))
+      return err;
   if (inv.keepalive.count() <= 0 || inv.backoff_initial.count() <= 0 ||
       inv.backoff_max < inv.backoff_initial || inv.peer_connect_timeout.count() <= 0)
     return invalid("invalidation keepalive, backoff and connect timeout must be positive");
@@ -119,6 +155,14 @@ caf::error validate(const cache_config& cfg) {
   if (o.tier_timeout.count() <= 0 || o.load_timeout.count() <= 0)
     return invalid("tier_timeout and load_timeout must be positive");
   return caf::none;
+}
+
+std::vector<std::string> tracked_prefixes(const cache_config& cfg, const redis_tier_config& tier) {
+  if (!cfg.invalidation.tracking_prefixes.empty())
+    return cfg.invalidation.tracking_prefixes;
+  if (tier.key_prefix.empty())
+    return {};
+  return {tier.key_prefix};
 }
 
 std::string invalidation_url(const cache_config& cfg) {

@@ -55,4 +55,9 @@ caf::error validate(const cache_config& cfg);
 /// empty, which `resolve_redis_url` turns into REDIS_URL or the default).
 std::string invalidation_url(const cache_config& cfg);
 
+/// The prefixes (of stored names) a Redis tier's connection tracks with
+/// `invalidation_config::tracking`: the configured ones, else the tier's key_prefix; empty
+/// means every key.
+std::vector<std::string> tracked_prefixes(const cache_config& cfg, const redis_tier_config& tier);
+
 } // namespace mtcache

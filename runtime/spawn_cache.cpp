@@ -71,6 +71,7 @@ caf::expected<cache_actor> spawn_cache(caf::actor_system& sys, const cache_confi
           "a Redis tier needs caf::io::middleman: call cfg.load<caf::io::middleman>()");
   detail::tier_chain chain;
   std::vector<caf::actor> owned;
+  std::vector<detail::tracked_tier> tracked;
   auto stop_owned = [&] {
     for (auto& a : owned)
       caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
@@ -91,6 +92,10 @@ caf::expected<cache_actor> spawn_cache(caf::actor_system& sys, const cache_confi
       }
       batch = std::move(*spawned);
       tier = batch;
+      if (cfg.invalidation.tracking)
+        tracked.push_back({caf::actor_cast<detail::tracking_tier_actor>(batch),
+                           spec.placement.level, spec.redis.key_prefix,
+                           tracked_prefixes(cfg, spec.redis)});
       break;
     }
     case tier_spec::kind::custom:
@@ -114,6 +119,7 @@ caf::expected<cache_actor> spawn_cache(caf::actor_system& sys, const cache_confi
       return std::move(params.error());
     }
     bridge = std::move(*params);
+    bridge->tracked = std::move(tracked);
   }
   return detail::spawn_coordinator(sys, std::move(chain), cfg.options, std::move(owned),
                                    std::move(bridge));

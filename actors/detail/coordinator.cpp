@@ -131,6 +131,9 @@ coordinator_actor::behavior_type coordinator(self_ptr self, tier_chain tiers, ca
       [=](corrupt_atom, const std::string& key) { return drop_corrupt(self, key); },
       [=](apply_atom, invalidation& change) { return apply_remote(self, std::move(change)); },
       [=](recover_atom) { return recover(self); },
+      [=](track_atom, std::vector<std::string>& keys) {
+        return apply_tracked(self, std::move(keys));
+      },
       [=](stats_atom) { return current_stats(self->state); },
       [=](stats_atom, invalidate_atom) -> caf::result<bridge_stats> {
         auto& bridge = self->state.bridge;

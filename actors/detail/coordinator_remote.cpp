@@ -1,9 +1,12 @@
-// Changes from other nodes, which reach this node's local tiers only, and the recovery after
-// contact with other nodes was lost: the bridge sends both.
+// Changes from other nodes and from other Redis clients (tracking), which reach this node's
+// local tiers only, and the recovery after contact was lost: the bridge sends all three.
 
+#include <algorithm>
 #include <chrono>
 #include <optional>
 #include <utility>
+
+#include <caf/make_message.hpp>
 
 #include "mtcache/actors/detail/coordinator_state.hpp"
 #include "mtcache/actors/detail/fan_out.hpp"
@@ -80,6 +83,30 @@ caf::result<ok_atom> apply_remote(coordinator_ptr self, invalidation change) {
     note_remote(self, change.keys, changed_ms);
     break;
   }
+  return rp;
+}
+
+caf::result<uint64_t> apply_tracked(coordinator_ptr self, std::vector<std::string> keys) {
+  auto& st = self->state;
+  keys.erase(std::remove_if(keys.begin(), keys.end(),
+                            [&](const std::string& key) { return bool{check_key(st, key)}; }),
+             keys.end());
+  // A read of the key under way may carry the value from before the change: its fill goes
+  // to the callers but not into the local tiers.
+  uint64_t raced = 0;
+  for (auto& key : keys) {
+    if (st.flights.live(key))
+      ++raced;
+    st.flights.supersede(key);
+  }
+  st.stats.tracking_races += raced;
+  if (keys.empty())
+    return raced;
+  note_remote(self, keys, unix_ms());
+  auto rp = self->make_response_promise<uint64_t>();
+  command_tiers<uint64_t>(
+      self, local_tiers(st), [=](auto&&...) mutable { rp.deliver(raced); }, delete_atom::value,
+      std::move(keys));
   return rp;
 }
 

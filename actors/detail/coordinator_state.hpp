@@ -132,6 +132,10 @@ caf::result<ok_atom> apply_remote(coordinator_ptr self, invalidation change);
 /// Contact with other nodes was lost and is back: drops every entry of the local tiers.
 caf::result<uint64_t> recover(coordinator_ptr self);
 
+/// Keys Redis tracking invalidated: removed from the local tiers, reads of them under way
+/// kept out of them. Answers how many such reads raced the change.
+caf::result<uint64_t> apply_tracked(coordinator_ptr self, std::vector<std::string> keys);
+
 // Repairs of shared tiers (coordinator_repair.cpp): what a write or removal did there is
 // noted; what failed is re-applied once the tier is back and this node has caught up.
 

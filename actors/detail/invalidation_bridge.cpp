@@ -40,6 +40,11 @@ bool can_replay(const bridge_state& st) {
   return st.p.cfg.redis && st.p.cfg.audit && st.p.publisher;
 }
 
+coordinator_actor coordinator_of(bridge_ptr self) {
+  return caf::actor_cast<coordinator_actor>(
+      caf::actor_cast<caf::strong_actor_ptr>(self->state.coordinator));
+}
+
 namespace {
 
 std::string random_node_id() {
@@ -51,11 +56,6 @@ std::string random_node_id() {
   for (int i = 0; i < 16; ++i, x >>= 4)
     out.push_back(hex[x & 0xf]);
   return out;
-}
-
-coordinator_actor coordinator_of(bridge_ptr self) {
-  return caf::actor_cast<coordinator_actor>(
-      caf::actor_cast<caf::strong_actor_ptr>(self->state.coordinator));
 }
 
 // A pattern from another node may only touch keys under an allowed prefix.
@@ -184,11 +184,11 @@ void start_paths(bridge_ptr self) {
   auto& cfg = st.p.cfg;
   auto me = caf::actor_cast<bridge_actor>(self);
   if (cfg.redis) {
-    st.subscriber =
-        spawn_redis_subscriber(self->system(),
-                               {st.p.url, st.channel, cfg.keepalive, st.p.request_timeout,
-                                st.p.connect_timeout, cfg.backoff_initial, cfg.backoff_max},
-                               me);
+    st.subscriber = spawn_redis_subscriber(
+        self->system(),
+        {st.p.url, st.channel, cfg.keepalive, st.p.request_timeout, st.p.connect_timeout,
+         cfg.backoff_initial, cfg.backoff_max, cfg.tracking && !st.p.tracked.empty()},
+        caf::actor_cast<bridge_impl>(self));
     st.owned.push_back(caf::actor_cast<caf::actor>(st.subscriber));
   }
   if (!cfg.listen && cfg.peers.empty())
@@ -233,6 +233,7 @@ bridge_impl::behavior_type invalidation_bridge(bridge_ptr self, bridge_params pa
   st.epoch = static_cast<uint64_t>(unix_ms());
   st.backlog = publish_backlog{params.cfg.max_held_keys};
   st.p = std::move(params);
+  st.tracking_on.assign(st.p.tracked.size(), false);
   start_paths(self);
   self->set_down_handler([=](caf::down_msg& msg) {
     auto& st = self->state;
@@ -266,6 +267,8 @@ bridge_impl::behavior_type invalidation_bridge(bridge_ptr self, bridge_params pa
       [=](caf::subscribe_atom, bool up, bool after_loss) {
         auto& st = self->state;
         st.stats.redis_subscribed = up;
+        if (!up && !st.p.tracked.empty())
+          tracking_subscription_lost(self);
         if (up && after_loss) {
           ++st.stats.redis_reconnects;
           recover(self, "the Redis subscription");
@@ -286,6 +289,14 @@ bridge_impl::behavior_type invalidation_bridge(bridge_ptr self, bridge_params pa
         st.stats.missing = st.tracker.missing();
         st.stats.replay_position = st.cursor ? st.cursor->id : std::string{};
         return st.stats;
+      },
+      [=](track_atom, uint64_t client_id) { tracking_redirect(self, client_id); },
+      [=](track_atom, const std::vector<std::string>& names, bool flushed) {
+        tracking_invalidated(self, names, flushed);
+      },
+      [=](track_atom, const caf::error& err) { tracking_refused(self, err); },
+      [=](track_atom, uint32_t level, uint64_t redirect, bool on) {
+        tracking_changed(self, level, redirect, on);
       },
       [=](caf::tick_atom) {
         on_tick(self);

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include <caf/actor.hpp>
 #include <caf/fwd.hpp>
@@ -8,10 +9,20 @@
 
 #include "mtcache/codec/redis_url.hpp"
 #include "mtcache/messages/config.hpp"
+#include "mtcache/messages/detail/bridge_protocol.hpp"
 #include "mtcache/messages/detail/streams.hpp"
 #include "mtcache/messages/interfaces.hpp"
 
 namespace mtcache::detail {
+
+/// A Redis tier whose connection tracks its keys for this node (invalidation_config::tracking).
+struct tracked_tier {
+  tracking_tier_actor handle;
+  uint32_t level = 0;
+  /// Stripped from the names Redis reports; names without it are not this tier's keys.
+  std::string key_prefix;
+  std::vector<std::string> prefixes;
+};
 
 /// What a bridge needs; `spawn_cache` fills it in.
 struct bridge_params {
@@ -27,6 +38,8 @@ struct bridge_params {
   /// Connection timeouts of the subscriber.
   std::chrono::milliseconds request_timeout{500};
   std::chrono::milliseconds connect_timeout{1000};
+  /// With cfg.tracking: the Redis tiers to track.
+  std::vector<tracked_tier> tracked;
   /// Publishes the inbox and connects to peers: the middleman's actor, or the OpenSSL
   /// manager's for TLS links.
   caf::io::middleman_actor network;

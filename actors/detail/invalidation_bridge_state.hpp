@@ -18,6 +18,8 @@
 #include "mtcache/actors/detail/publish_backlog.hpp"
 #include "mtcache/actors/detail/redis_subscriber.hpp"
 #include "mtcache/actors/detail/sequence_tracker.hpp"
+#include "mtcache/messages/detail/bridge_protocol.hpp"
+#include "mtcache/messages/detail/flight_protocol.hpp"
 
 namespace mtcache::detail {
 
@@ -65,18 +67,25 @@ struct bridge_state {
   // Why a replay that failed (Redis did not answer) must run again; empty if none must.
   std::string replay_pending;
 
+  // Redis tracking (see bridge_tracking.cpp): the subscriber's client id (0 while it has
+  // none), which tracked tiers track for it, and whether changes went unreported since
+  // tracking was last on everywhere.
+  uint64_t tracking_client = 0;
+  std::vector<bool> tracking_on;
+  bool tracking_lost = true;
+
   bridge_stats stats;
 
   static inline const char* name = "mtcache.invalidation_bridge";
 };
 
-/// The bridge as it sees itself: its public interface plus its periodic tick.
-using bridge_impl = bridge_actor::extend<caf::reacts_to<caf::tick_atom>>;
-
 using bridge_ptr = bridge_impl::stateful_pointer<bridge_state>;
 
 /// How long the bridge waits for the coordinator or the streams actor.
 constexpr auto bridge_call_timeout = std::chrono::seconds{5};
+
+/// The node's coordinator, or an invalid handle once it is gone.
+coordinator_actor coordinator_of(bridge_ptr self);
 
 /// Whether this node can replay missed changes: it publishes to Redis with an audit stream.
 bool can_replay(const bridge_state& st);
@@ -94,6 +103,24 @@ void send_out(bridge_ptr self, invalidation& change);
 
 /// Publishes what Redis did not take, once it answers again.
 void retry_backlog(bridge_ptr self);
+
+// bridge_tracking.cpp
+
+/// The subscriber hears tracking invalidations as `client_id`: every tracked tier redirects
+/// there.
+void tracking_redirect(bridge_ptr self, uint64_t client_id);
+
+/// Tracking on the Redis tier at `level`, redirected to `redirect`, went on or off.
+void tracking_changed(bridge_ptr self, uint32_t level, uint64_t redirect, bool on);
+
+/// The subscriber lost Redis: invalidations sent meanwhile are lost.
+void tracking_subscription_lost(bridge_ptr self);
+
+/// Redis refused the tracking channel.
+void tracking_refused(bridge_ptr self, const caf::error& err);
+
+/// Names Redis invalidated, or a flush of the database.
+void tracking_invalidated(bridge_ptr self, const std::vector<std::string>& names, bool flushed);
 
 // bridge_replay.cpp
 

@@ -31,7 +31,7 @@ struct subscriber_state {
   subscriber_state() : link({}, {}, 0) {}
 
   redis_subscriber_config cfg;
-  bridge_actor bridge;
+  bridge_impl bridge;
   redis_link link;
   bool subscribed = false;
   bool subscribed_before = false;
@@ -39,6 +39,10 @@ struct subscriber_state {
   int64_t ping_sent_ms = 0;
   // One entry per PING out, oldest first: the barrier it answers, or none for a keepalive.
   std::deque<std::optional<caf::typed_response_promise<ok_atom>>> pings;
+  // The setup commands sent on connecting whose answers are still due, in order.
+  enum class setup : uint8_t { client_id, channel, tracking };
+  std::deque<setup> setup_due;
+  uint64_t client_id = 0;
 
   static inline const char* name = "mtcache.redis_subscriber";
 };
@@ -68,6 +72,7 @@ void send_ping(self_ptr self, std::optional<caf::typed_response_promise<ok_atom>
 
 void lost(self_ptr self, caf::error reason) {
   auto& st = self->state;
+  st.setup_due.clear();
   for (auto& ping : st.pings)
     if (ping)
       ping->deliver(reason);
@@ -87,17 +92,81 @@ std::string_view text(const redisReply* r) {
              : std::string_view{};
 }
 
+// Sends what makes the connection a subscriber: with tracking, CLIENT ID first (a
+// subscribed connection can no longer ask), then one SUBSCRIBE per channel.
+void subscribe(self_ptr self) {
+  auto& st = self->state;
+  st.setup_due.clear();
+  if (st.cfg.tracking) {
+    st.setup_due.push_back(subscriber_state::setup::client_id);
+    send_command(self, {"CLIENT", "ID"});
+  }
+  st.setup_due.push_back(subscriber_state::setup::channel);
+  send_command(self, {"SUBSCRIBE", st.cfg.channel});
+  if (st.cfg.tracking) {
+    st.setup_due.push_back(subscriber_state::setup::tracking);
+    send_command(self, {"SUBSCRIBE", tracking_channel});
+  }
+}
+
+// The answer to a setup command: an integer (CLIENT ID), a subscribe confirmation, or an
+// error (a user without permission for a channel).
+void on_setup(self_ptr self, const redisReply* r) {
+  auto& st = self->state;
+  auto step = st.setup_due.front();
+  st.setup_due.pop_front();
+  if (r->type == REDIS_REPLY_ERROR) {
+    auto message = std::string{r->str, r->len};
+    if (step == subscriber_state::setup::tracking) {
+      log(log_level::error, "redis_subscriber",
+          std::string{"cannot subscribe to "} + tracking_channel + ": " + message +
+              " (tracking needs the ACL permission &" + tracking_channel + ")");
+      self->send(st.bridge, track_atom::value, make_error(errc::backend_error, message));
+    } else {
+      lost(self, make_error(errc::backend_error, message));
+    }
+    return;
+  }
+  switch (step) {
+  case subscriber_state::setup::client_id:
+    st.client_id = r->type == REDIS_REPLY_INTEGER ? static_cast<uint64_t>(r->integer) : 0;
+    break;
+  case subscriber_state::setup::channel:
+    st.subscribed = true;
+    self->send(st.bridge, caf::subscribe_atom::value, true, st.subscribed_before);
+    st.subscribed_before = true;
+    break;
+  case subscriber_state::setup::tracking:
+    self->send(st.bridge, track_atom::value, st.client_id);
+    break;
+  }
+}
+
+// An invalidation: the keys, or nil when the whole database was flushed.
+void on_tracking(self_ptr self, const redisReply* keys) {
+  std::vector<std::string> out;
+  if (keys->type == REDIS_REPLY_ARRAY)
+    for (size_t i = 0; i < keys->elements; ++i)
+      out.emplace_back(text(keys->element[i]));
+  self->send(self->state.bridge, track_atom::value, std::move(out), keys->type == REDIS_REPLY_NIL);
+}
+
 void on_push(self_ptr self, const redisReply* r) {
   auto& st = self->state;
+  bool confirmation =
+      r->type == REDIS_REPLY_ARRAY && r->elements >= 1 && text(r->element[0]) == "subscribe";
+  if (!st.setup_due.empty() && (r->type != REDIS_REPLY_ARRAY || confirmation)) {
+    on_setup(self, r);
+    return;
+  }
   if (r->type != REDIS_REPLY_ARRAY || r->elements < 2)
     return;
   auto kind = text(r->element[0]);
   if (kind == "message" && r->elements == 3) {
-    self->send(st.bridge, apply_atom::value, std::string{text(r->element[2])});
-  } else if (kind == "subscribe") {
-    st.subscribed = true;
-    self->send(st.bridge, caf::subscribe_atom::value, true, st.subscribed_before);
-    st.subscribed_before = true;
+    if (text(r->element[1]) == tracking_channel)
+      on_tracking(self, r->element[2]);
+    else
+      self->send(st.bridge, apply_atom::value, std::string{text(r->element[2])});
   } else if (kind == "pong" && !st.pings.empty()) {
     if (auto& barrier = st.pings.front())
       barrier->deliver(ok_atom::value);
@@ -107,7 +176,7 @@ void on_push(self_ptr self, const redisReply* r) {
 }
 
 subscriber_broker::behavior_type redis_subscriber(self_ptr self, redis_subscriber_config cfg,
-                                                  bridge_actor bridge) {
+                                                  bridge_impl bridge) {
   auto& st = self->state;
   st.bridge = std::move(bridge);
   st.link = redis_link{cfg.url,
@@ -154,7 +223,7 @@ subscriber_broker::behavior_type redis_subscriber(self_ptr self, redis_subscribe
       },
       [=](connect_atom, redis_socket& sock, uint64_t epoch) {
         if (self->state.link.adopt(self, sock, epoch))
-          send_command(self, {"SUBSCRIBE", self->state.cfg.channel});
+          subscribe(self);
       },
       [=](connect_atom, caf::error& err, uint64_t epoch) {
         if (epoch == self->state.link.epoch())
@@ -181,7 +250,7 @@ subscriber_broker::behavior_type redis_subscriber(self_ptr self, redis_subscribe
 } // namespace
 
 subscriber_actor spawn_redis_subscriber(caf::actor_system& sys, redis_subscriber_config cfg,
-                                        bridge_actor bridge) {
+                                        bridge_impl bridge) {
   return caf::actor_cast<subscriber_actor>(
       sys.middleman().spawn_broker(redis_subscriber, std::move(cfg), std::move(bridge)));
 }

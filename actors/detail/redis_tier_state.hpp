@@ -4,6 +4,7 @@
 // bulk and pattern removal (actors/redis_tier_removal.cpp). Private to the Redis tier.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -15,6 +16,7 @@
 #include <hiredis/hiredis.h>
 
 #include "mtcache/messages/config.hpp"
+#include "mtcache/messages/detail/bridge_protocol.hpp"
 #include "mtcache/messages/interfaces.hpp"
 #include "mtcache/redis/redis_session.hpp"
 
@@ -31,7 +33,8 @@ struct pending {
     exists,
     ping,
     scan,
-    unlink
+    unlink,
+    track
   };
   op what;
   // Replies this entry consumes (GET + PTTL are two; a batch one per write).
@@ -55,6 +58,15 @@ struct removal_job {
   bool scan_done = false;
 };
 
+// Client-side caching asked of this tier's connection: invalidations go to `redirect`, the
+// subscriber's client id, and `listener` hears when tracking goes on or off.
+struct tracking {
+  uint64_t redirect = 0;
+  std::vector<std::string> prefixes;
+  caf::actor listener;
+  bool on = false;
+};
+
 struct redis_tier_state {
   redis_tier_config cfg;
   uint32_t level = 0;
@@ -62,11 +74,17 @@ struct redis_tier_state {
   std::unordered_map<uint32_t, removal_job> jobs;
   uint32_t next_job = 0;
   tier_stats stats;
+  std::optional<tracking> track;
+  // Whether the connection was up when last looked at (see `on_link_change`).
+  bool was_up = false;
 
   static inline const char* name = "mtcache.redis_tier";
 };
 
-using broker_type = redis_session_broker<batch_tier_actor>;
+/// The Redis tier as the node's bridge sees it: a tier that can also track its keys.
+using redis_tier_impl = batch_tier_actor::extend_with<tracking_tier_actor>;
+
+using broker_type = redis_session_broker<redis_tier_impl>;
 using self_ptr = caf::stateful_actor<redis_tier_state, broker_type>*;
 
 /// Answers an entry that will not get its replies.
@@ -98,6 +116,16 @@ void unlink_keys(self_ptr self, caf::response_promise rp, const std::vector<std:
 /// Removes every key `pattern` (prefix included) matches: SCAN steps, each followed by
 /// UNLINK batches of what it found; `rp` gets how many went.
 void unlink_matching(self_ptr self, caf::response_promise rp, std::string pattern);
+
+/// Tracking (actors/detail/redis_tier_tracking.cpp): turns it on, and again after a reconnect.
+caf::result<ok_atom> start_tracking(self_ptr self, uint64_t redirect,
+                                    std::vector<std::string> prefixes, caf::actor listener);
+
+/// After every message that may have changed the connection: re-enables tracking on a new
+/// connection, and tells the listener that it went off with an old one.
+void on_link_change(self_ptr self);
+
+void complete_tracking(self_ptr self, pending& p, std::vector<redis_reply_ptr>& replies);
 
 /// The reply to one step of a removal.
 void complete_unlink(self_ptr self, pending& p, const redisReply* r);

@@ -83,6 +83,9 @@ using coordinator_actor = cache_actor::extend_with<miss_route>::extend<
     caf::reacts_to<done_atom, flight_report>,
     // From the bridge: a change another node made, for this node's local tiers.
     caf::replies_to<apply_atom, invalidation>::with<ok_atom>,
+    // From the bridge: keys Redis tracking invalidated (given without the key prefix), for
+    // the local tiers; answers how many raced a read under way.
+    caf::replies_to<track_atom, std::vector<std::string>>::with<uint64_t>,
     // From the bridge: contact was lost and is back; run the recovery policy. Answers how many
     // entries were dropped.
     caf::replies_to<recover_atom>::with<uint64_t>,

@@ -28,7 +28,7 @@ struct tier_log {
   std::map<std::string, std::string> data;
 };
 
-// The answer to a batch, now or (mode::hold) when the test releases it.
+// The answer to a batch or a single read, now or (mode::hold) when the test releases it.
 template <class T>
 caf::result<T> hold_or_answer(batch_tier_actor::pointer self, std::shared_ptr<tier_log> log,
                               T answer) {
@@ -49,9 +49,11 @@ inline batch_tier_actor::behavior_type recording_tier(batch_tier_actor::pointer 
                                                       std::shared_ptr<tier_log> log) {
   auto store = [log](const std::string& key, const bytes& value) { log->data[key] = value.str(); };
   return {
-      [=](get_atom, const std::string& key) {
+      [=](get_atom, const std::string& key) -> caf::result<lookup> {
         auto i = log->data.find(key);
-        return i == log->data.end() ? lookup{} : lookup{true, bytes{i->second}, -1, 2, false};
+        return hold_or_answer(self, log,
+                              i == log->data.end() ? lookup{}
+                                                   : lookup{true, bytes{i->second}, -1, 2, false});
       },
       [=](get_atom, std::string& key, miss_route& route,
           caf::message& context) -> caf::result<lookup> {
