@@ -28,9 +28,13 @@ namespace {
 // How often held changes are tried again while their tier is away.
 constexpr auto repair_interval = std::chrono::milliseconds{100};
 
+// Whether the change failed on `tier` in a way a retry can fix. A tier that refuses the
+// value for good (memcached's item size limit, below the cache's max_value_bytes) has
+// dropped its old value for the key and would refuse every repair too.
 bool failed_on(const write_ack& ack, const chain_tier& tier) {
   for (auto& f : ack.failed)
-    if (f.level == tier.cfg.level)
+    if (f.level == tier.cfg.level && !is(f.reason, errc::value_too_large) &&
+        !is(f.reason, errc::not_supported))
       return true;
   return false;
 }
