@@ -184,12 +184,7 @@ broker_type::behavior_type redis_tier(self_ptr self, redis_tier_config cfg, redi
   st.level = level;
   st.stats.level = level;
   st.stats.kind = "redis";
-  auto seed = static_cast<uint64_t>(st.session.now_ms()) ^ reinterpret_cast<uintptr_t>(self);
-  st.session = redis_session<pending>{std::move(url),
-                                      {cfg.connect_timeout, cfg.backoff_initial, cfg.backoff_max},
-                                      cfg.request_timeout,
-                                      seed};
-  st.session.link().connect(self);
+  st.session = redis_session<pending>::open(self, std::move(url), cfg);
   // Answer what is still pending rather than leave callers to their own timeouts.
   self->set_exit_handler([self](caf::exit_msg& msg) {
     self->state.session.shut_down(

@@ -13,6 +13,7 @@
 #include <caf/typed_actor.hpp>
 
 #include "mtcache/codec/detail/resp.hpp"
+#include "mtcache/messages/config.hpp"
 #include "mtcache/messages/error.hpp"
 #include "mtcache/messages/stats.hpp"
 #include "mtcache/redis/redis_link.hpp"
@@ -66,6 +67,20 @@ public:
   basic_session(typename Protocol::address url, link_options opts,
                 std::chrono::milliseconds request_timeout, uint64_t seed)
       : link_(std::move(url), opts, seed), request_timeout_(request_timeout) {}
+
+  /// The session of `self` to `url` with the timeouts and backoff of `cfg` (a
+  /// redis_tier_config or memcached_tier_config), connecting; the backoff's jitter is seeded
+  /// apart for every broker.
+  template <class Self, class Config>
+  static basic_session open(Self* self, typename Protocol::address url, const Config& cfg) {
+    auto seed = static_cast<uint64_t>(now_ms()) ^ reinterpret_cast<uintptr_t>(self);
+    basic_session session{std::move(url),
+                          {cfg.connect_timeout, cfg.backoff_initial, cfg.backoff_max},
+                          cfg.request_timeout,
+                          seed};
+    session.link().connect(self);
+    return session;
+  }
 
   link_type& link() { return link_; }
   const link_type& link() const { return link_; }

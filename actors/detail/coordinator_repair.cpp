@@ -28,15 +28,22 @@ namespace {
 // How often held changes are tried again while their tier is away.
 constexpr auto repair_interval = std::chrono::milliseconds{100};
 
-// Whether the change failed on `tier` in a way a retry can fix. A tier that refuses the
-// value for good (memcached's item size limit, below the cache's max_value_bytes) has
-// dropped its old value for the key and would refuse every repair too.
-bool failed_on(const write_ack& ack, const chain_tier& tier) {
-  for (auto& f : ack.failed)
-    if (f.level == tier.cfg.level && !is(f.reason, errc::value_too_large) &&
-        !is(f.reason, errc::not_supported))
-      return true;
-  return false;
+// Whether a failure is one a retry can fix. A tier that refuses the value for good
+// (memcached's item size limit, below the cache's max_value_bytes) has dropped its old value
+// for the key and would refuse every repair too.
+bool retryable(const caf::error& reason) {
+  return !is(reason, errc::value_too_large) && !is(reason, errc::not_supported);
+}
+
+// Calls `f(index, tier)` for every shared tier the ack lists as failed in a way a retry can
+// fix.
+template <class F>
+void for_each_failed_shared(const coordinator_state& st, const write_ack& ack, F f) {
+  for (auto& failure : ack.failed)
+    if (retryable(failure.reason))
+      for (size_t i = 0; i < st.tiers->size(); ++i)
+        if (auto& tier = (*st.tiers)[i]; tier.cfg.shared && tier.cfg.level == failure.level)
+          f(i, tier);
 }
 
 void schedule(coordinator_ptr self, std::chrono::milliseconds delay) {
@@ -181,36 +188,22 @@ void repair_now(coordinator_ptr self) {
 void note_write(coordinator_ptr self, const std::string& key, const bytes& value, caf::timespan ttl,
                 const write_ack& ack) {
   auto& st = self->state;
-  if (!st.has_shared_tier)
-    return;
-  for (size_t i = 0; i < st.tiers->size(); ++i) {
-    auto& tier = (*st.tiers)[i];
-    if (!tier.cfg.shared)
-      continue;
-    if (!failed_on(ack, tier))
-      continue;
+  for_each_failed_shared(st, ack, [&](size_t i, const chain_tier& tier) {
     auto scaled = std::chrono::duration_cast<std::chrono::milliseconds>(tier.cfg.scale(ttl));
     st.repairs.failed_write(i, key, value, scaled.count() > 0 ? steady_ms() + scaled.count() : 0,
                             unix_ms());
-  }
+  });
   schedule(self, repair_interval);
 }
 
 void note_removal(coordinator_ptr self, const std::vector<std::string>& keys,
                   const write_ack& ack) {
   auto& st = self->state;
-  if (!st.has_shared_tier)
-    return;
-  for (size_t i = 0; i < st.tiers->size(); ++i) {
-    auto& tier = (*st.tiers)[i];
-    if (!tier.cfg.shared)
-      continue;
-    bool failed = failed_on(ack, tier);
-    auto now = unix_ms();
-    if (failed)
-      for (auto& key : keys)
-        st.repairs.failed_removal(i, key, now);
-  }
+  auto now = unix_ms();
+  for_each_failed_shared(st, ack, [&](size_t i, const chain_tier&) {
+    for (auto& key : keys)
+      st.repairs.failed_removal(i, key, now);
+  });
   schedule(self, repair_interval);
 }
 

@@ -256,13 +256,7 @@ broker_type::behavior_type memcached_shard(self_ptr self, memcached_tier_config 
   st.level = level;
   st.stats.level = level;
   st.stats.kind = "memcached";
-  auto seed = static_cast<uint64_t>(st.session.now_ms()) ^ reinterpret_cast<uintptr_t>(self);
-  st.session =
-      memcached_session<pending>{std::move(server),
-                                 {cfg.connect_timeout, cfg.backoff_initial, cfg.backoff_max},
-                                 cfg.request_timeout,
-                                 seed};
-  st.session.link().connect(self);
+  st.session = memcached_session<pending>::open(self, std::move(server), cfg);
   // Answer what is still pending rather than leave callers to their own timeouts.
   self->set_exit_handler([self](caf::exit_msg& msg) {
     self->state.session.shut_down(

@@ -129,12 +129,7 @@ broker_type::behavior_type redis_streams(self_ptr self, redis_tier_config cfg, r
   // The reader is ours: it goes when we go, however we go.
   self->attach_functor(
       [reader = st.reader] { caf::anon_send_exit(reader, caf::exit_reason::user_shutdown); });
-  auto seed = static_cast<uint64_t>(st.session.now_ms()) ^ reinterpret_cast<uintptr_t>(self);
-  st.session = redis_session<pending>{std::move(url),
-                                      {cfg.connect_timeout, cfg.backoff_initial, cfg.backoff_max},
-                                      cfg.request_timeout,
-                                      seed};
-  st.session.link().connect(self);
+  st.session = redis_session<pending>::open(self, std::move(url), cfg);
   // Callers wait on their promises: answer them rather than leave them to their timeouts.
   self->set_exit_handler([self](caf::exit_msg& msg) {
     self->state.session.shut_down(

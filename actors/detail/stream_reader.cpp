@@ -89,12 +89,7 @@ reader_broker::behavior_type stream_reader(self_ptr self, redis_tier_config cfg,
   auto& st = self->state;
   st.cfg = cfg;
   st.stats.kind = "streams";
-  auto seed = static_cast<uint64_t>(st.session.now_ms()) ^ reinterpret_cast<uintptr_t>(self);
-  st.session = redis_session<sent_read>{std::move(url),
-                                        {cfg.connect_timeout, cfg.backoff_initial, cfg.backoff_max},
-                                        cfg.request_timeout,
-                                        seed};
-  st.session.link().connect(self);
+  st.session = redis_session<sent_read>::open(self, std::move(url), cfg);
   // Callers wait on their promises: answer them rather than leave them to their timeouts.
   self->set_exit_handler([self](caf::exit_msg& msg) {
     auto& st = self->state;
