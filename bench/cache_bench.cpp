@@ -18,24 +18,20 @@
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
-#include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/event_based_actor.hpp>
 #include <caf/io/middleman.hpp>
 #include <caf/scoped_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
-#include "latency_recorder.hpp"
 #include "mtcache/runtime/message_types.hpp"
 #include "mtcache/runtime/scheduler_tuning.hpp"
 #include "mtcache/runtime/spawn_cache.hpp"
+#include "request_driver.hpp"
 #include "support/redis_server.hpp"
-
-// Drivers hand their latency samples back in a message, within this process only.
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::shared_ptr<mtcache::bench::latency_recorder>)
 
 using namespace mtcache;
 using namespace std::chrono_literals;
-using clock_type = std::chrono::steady_clock;
+using mtcache::bench::drive;
 
 namespace {
 
@@ -47,58 +43,6 @@ const std::string value(64, 'v');
 echo_actor::behavior_type echo(echo_actor::pointer) {
   lookup reply{true, bytes{value}, 60000, 1, false};
   return {[reply](get_atom, const std::string&) { return reply; }};
-}
-
-// `outstanding` requests in flight, split over drivers of at most 16 each (CAF 0.17 keeps an
-// actor's pending responses in a flat map searched linearly: one driver with hundreds
-// outstanding would measure itself). Latencies go to `latency` if given. Each request has
-// `timeout`: a finite one costs CAF's clock thread a timer set and cancelled per request.
-template <class Reply, class Handle, class... Ts>
-void drive(caf::actor_system& sys, Handle target, size_t total, size_t outstanding,
-           bench::latency_recorder* latency, caf::duration timeout, Ts... xs) {
-  auto drivers = std::max<size_t>(1, outstanding / 16);
-  auto window = std::min<size_t>(outstanding, 16);
-  caf::scoped_actor starter{sys};
-  auto starter_addr = caf::actor_cast<caf::actor>(starter);
-  for (size_t d = 0; d < drivers; ++d) {
-    auto share = total / drivers;
-    sys.spawn([=](caf::event_based_actor* self) {
-      auto sent = std::make_shared<size_t>(0);
-      auto done = std::make_shared<size_t>(0);
-      auto local = std::make_shared<bench::latency_recorder>();
-      auto send_one = std::make_shared<std::function<void()>>();
-      *send_one = [=] {
-        ++*sent;
-        auto begin = clock_type::now();
-        self->request(target, timeout, xs...)
-            .then(
-                [=](Reply&) {
-                  if (latency)
-                    local->record(clock_type::now() - begin);
-                  if (++*done == share) {
-                    self->send(starter_addr, done_atom::value, local);
-                    self->quit();
-                  } else if (*sent < share) {
-                    (*send_one)();
-                  }
-                },
-                [=](caf::error& err) {
-                  std::fprintf(stderr, "request failed: %s\n", self->system().render(err).c_str());
-                  self->send(starter_addr, done_atom::value, local);
-                  self->quit();
-                });
-      };
-      for (size_t i = 0; i < window; ++i)
-        (*send_one)();
-      self->attach_functor([send_one] { *send_one = nullptr; });
-    });
-  }
-  size_t finished = 0;
-  starter->receive_for(finished,
-                       drivers)([&](done_atom, std::shared_ptr<bench::latency_recorder>& local) {
-    if (latency)
-      latency->merge(*local);
-  });
 }
 
 struct bench_env {

@@ -6,8 +6,8 @@ include(CMakePackageConfigHelpers)
 
 set(MTCACHE_CMAKE_INSTALL_DIR "${CMAKE_INSTALL_LIBDIR}/cmake/mtcache")
 
-# Public headers: every header outside a detail/ folder of the public folders. store/ and
-# redis/ are private as a whole. The umbrella header sits above the folders, as in the
+# Public headers: every header outside a detail/ folder of the public folders. store/,
+# redis/ and memcached/ are private as a whole. The umbrella header sits above the folders, as in the
 # build tree's include/mtcache/.
 install(DIRECTORY messages codec actors runtime
   DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}/mtcache"

@@ -80,6 +80,32 @@ struct redis_tier_config {
   uint32_t scan_count = 100;
 };
 
+/// The memcached tier (meta protocol, memcached 1.6 or later).
+struct memcached_tier_config {
+  /// memcache://host[:port], or several servers separated by commas
+  /// (memcache://a:11211,b:11212); keys are spread over several servers by ketama
+  /// consistent hashing, as libmemcached places them. Empty: the MEMCACHED_URL environment
+  /// variable, then memcache://127.0.0.1:11211.
+  std::string url;
+  /// Prepended to every key (a namespace on a shared server); at most 128 bytes. With a
+  /// prefix, `clear` is not supported (memcached cannot drop one namespace); without one,
+  /// `clear` empties every server (flush_all).
+  std::string key_prefix;
+  /// A request not answered within this fails with `errc::timeout`, and the connection to
+  /// that server is dropped and re-established.
+  std::chrono::milliseconds request_timeout{500};
+  std::chrono::milliseconds connect_timeout{1000};
+  /// Reconnect backoff per server: doubles from `backoff_initial` up to `backoff_max`, with
+  /// jitter.
+  std::chrono::milliseconds backoff_initial{50};
+  std::chrono::milliseconds backoff_max{200};
+  /// The servers' item size limit (memcached -I, 1 MiB by default). A value that does not
+  /// fit with its key and item header fails with `errc::value_too_large` without being sent,
+  /// and its key is removed from the server, as memcached itself does with a value it
+  /// cannot store (an older value must not stay behind). 0 leaves it to the servers.
+  size_t max_item_bytes = 1024 * 1024;
+};
+
 /// What a node does when it may have missed changes of other nodes: after it lost contact
 /// (a Redis resubscribe, a peer link re-established), or when a change it should have seen
 /// did not arrive (a gap in a sender's sequence numbers).

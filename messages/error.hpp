@@ -42,6 +42,9 @@ enum class errc : uint8_t {
   shutting_down,
   /// A write of a value read or loaded earlier was dropped: the key changed meanwhile.
   superseded,
+  /// The tier cannot do this at all (memcached cannot remove keys by pattern); the context
+  /// says what and why. Retrying will not help.
+  not_supported,
 };
 
 /// The error category under which `errc` values travel inside `caf::error`.

@@ -11,7 +11,7 @@
 
 namespace mtcache::detail {
 
-struct redis_socket::owner {
+struct connected_socket::owner {
   int fd;
   ~owner() {
     if (fd >= 0)
@@ -19,9 +19,9 @@ struct redis_socket::owner {
   }
 };
 
-redis_socket::redis_socket(int fd) : fd_(new owner{fd}) {}
+connected_socket::connected_socket(int fd) : fd_(new owner{fd}) {}
 
-int redis_socket::release() {
+int connected_socket::release() {
   if (!fd_)
     return -1;
   return std::exchange(fd_->fd, -1);

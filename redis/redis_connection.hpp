@@ -2,11 +2,13 @@
 
 #include <chrono>
 #include <memory>
+#include <string>
 #include <string_view>
 
 #include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/expected.hpp>
 
+#include "mtcache/codec/detail/resp.hpp"
 #include "mtcache/codec/redis_url.hpp"
 
 struct redisReader;
@@ -14,13 +16,14 @@ struct redisReply;
 
 namespace mtcache::detail {
 
-/// An open, authenticated Redis socket on its way from a connector to the actor that will
-/// own it. Closes the socket when the last copy goes away unless `release` took it, so a
-/// socket sent to an actor that already exited does not leak.
-class redis_socket {
+/// An open socket (for Redis: authenticated) on its way from a connector to the actor that
+/// will own it. Closes the socket when the last copy goes away unless `release` took it, so
+/// a socket sent to an actor that already exited does not leak. The memcached tier's
+/// connections travel the same way.
+class connected_socket {
 public:
-  redis_socket() = default;
-  explicit redis_socket(int fd);
+  connected_socket() = default;
+  explicit connected_socket(int fd);
 
   /// Takes ownership of the socket; later calls return -1.
   int release();
@@ -29,6 +32,8 @@ private:
   struct owner;
   std::shared_ptr<owner> fd_;
 };
+
+using redis_socket = connected_socket;
 
 /// Connects to `url`, authenticates (AUTH [user] password), selects the database and
 /// checks the connection with PING, all within `timeout` per step. Blocks the calling
@@ -64,6 +69,37 @@ private:
   std::unique_ptr<redisReader, reader_deleter> reader_;
 };
 
+/// RESP as `basic_link` and `basic_session` speak it (see redis_link.hpp and
+/// redis_session.hpp): how to connect, how to read replies, how to write commands.
+struct resp_protocol {
+  using address = redis_url;
+  using reader = redis_reply_reader;
+  using reply = redis_reply_ptr;
+  using writer = resp_writer;
+
+  static constexpr const char* name = "redis";
+  /// hiredis moves its unread bytes to the front once it has consumed 1 KiB, after every
+  /// reply, so a large read fed whole costs a copy of its rest per reply: feed slices.
+  static constexpr size_t feed_slice = 1024;
+
+  static caf::expected<connected_socket> open(const redis_url& url,
+                                              std::chrono::milliseconds timeout) {
+    return open_redis_socket(url, timeout);
+  }
+
+  /// host:port or the socket path: what connections to one server share.
+  static std::string server(const redis_url& url) {
+    return url.kind == redis_url::transport::unix_socket
+               ? url.path
+               : url.host + ":" + std::to_string(url.port);
+  }
+
+  static bool next(redis_reply_reader& in, redis_reply_ptr& out, bool& failed) {
+    out = in.next(failed);
+    return out != nullptr;
+  }
+};
+
 } // namespace mtcache::detail
 
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(mtcache::detail::redis_socket)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(mtcache::detail::connected_socket)

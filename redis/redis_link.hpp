@@ -24,30 +24,34 @@
 
 namespace mtcache::detail {
 
-struct redis_link_options {
+struct link_options {
   std::chrono::milliseconds connect_timeout{1000};
   std::chrono::milliseconds backoff_initial{50};
   std::chrono::milliseconds backoff_max{2000};
 };
 
-/// The life of one Redis connection owned by a broker on the middleman's multiplexer:
-/// connect in a short-lived detached actor (hiredis connects and authenticates blocking),
-/// adopt the socket, drop it on failure and retry with exponential backoff plus jitter.
-/// The owning broker must handle `(connect_atom, redis_socket, uint64_t)`,
+using redis_link_options = link_options;
+
+/// The life of one connection owned by a broker on the middleman's multiplexer: connect in
+/// a short-lived detached actor (`Protocol::open` connects and, for Redis, authenticates
+/// blocking), adopt the socket, drop it on failure and retry with exponential backoff plus
+/// jitter. `Protocol` names the server's address type, the reply reader kept per connection
+/// and the blocking `open` (see `resp_protocol`). The owning broker must handle
+/// `(connect_atom, connected_socket, uint64_t)`,
 /// `(connect_atom, caf::error, uint64_t)`, `(retry_atom, uint64_t)` and `(connect_atom)` by
 /// calling `adopt`, `drop`, `retry` and `retry_now`. Every attempt has its own epoch, so
 /// late results are ignored. A link that gets through after a loss tells the other links to
 /// the same server to try at once (see reachability.hpp).
-class redis_link {
+template <class Protocol>
+class basic_link {
 public:
+  using address = typename Protocol::address;
+  using reader_type = typename Protocol::reader;
+
   enum class phase : uint8_t { down, connecting, up };
 
-  redis_link(redis_url url, redis_link_options opts, uint64_t seed)
-      : url_(std::move(url)), opts_(opts), rng_(seed) {
-    server_ = url_.kind == redis_url::transport::unix_socket
-                  ? url_.path
-                  : url_.host + ":" + std::to_string(url_.port);
-  }
+  basic_link(address url, link_options opts, uint64_t seed)
+      : url_(std::move(url)), server_(Protocol::server(url_)), opts_(opts), rng_(seed) {}
 
   phase state() const { return phase_; }
   bool up() const { return phase_ == phase::up; }
@@ -55,8 +59,8 @@ public:
   uint64_t epoch() const { return epoch_; }
   uint64_t reconnects() const { return reconnects_; }
   const caf::error& last_error() const { return last_error_; }
-  const redis_url& url() const { return url_; }
-  redis_reply_reader& reader() { return reader_; }
+  const address& url() const { return url_; }
+  reader_type& reader() { return reader_; }
   caf::io::connection_handle handle() const { return hdl_; }
 
   /// Where to append commands: the socket's buffer when up, a parking buffer while the
@@ -83,9 +87,9 @@ public:
     auto epoch = ++epoch_;
     auto target = caf::actor_cast<caf::actor>(self);
     self->system().template spawn<caf::detached>(
-        [](caf::event_based_actor*, redis_url url, std::chrono::milliseconds timeout,
+        [](caf::event_based_actor*, address url, std::chrono::milliseconds timeout,
            caf::actor target, uint64_t epoch) {
-          auto sock = open_redis_socket(url, timeout);
+          auto sock = Protocol::open(url, timeout);
           if (sock)
             caf::anon_send(target, connect_atom::value, std::move(*sock), epoch);
           else
@@ -96,7 +100,7 @@ public:
 
   /// Takes the socket of attempt `epoch`; returns false (and closes it) if the attempt is stale.
   template <class Self>
-  bool adopt(Self* self, redis_socket& sock, uint64_t epoch) {
+  bool adopt(Self* self, connected_socket& sock, uint64_t epoch) {
     auto fd = sock.release();
     if (epoch != epoch_ || phase_ != phase::connecting) {
       if (fd >= 0)
@@ -177,11 +181,11 @@ private:
     return std::chrono::milliseconds{jitter(rng_)};
   }
 
-  redis_url url_;
+  address url_;
   // host:port or the socket path: what links to one server share.
   std::string server_;
   bool joined_ = false;
-  redis_link_options opts_;
+  link_options opts_;
   std::minstd_rand rng_;
   phase phase_ = phase::down;
   uint64_t epoch_ = 0;
@@ -191,7 +195,9 @@ private:
   caf::error last_error_;
   caf::io::connection_handle hdl_;
   std::vector<char> parked_;
-  redis_reply_reader reader_;
+  reader_type reader_;
 };
+
+using redis_link = basic_link<resp_protocol>;
 
 } // namespace mtcache::detail

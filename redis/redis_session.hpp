@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <deque>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -27,43 +28,53 @@ struct typed_broker_of<caf::typed_actor<Sigs...>> {
   using type = caf::io::typed_broker<Sigs...>;
 };
 
-/// The typed broker for an actor that speaks `Interface` over a `redis_session`: the
+/// The typed broker for an actor that speaks `Interface` over a `basic_session`: the
 /// interface plus socket I/O, the link's connection results and retries (scheduled, or at
 /// once when another connection got through), and the deadline tick.
 template <class Interface>
-using redis_session_broker = typename typed_broker_of<typename Interface::template extend<
+using session_broker = typename typed_broker_of<typename Interface::template extend<
     caf::reacts_to<caf::io::new_data_msg>, caf::reacts_to<caf::io::connection_closed_msg>,
-    caf::reacts_to<connect_atom, redis_socket, uint64_t>,
+    caf::reacts_to<connect_atom, connected_socket, uint64_t>,
     caf::reacts_to<connect_atom, caf::error, uint64_t>, caf::reacts_to<retry_atom, uint64_t>,
     caf::reacts_to<connect_atom>, caf::reacts_to<caf::tick_atom>>>::type;
 
-/// Pipelined request/response traffic on one Redis connection owned by a broker: commands
-/// are written as they come, replies are matched to them by position (Redis answers in
-/// order), and a command not answered within its deadline takes the connection down (a
-/// hung Redis otherwise holds every later command hostage).
+template <class Interface>
+using redis_session_broker = session_broker<Interface>;
+
+/// Pipelined request/response traffic on one connection owned by a broker: commands are
+/// written as they come, replies are matched to them by position (Redis and memcached
+/// answer in order), and a command not answered within its deadline takes the connection
+/// down (a hung server otherwise holds every later command hostage).
 ///
-/// `Entry` is the broker's record of one command: it needs an unsigned `replies` (how many
-/// replies the command produces) and `int64_t deadline_ms`. The broker handles
-/// `(caf::tick_atom)` by calling `on_tick`, and the messages of `redis_link`.
-template <class Entry>
-class redis_session {
+/// `Protocol` says how to connect, read replies and write commands (`resp_protocol`, or the
+/// memcached tier's `meta_protocol`). `Entry` is the broker's record of one command: it
+/// needs an unsigned `replies` (how many replies the command produces) and `int64_t
+/// deadline_ms`. The broker handles `(caf::tick_atom)` by calling `on_tick`, and the
+/// messages of `basic_link`.
+template <class Protocol, class Entry>
+class basic_session {
 public:
+  using protocol = Protocol;
+  using link_type = basic_link<Protocol>;
+  using reply = typename Protocol::reply;
+
   /// Commands in flight beyond which new ones fail at once rather than queue behind a
-  /// Redis that does not keep up.
+  /// server that does not keep up.
   static constexpr size_t max_pending = 1 << 17;
 
-  redis_session() : link_({}, {}, 0) {}
+  basic_session() : link_({}, {}, 0) {}
 
-  redis_session(redis_url url, redis_link_options opts, std::chrono::milliseconds request_timeout,
-                uint64_t seed)
+  basic_session(typename Protocol::address url, link_options opts,
+                std::chrono::milliseconds request_timeout, uint64_t seed)
       : link_(std::move(url), opts, seed), request_timeout_(request_timeout) {}
 
-  /// The session of `self` to `url` with the timeouts and backoff of `cfg`, connecting; the
-  /// backoff's jitter is seeded apart for every broker.
-  template <class Self>
-  static redis_session open(Self* self, redis_url url, const redis_tier_config& cfg) {
+  /// The session of `self` to `url` with the timeouts and backoff of `cfg` (a
+  /// redis_tier_config or memcached_tier_config), connecting; the backoff's jitter is seeded
+  /// apart for every broker.
+  template <class Self, class Config>
+  static basic_session open(Self* self, typename Protocol::address url, const Config& cfg) {
     auto seed = static_cast<uint64_t>(now_ms()) ^ reinterpret_cast<uintptr_t>(self);
-    redis_session session{std::move(url),
+    basic_session session{std::move(url),
                           {cfg.connect_timeout, cfg.backoff_initial, cfg.backoff_max},
                           cfg.request_timeout,
                           seed};
@@ -71,8 +82,8 @@ public:
     return session;
   }
 
-  redis_link& link() { return link_; }
-  const redis_link& link() const { return link_; }
+  link_type& link() { return link_; }
+  const link_type& link() const { return link_; }
   size_t pending() const { return queue_.size(); }
   uint64_t timeouts() const { return timeouts_; }
   std::chrono::milliseconds request_timeout() const { return request_timeout_; }
@@ -92,24 +103,27 @@ public:
   /// Why a command fails at once: the last connection error, or "not connected".
   caf::error unavailable() const {
     auto& last = link_.last_error();
-    return last ? last : make_error(errc::backend_unavailable, "redis is not connected");
+    return last ? last
+                : make_error(errc::backend_unavailable,
+                             std::string{Protocol::name} + " is not connected");
   }
 
-  /// Writes the command(s) of `entry` with `write(resp_writer&)` and queues it, or hands it
+  /// Writes the command(s) of `entry` with `write(Protocol::writer&)` and queues it, or hands it
   /// to `fail` when the link is down or too much is pending. `extra` extends the deadline
   /// (for commands that block on the server, such as XREAD BLOCK).
   template <class Self, class Write, class Fail>
   void submit(Self* self, Entry entry, Write write, Fail fail,
               std::chrono::milliseconds extra = std::chrono::milliseconds{0}) {
-    if (link_.state() == redis_link::phase::down) {
+    if (link_.state() == link_type::phase::down) {
       fail(entry, unavailable());
       return;
     }
     if (queue_.size() >= max_pending) {
-      fail(entry, make_error(errc::backend_unavailable, "too many requests pending on redis"));
+      fail(entry, make_error(errc::backend_unavailable,
+                             std::string{"too many requests pending on "} + Protocol::name));
       return;
     }
-    resp_writer out{link_.out(self)};
+    typename Protocol::writer out{link_.out(self)};
     write(out);
     link_.flush(self);
     entry.deadline_ms = now_ms() + (request_timeout_ + extra).count();
@@ -118,16 +132,15 @@ public:
   }
 
   /// Feeds received bytes; hands every entry whose replies are all in to
-  /// `complete(Entry&, std::vector<redis_reply_ptr>&)`. Drops the connection on a protocol
-  /// error or an unexpected reply.
+  /// `complete(Entry&, std::vector<reply>&)`. Drops the connection on a protocol error or an
+  /// unexpected reply.
   template <class Self, class Complete, class Fail>
   void on_data(Self* self, const std::vector<char>& buf, Complete complete, Fail fail) {
-    // In slices: hiredis moves its unread bytes to the front once it has consumed 1 KiB,
-    // after every reply, so a large read fed whole costs a copy of its rest per reply.
-    constexpr size_t slice = 1024;
-    for (size_t pos = 0; pos < buf.size(); pos += slice) {
-      if (!link_.reader().feed(buf.data() + pos, std::min(slice, buf.size() - pos))) {
-        drop(self, make_error(errc::backend_error, "redis protocol error"), fail);
+    for (size_t pos = 0, n = 0; pos < buf.size(); pos += n) {
+      n = std::min(Protocol::feed_slice, buf.size() - pos);
+      if (!link_.reader().feed(buf.data() + pos, n)) {
+        drop(self, make_error(errc::backend_error, std::string{Protocol::name} + " protocol error"),
+             fail);
         return;
       }
       if (!drain(self, complete, fail))
@@ -135,7 +148,7 @@ public:
     }
   }
 
-  /// The deadline check: the oldest command overdue means Redis stopped answering.
+  /// The deadline check: the oldest command overdue means the server stopped answering.
   template <class Self, class Fail>
   void on_tick(Self* self, Fail fail) {
     tick_armed_ = false;
@@ -146,7 +159,7 @@ public:
       return;
     }
     ++timeouts_;
-    auto err = make_error(errc::timeout, "redis did not answer within " +
+    auto err = make_error(errc::timeout, std::string{Protocol::name} + " did not answer within " +
                                              std::to_string(request_timeout_.count()) + " ms");
     // Also while connecting: the overdue commands sit in the link's parking buffer and would
     // go out once it connects, their replies then matched to whatever was queued after them.
@@ -186,15 +199,18 @@ private:
   bool drain(Self* self, Complete& complete, Fail& fail) {
     for (;;) {
       bool failed = false;
-      auto reply = link_.reader().next(failed);
-      if (failed || (reply && queue_.empty())) {
-        drop(self, make_error(errc::backend_error, "redis protocol error or unexpected reply"),
+      reply next;
+      bool got = Protocol::next(link_.reader(), next, failed);
+      if (failed || (got && queue_.empty())) {
+        drop(self,
+             make_error(errc::backend_error,
+                        std::string{Protocol::name} + " protocol error or unexpected reply"),
              fail);
         return false;
       }
-      if (!reply)
+      if (!got)
         return true;
-      partial_.emplace_back(std::move(reply));
+      partial_.emplace_back(std::move(next));
       if (partial_.size() < queue_.front().replies)
         continue;
       auto entry = std::move(queue_.front());
@@ -222,17 +238,20 @@ private:
     self->delayed_send(self, interval, caf::tick_atom::value);
   }
 
-  redis_link link_;
+  link_type link_;
   std::chrono::milliseconds request_timeout_{500};
   std::deque<Entry> queue_;
-  std::vector<redis_reply_ptr> partial_;
+  std::vector<reply> partial_;
   bool tick_armed_ = false;
   uint64_t timeouts_ = 0;
 };
 
-/// The behaviour of a broker over a `redis_session`: its own `handlers` plus the ones every
+template <class Entry>
+using redis_session = basic_session<resp_protocol, Entry>;
+
+/// The behaviour of a broker over a `basic_session`: its own `handlers` plus the ones every
 /// such broker shares, written once here: received bytes go to the session, which hands
-/// complete entries to `complete(Entry&, std::vector<redis_reply_ptr>&)`; a closed
+/// complete entries to `complete(Entry&, std::vector<reply>&)`; a closed
 /// connection, the link's connection results and retries, and the deadline tick. Entries
 /// that will not get their replies go to `fail(Entry&, const caf::error&)`. `after()` runs
 /// after each shared handler that may finish or fail entries or change the connection (a
@@ -248,11 +267,14 @@ Behavior session_behavior(Self* self, Complete complete, Fail fail, After after,
         after();
       },
       [=](const caf::io::connection_closed_msg&) {
-        self->state.session.drop(
-            self, make_error(errc::backend_unavailable, "redis closed the connection"), fail);
+        using protocol = typename std::decay_t<decltype(self->state.session)>::protocol;
+        self->state.session.drop(self,
+                                 make_error(errc::backend_unavailable,
+                                            std::string{protocol::name} + " closed the connection"),
+                                 fail);
         after();
       },
-      [=](connect_atom, redis_socket& sock, uint64_t epoch) {
+      [=](connect_atom, connected_socket& sock, uint64_t epoch) {
         self->state.session.link().adopt(self, sock, epoch);
         after();
       },

@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "mtcache/codec/detail/memcached_key.hpp"
+#include "mtcache/codec/memcached_url.hpp"
 #include "mtcache/messages/error.hpp"
 
 namespace mtcache {
@@ -33,6 +35,15 @@ cache_config& cache_config::add_redis_tier(tier_config placement, redis_tier_con
   spec.type = tier_spec::kind::redis;
   spec.placement = placement.with_shared(true);
   spec.redis = std::move(cfg);
+  tiers.emplace_back(std::move(spec));
+  return *this;
+}
+
+cache_config& cache_config::add_memcached_tier(tier_config placement, memcached_tier_config cfg) {
+  tier_spec spec;
+  spec.type = tier_spec::kind::memcached;
+  spec.placement = placement.with_shared(true);
+  spec.memcached = std::move(cfg);
   tiers.emplace_back(std::move(spec));
   return *this;
 }
@@ -76,6 +87,19 @@ caf::error check_tier(const tier_spec& spec, size_t index) {
     if (r.scan_count == 0)
       return invalid(where + "scan_count must be at least 1");
     if (auto url = resolve_redis_url(r.url); !url)
+      return std::move(url.error());
+    return caf::none;
+  }
+  case tier_spec::kind::memcached: {
+    auto& m = spec.memcached;
+    if (m.request_timeout.count() <= 0 || m.connect_timeout.count() <= 0)
+      return invalid(where + "memcached timeouts must be positive");
+    if (m.backoff_initial.count() <= 0 || m.backoff_max < m.backoff_initial)
+      return invalid(where + "backoff_initial must be positive and at most backoff_max");
+    if (m.key_prefix.size() > detail::memcached_max_prefix_bytes)
+      return invalid(where + "the memcached key_prefix is longer than " +
+                     std::to_string(detail::memcached_max_prefix_bytes) + " bytes");
+    if (auto url = resolve_memcached_url(m.url); !url)
       return std::move(url.error());
     return caf::none;
   }

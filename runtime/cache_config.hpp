@@ -12,16 +12,17 @@
 
 namespace mtcache {
 
-/// One tier of a cache to build: a memory tier, a Redis tier, or an actor of the user's that
-/// speaks `tier_actor` (not owned: the cache never stops it).
+/// One tier of a cache to build: a memory tier, a Redis tier, a memcached tier, or an actor of
+/// the user's that speaks `tier_actor` (not owned: the cache never stops it).
 struct tier_spec {
-  enum class kind : uint8_t { memory, redis, custom };
+  enum class kind : uint8_t { memory, redis, custom, memcached };
 
   kind type = kind::memory;
   tier_config placement;
   memory_tier_config memory;
   redis_tier_config redis;
   tier_actor custom;
+  memcached_tier_config memcached;
 };
 
 /// Everything `spawn_cache` needs. Start from `defaults()` or `embedded()`, or from an
@@ -44,6 +45,9 @@ struct cache_config {
 
   /// Adds a Redis tier; a Redis server is one store for every node, so the tier is shared.
   cache_config& add_redis_tier(tier_config placement, redis_tier_config cfg = {});
+
+  /// Adds a memcached tier; its servers are one store for every node, so the tier is shared.
+  cache_config& add_memcached_tier(tier_config placement, memcached_tier_config cfg = {});
 
   cache_config& add_tier(tier_config placement, tier_actor tier);
 };

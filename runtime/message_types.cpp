@@ -42,6 +42,8 @@ std::string to_string(errc x) {
     return "shutting_down";
   case errc::superseded:
     return "superseded";
+  case errc::not_supported:
+    return "not_supported";
   }
   return "unknown_error";
 }

@@ -1,7 +1,8 @@
 #pragma once
 
 // mtcache in one include: <mtcache/mtcache.hpp> (installed beside the folders it includes
-// from). It includes every public header, and nothing from store/, redis/ or detail/.
+// from). It includes every public header, and nothing from store/, redis/, memcached/ or
+// detail/.
 
 // An application needs these three CAF classes complete before it can reach a cache at all:
 // it fills a caf::actor_system_config, loads caf::io::middleman into it (the Redis tier and
@@ -22,10 +23,12 @@
 #include "mtcache/messages/stats.hpp"
 #include "mtcache/messages/strategy.hpp"
 
+#include "mtcache/codec/memcached_url.hpp"
 #include "mtcache/codec/redis_url.hpp"
 #include "mtcache/codec/typed_value.hpp"
 
 #include "mtcache/actors/callable_loader.hpp"
+#include "mtcache/actors/memcached_tier.hpp"
 #include "mtcache/actors/memory_tier.hpp"
 #include "mtcache/actors/redis_tier.hpp"
 

@@ -8,6 +8,7 @@
 
 #include "mtcache/actors/detail/coordinator.hpp"
 #include "mtcache/actors/detail/redis_streams.hpp"
+#include "mtcache/actors/memcached_tier.hpp"
 #include "mtcache/actors/memory_tier.hpp"
 #include "mtcache/actors/redis_tier.hpp"
 #include "mtcache/messages/error.hpp"
@@ -65,10 +66,12 @@ caf::expected<cache_actor> spawn_cache(caf::actor_system& sys, const cache_confi
   if (auto err = validate(cfg))
     return err;
   for (auto& spec : cfg.tiers)
-    if (spec.type == tier_spec::kind::redis && !sys.has_middleman())
+    if ((spec.type == tier_spec::kind::redis || spec.type == tier_spec::kind::memcached) &&
+        !sys.has_middleman())
       return make_error(
           errc::not_configured,
-          "a Redis tier needs caf::io::middleman: call cfg.load<caf::io::middleman>()");
+          std::string{spec.type == tier_spec::kind::redis ? "a Redis" : "a memcached"} +
+              " tier needs caf::io::middleman: call cfg.load<caf::io::middleman>()");
   detail::tier_chain chain;
   std::vector<caf::actor> owned;
   std::vector<detail::tracked_tier> tracked;
@@ -98,18 +101,30 @@ caf::expected<cache_actor> spawn_cache(caf::actor_system& sys, const cache_confi
                            tracked_prefixes(cfg, spec.redis)});
       break;
     }
+    case tier_spec::kind::memcached: {
+      auto spawned = spawn_memcached_tier(sys, spec.memcached, spec.placement.level);
+      if (!spawned) {
+        stop_owned();
+        return std::move(spawned.error());
+      }
+      batch = std::move(*spawned);
+      tier = batch;
+      break;
+    }
     case tier_spec::kind::custom:
       tier = spec.custom;
       break;
     }
     if (spec.type != tier_spec::kind::custom)
       owned.emplace_back(caf::actor_cast<caf::actor>(tier));
-    // The redis tier fails a command at its request_timeout, checked every quarter of it.
+    // The redis and memcached tiers fail a command at their request_timeout, checked every
+    // quarter of it. Both run on the multiplexer thread, so reads go to them in batches.
+    bool networked = spec.type == tier_spec::kind::redis || spec.type == tier_spec::kind::memcached;
+    auto request_timeout = spec.type == tier_spec::kind::redis ? spec.redis.request_timeout
+                                                               : spec.memcached.request_timeout;
     bool in_time = spec.type == tier_spec::kind::memory ||
-                   (spec.type == tier_spec::kind::redis &&
-                    spec.redis.request_timeout * 5 / 4 <= cfg.options.tier_timeout);
-    chain.push_back({std::move(tier), spec.placement, in_time, std::move(batch),
-                     spec.type == tier_spec::kind::redis});
+                   (networked && request_timeout * 5 / 4 <= cfg.options.tier_timeout);
+    chain.push_back({std::move(tier), spec.placement, in_time, std::move(batch), networked});
   }
   std::optional<detail::bridge_params> bridge;
   if (cfg.invalidation.enabled()) {

@@ -28,13 +28,22 @@ namespace {
 // How often held changes are tried again while their tier is away.
 constexpr auto repair_interval = std::chrono::milliseconds{100};
 
-// Calls `f(index, tier)` for every shared tier the ack lists as failed.
+// Whether a failure is one a retry can fix. A tier that refuses the value for good
+// (memcached's item size limit, below the cache's max_value_bytes) has dropped its old value
+// for the key and would refuse every repair too.
+bool retryable(const caf::error& reason) {
+  return !is(reason, errc::value_too_large) && !is(reason, errc::not_supported);
+}
+
+// Calls `f(index, tier)` for every shared tier the ack lists as failed in a way a retry can
+// fix.
 template <class F>
 void for_each_failed_shared(const coordinator_state& st, const write_ack& ack, F f) {
   for (auto& failure : ack.failed)
-    for (size_t i = 0; i < st.tiers->size(); ++i)
-      if (auto& tier = (*st.tiers)[i]; tier.cfg.shared && tier.cfg.level == failure.level)
-        f(i, tier);
+    if (retryable(failure.reason))
+      for (size_t i = 0; i < st.tiers->size(); ++i)
+        if (auto& tier = (*st.tiers)[i]; tier.cfg.shared && tier.cfg.level == failure.level)
+          f(i, tier);
 }
 
 void schedule(coordinator_ptr self, std::chrono::milliseconds delay) {

@@ -14,6 +14,8 @@
 #include <caf/expected.hpp>
 
 #include "mtcache/actors/detail/coordinator_state.hpp"
+#include "mtcache/actors/detail/log.hpp"
+#include "mtcache/messages/error.hpp"
 
 namespace mtcache::detail {
 
@@ -129,7 +131,10 @@ void write_tiers(coordinator_ptr self, tier_order order, std::vector<size_t> tar
 }
 
 /// Removes every key `pattern` matches from `targets` (a change); `done` gets the total or, when
-/// every tier failed, the first error, and the targets that failed.
+/// no tier removed anything, the first error, and the targets that failed. A tier that
+/// answers `errc::not_supported` (memcached cannot match keys) is skipped, not failed: it is
+/// logged and counted in tier_errors, never held for repair, and the removal succeeds if
+/// another tier did it.
 template <class Done>
 void remove_matching(coordinator_ptr self, std::vector<size_t> targets, const std::string& pattern,
                      Done done) {
@@ -143,15 +148,27 @@ void remove_matching(coordinator_ptr self, std::vector<size_t> targets, const st
           std::vector<caf::expected<uint64_t>>& results) mutable {
         uint64_t removed = 0;
         caf::error first_error;
+        caf::error unsupported;
         std::vector<size_t> failed;
+        size_t skipped = 0;
         for (size_t k = 0; k < results.size(); ++k) {
-          if (results[k])
+          if (results[k]) {
             removed += *results[k];
-          else if (failed.emplace_back(targets[k]), failed.size() == 1)
+          } else if (is(results[k].error(), errc::not_supported)) {
+            log(log_level::warning, "coordinator",
+                "pattern removal skipped tier level " +
+                    std::to_string((*self->state.tiers)[targets[k]].cfg.level) + ": " +
+                    self->system().render(results[k].error()));
+            if (++skipped == 1)
+              unsupported = results[k].error();
+          } else if (failed.emplace_back(targets[k]), failed.size() == 1) {
             first_error = results[k].error();
+          }
         }
-        if (!failed.empty() && failed.size() == results.size())
-          done(caf::expected<uint64_t>{std::move(first_error)}, failed);
+        if (!results.empty() && failed.size() + skipped == results.size())
+          done(caf::expected<uint64_t>{failed.empty() ? std::move(unsupported)
+                                                      : std::move(first_error)},
+               failed);
         else
           done(caf::expected<uint64_t>{removed}, failed);
       });

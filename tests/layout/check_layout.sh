@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Checks the folder layering of the sources (README, "Folders"):
 # - every include of ours reads "mtcache/<folder>/<file>.hpp" and names a file that exists;
-# - includes run downward only: messages < store, codec < redis < actors < runtime, and store
-#   and codec never include each other;
-# - a public header (outside store/, redis/ and every detail/ folder) includes no private
+# - includes run downward only: messages < store, codec < redis < memcached < actors < runtime,
+#   and store and codec never include each other;
+# - a public header (outside store/, redis/, memcached/ and every detail/ folder) includes no private
 #   header, so that the installed headers are complete; examples/, written as users would,
 #   include public headers only.
 # Usage: check_layout.sh [--graph] [SOURCE_DIR]. With --graph it prints the include graph
@@ -17,14 +17,14 @@ if [[ ${1:-} == --graph ]]; then
 fi
 cd "${1:-$(dirname "$0")/../..}"
 
-folders=(messages store codec redis actors runtime examples)
+folders=(messages store codec redis memcached actors runtime examples)
 grep -rnH --include='*.hpp' --include='*.cpp' -E '^[[:space:]]*#[[:space:]]*include' \
   "${folders[@]}" |
   awk -v graph="$graph" '
     BEGIN {
       rank["messages"] = 0; rank["store"] = 1; rank["codec"] = 1; rank["redis"] = 2
-      rank["actors"] = 3; rank["runtime"] = 4; rank["examples"] = 5
-      private_folder["store"] = 1; private_folder["redis"] = 1
+      rank["memcached"] = 3; rank["actors"] = 4; rank["runtime"] = 5; rank["examples"] = 6
+      private_folder["store"] = 1; private_folder["redis"] = 1; private_folder["memcached"] = 1
       failures = 0
     }
     function fail(msg) {
@@ -62,7 +62,7 @@ grep -rnH --include='*.hpp' --include='*.cpp' -E '^[[:space:]]*#[[:space:]]*incl
       close(path)
       if (from != to && rank[to] >= rank[from])
         fail(from "/ includes \"" target "\": includes run downward only " \
-             "(messages < store, codec < redis < actors < runtime)")
+             "(messages < store, codec < redis < memcached < actors < runtime)")
       user_facing = from == "examples" ||
                     (file ~ /\.hpp$/ && !(from in private_folder) && file !~ /\/detail\//)
       private_target = (to in private_folder) || path ~ /\/detail\//
