@@ -326,6 +326,8 @@ void accept(bridge_ptr self, invalidation change, change_source source) {
     break;
   }
   ++(source == change_source::replay ? st.stats.replayed : st.stats.received);
+  if (source != change_source::replay)
+    ++(source == change_source::pubsub ? st.stats.received_redis : st.stats.received_peers);
   if (auto coordinator = coordinator_of(self))
     self->request(coordinator, bridge_call_timeout, apply_atom::value, std::move(change))
         .then([](ok_atom) {}, [=](caf::error&) { ++self->state.stats.processing_errors; });
