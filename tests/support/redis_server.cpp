@@ -17,8 +17,6 @@
 
 namespace mtcache::testing {
 
-namespace {
-
 uint16_t free_loopback_port() {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   if (fd < 0)
@@ -35,6 +33,8 @@ uint16_t free_loopback_port() {
   ::close(fd);
   return port;
 }
+
+namespace {
 
 std::string render(const redisReply* r) {
   switch (r->type) {

@@ -1,0 +1,233 @@
+// runtime/metrics and the /metrics endpoint (actors/detail/metrics_endpoint): real actor
+// systems, real HTTP on loopback, promtool on what is served.
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <optional>
+#include <string>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include "mtcache/cli/http_get.hpp"
+#include "mtcache/cli/metrics_summary.hpp"
+#include "mtcache/messages/error.hpp"
+#include "mtcache/runtime/blocking_client.hpp"
+#include "mtcache/runtime/metrics.hpp"
+#include "mtcache/runtime/spawn_cache.hpp"
+#include "support/actor_system_fixture.hpp"
+#include "support/redis_server.hpp"
+
+using namespace mtcache;
+using namespace std::chrono_literals;
+using mtcache::testing::eventually;
+
+namespace {
+
+// The value of the one sample of `name` whose labels include `labels`; -1 if none.
+double value_of(const std::string& text, const std::string& name,
+                const std::map<std::string, std::string>& labels) {
+  auto samples = cli::parse_exposition(text);
+  if (!samples)
+    return -1;
+  for (auto& s : *samples) {
+    if (s.name != name)
+      continue;
+    bool match = true;
+    for (auto& [k, v] : labels)
+      if (!s.labels.count(k) || s.labels.at(k) != v)
+        match = false;
+    if (match)
+      return s.value;
+  }
+  return -1;
+}
+
+std::string promtool_findings(const std::string& text) {
+  char path[] = "/tmp/mtcache_metricsXXXXXX";
+  int fd = mkstemp(path);
+  if (fd < 0)
+    return "mkstemp failed";
+  ::close(fd);
+  std::ofstream{path} << text;
+  auto out = std::string{path} + ".out";
+  int rc = std::system(("promtool check metrics < " + std::string{path} + " > " + out + " 2>&1").c_str());
+  std::ifstream report{out};
+  std::string findings{std::istreambuf_iterator<char>{report}, {}};
+  std::remove(path);
+  std::remove(out.c_str());
+  return rc == 0 ? findings : "exit " + std::to_string(rc) + ": " + findings;
+}
+
+class Metrics : public mtcache::testing::actor_system_fixture {
+protected:
+  void TearDown() override {
+    clients.clear();
+    for (auto& c : caches)
+      stop_cache(c);
+  }
+
+  blocking_cache& start(const std::string& name, bool serve) {
+    auto cfg = cache_config::embedded();
+    cfg.name = name;
+    cfg.metrics.enabled = serve;
+    cfg.metrics.port = 0;
+    auto spawned = spawn_cache(sys, cfg);
+    EXPECT_TRUE(spawned) << sys.render(spawned.error());
+    caches.push_back(*spawned);
+    clients.push_back(std::make_unique<blocking_cache>(sys, *spawned, 5s));
+    return *clients.back();
+  }
+
+  std::string url(const std::string& path = "/metrics") {
+    return "http://127.0.0.1:" + std::to_string(metrics_port(sys)) + path;
+  }
+
+  std::string scrape() {
+    auto reply = cli::http_get(url());
+    EXPECT_TRUE(reply) << sys.render(reply.error());
+    if (!reply)
+      return {};
+    EXPECT_EQ(reply->status, 200);
+    return reply->body;
+  }
+
+  std::vector<cache_actor> caches;
+  std::vector<std::unique_ptr<blocking_cache>> clients;
+};
+
+} // namespace
+
+TEST_F(Metrics, EndpointServesEveryCacheOfTheSystem) {
+  auto& a = start("alpha", true);
+  auto& b = start("beta", false); // no endpoint of its own, but in the same system
+  ASSERT_NE(metrics_port(sys), 0);
+  ASSERT_TRUE(a.set("k", bytes{"v"}));
+  ASSERT_TRUE(b.set("k", bytes{"v"}));
+  ASSERT_TRUE(b.set("j", bytes{"v"}));
+  auto reply = cli::http_get(url());
+  ASSERT_TRUE(reply) << sys.render(reply.error());
+  EXPECT_EQ(reply->status, 200);
+  EXPECT_EQ(reply->content_type, "text/plain; version=0.0.4; charset=utf-8");
+  EXPECT_EQ(value_of(reply->body, "mtcache_puts_total", {{"cache", "alpha"}}), 1);
+  EXPECT_EQ(value_of(reply->body, "mtcache_puts_total", {{"cache", "beta"}}), 2);
+  EXPECT_EQ(value_of(reply->body, "mtcache_tier_entries", {{"cache", "beta"}, {"tier", "1"}}), 2);
+}
+
+TEST_F(Metrics, PromtoolAcceptsWhatIsServed) {
+  if (std::system("command -v promtool >/dev/null 2>&1") != 0)
+    GTEST_SKIP() << "promtool not installed (Debian package prometheus; scripts/setup)";
+  auto& a = start("alpha", true);
+  start("beta", false);
+  ASSERT_TRUE(a.set("k", bytes{"v"}));
+  ASSERT_TRUE(a.get("k"));
+  ASSERT_TRUE(a.get("missing"));
+  EXPECT_EQ(promtool_findings(scrape()), "");
+}
+
+TEST_F(Metrics, CountersMoveWithTraffic) {
+  auto& a = start("alpha", true);
+  ASSERT_TRUE(a.set("k", bytes{"v"}));
+  auto before = scrape();
+  auto hits = [](const std::string& text) {
+    return value_of(text, "mtcache_gets_total", {{"cache", "alpha"}, {"result", "hit"}});
+  };
+  auto misses = [](const std::string& text) {
+    return value_of(text, "mtcache_gets_total", {{"cache", "alpha"}, {"result", "miss"}});
+  };
+  for (int i = 0; i < 5; ++i)
+    ASSERT_TRUE(a.get("k"));
+  ASSERT_TRUE(a.get("absent"));
+  ASSERT_TRUE(a.remove("k"));
+  auto after = scrape();
+  EXPECT_EQ(hits(after) - hits(before), 5);
+  EXPECT_EQ(misses(after) - misses(before), 1);
+  EXPECT_EQ(value_of(after, "mtcache_removals_total", {{"cache", "alpha"}}), 1);
+  EXPECT_EQ(value_of(after, "mtcache_tier_entries", {{"cache", "alpha"}}), 0);
+}
+
+TEST_F(Metrics, LoadsLandInTheDurationHistogram) {
+  auto& a = start("alpha", true);
+  auto loader = spawn_callable_loader(sys, [](const std::string& key) -> caf::expected<bytes> {
+    if (key == "bad")
+      return make_error(errc::loader_failed, "no");
+    return bytes{"loaded"};
+  });
+  ASSERT_TRUE(a.get_or_compute("good", compute_options{}, loader));
+  EXPECT_FALSE(a.get_or_compute("bad", compute_options{}, loader));
+  auto text = scrape();
+  EXPECT_EQ(value_of(text, "mtcache_loads_total", {{"cache", "alpha"}, {"result", "success"}}), 1);
+  EXPECT_EQ(value_of(text, "mtcache_loads_total", {{"cache", "alpha"}, {"result", "failure"}}), 1);
+  EXPECT_EQ(value_of(text, "mtcache_load_duration_seconds_count",
+                     {{"cache", "alpha"}, {"result", "success"}}),
+            1);
+  EXPECT_EQ(value_of(text, "mtcache_load_duration_seconds_bucket",
+                     {{"cache", "alpha"}, {"result", "failure"}, {"le", "+Inf"}}),
+            1);
+  EXPECT_EQ(value_of(text, "mtcache_flights_started_total", {{"cache", "alpha"}}), 2);
+}
+
+TEST_F(Metrics, RenderMetricsNeedsNoEndpoint) {
+  start("alpha", false);
+  start("alpha", false); // a taken name gets a suffix
+  EXPECT_EQ(metrics_port(sys), 0);
+  auto text = render_metrics(sys);
+  ASSERT_TRUE(text) << sys.render(text.error());
+  EXPECT_EQ(value_of(*text, "mtcache_puts_total", {{"cache", "alpha"}}), 0);
+  EXPECT_EQ(value_of(*text, "mtcache_puts_total", {{"cache", "alpha_2"}}), 0);
+}
+
+TEST_F(Metrics, UnknownPathsAndMethodsGetHttpErrors) {
+  start("alpha", true);
+  auto reply = cli::http_get(url("/nope"));
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->status, 404);
+  reply = cli::http_get(url("/"));
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(reply->status, 200);
+}
+
+TEST_F(Metrics, ASecondAddressInOneSystemIsRefused) {
+  start("alpha", true);
+  auto cfg = cache_config::embedded();
+  cfg.metrics.enabled = true;
+  cfg.metrics.port = static_cast<uint16_t>(metrics_port(sys) == 65535 ? 65534 : metrics_port(sys) + 1);
+  auto spawned = spawn_cache(sys, cfg);
+  ASSERT_FALSE(spawned);
+  EXPECT_TRUE(is(spawned.error(), errc::invalid_config)) << sys.render(spawned.error());
+  // Port 0 means "wherever metrics are served": it joins.
+  cfg.metrics.port = 0;
+  spawned = spawn_cache(sys, cfg);
+  ASSERT_TRUE(spawned) << sys.render(spawned.error());
+  caches.push_back(*spawned);
+}
+
+TEST_F(Metrics, EndpointClosesWithItsLastCache) {
+  start("alpha", true);
+  auto address = url();
+  ASSERT_TRUE(cli::http_get(address));
+  clients.clear();
+  for (auto& c : caches)
+    stop_cache(c);
+  caches.clear();
+  EXPECT_TRUE(eventually([&] { return !cli::http_get(address, 500ms); }));
+}
+
+TEST_F(Metrics, AnEndpointAddressInUseFailsTheSpawn) {
+  auto taken = mtcache::testing::free_loopback_port();
+  // Hold the port with a listening socket of our own.
+  auto first = cache_config::embedded();
+  first.metrics.enabled = true;
+  first.metrics.port = taken;
+  auto spawned = spawn_cache(sys, first);
+  ASSERT_TRUE(spawned) << sys.render(spawned.error());
+  caches.push_back(*spawned);
+  caf::actor_system_config other_cfg;
+  mtcache::testing::actor_system_fixture::init(other_cfg);
+  {
+    caf::actor_system other{other_cfg};
+    auto clash = spawn_cache(other, first);
+    ASSERT_FALSE(clash);
+    EXPECT_TRUE(is(clash.error(), errc::backend_unavailable)) << other.render(clash.error());
+  }
+}
