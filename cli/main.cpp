@@ -43,7 +43,9 @@ exit codes: 0 done, 1 the operation failed, 2 wrong command line
 
 volatile std::sig_atomic_t stop_requested = 0;
 
-void on_signal(int) { stop_requested = 1; }
+void on_signal(int) {
+  stop_requested = 1;
+}
 
 int usage(const std::string& why) {
   std::cerr << "mtcache-cli: " << why << "\n\n" << usage_text;

@@ -207,8 +207,8 @@ std::string summarize(const std::vector<sample>& samples) {
         tiers.insert({std::atoi(s.labels.at("tier").c_str()), s.labels.at("backend")});
     for (auto& [level, backend] : tiers) {
       std::map<std::string, std::string> t{{"tier", std::to_string(level)}};
-      out += "  tier " + std::to_string(level) + " (" + backend + "): " +
-             (sum(samples, cache, "mtcache_tier_up", t) > 0 ? "up" : "DOWN") + ", hits " +
+      out += "  tier " + std::to_string(level) + " (" + backend +
+             "): " + (sum(samples, cache, "mtcache_tier_up", t) > 0 ? "up" : "DOWN") + ", hits " +
              number(sum(samples, cache, "mtcache_gets_total",
                         {{"result", "hit"}, {"tier", std::to_string(level)}}));
       if (backend != "redis") {
@@ -248,8 +248,7 @@ std::string summarize(const std::vector<sample>& samples) {
              number(sum(samples, cache, "mtcache_invalidation_messages_sent_total")) +
              ", received " + number(sum(samples, cache, "mtcache_invalidations_received_total")) +
              ", dropped " + number(sum(samples, cache, "mtcache_invalidations_dropped_total")) +
-             ", local flushes " + number(sum(samples, cache, "mtcache_local_flushes_total")) +
-             "\n";
+             ", local flushes " + number(sum(samples, cache, "mtcache_local_flushes_total")) + "\n";
   }
   return out;
 }

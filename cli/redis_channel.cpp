@@ -34,11 +34,13 @@ reply_ptr run(redisContext* c, const std::vector<std::string>& argv) {
 
 caf::error failed(redisContext* c, const redisReply* r, const std::string& what) {
   if (!r)
-    return make_error(errc::backend_unavailable, what + ": " + (c->errstr[0] ? c->errstr : "no reply"));
+    return make_error(errc::backend_unavailable,
+                      what + ": " + (c->errstr[0] ? c->errstr : "no reply"));
   return make_error(errc::backend_error, what + ": " + std::string{r->str, r->len});
 }
 
-caf::expected<context_ptr> connect(const std::string& text, std::chrono::milliseconds timeout) {
+caf::expected<context_ptr> open_connection(const std::string& text,
+                                           std::chrono::milliseconds timeout) {
   auto url = resolve_redis_url(text);
   if (!url)
     return std::move(url.error());
@@ -48,8 +50,8 @@ caf::expected<context_ptr> connect(const std::string& text, std::chrono::millise
                     : redisConnectWithTimeout(url->host.c_str(), url->port, tv),
                 redisFree};
   if (!c || c->err)
-    return make_error(errc::backend_unavailable,
-                      "cannot connect to Redis at " + text + ": " + (c ? c->errstr : "out of memory"));
+    return make_error(errc::backend_unavailable, "cannot connect to Redis at " + text + ": " +
+                                                     (c ? c->errstr : "out of memory"));
   redisSetTimeout(c.get(), tv);
   if (!url->password.empty()) {
     std::vector<std::string> auth{"AUTH"};
@@ -81,7 +83,7 @@ caf::expected<int64_t> publish_change(const std::string& url, const std::string&
       return make_error(errc::invalid_config, "cannot sign: " + why);
     payload = std::move(*signed_payload);
   }
-  auto c = connect(url, timeout);
+  auto c = open_connection(url, timeout);
   if (!c)
     return std::move(c.error());
   auto r = run(c->get(), {"PUBLISH", channel, payload});
@@ -95,7 +97,7 @@ caf::error tail_stream(const std::string& url, const std::string& stream,
                        const std::function<bool()>& keep_going,
                        const std::function<void(const std::string&)>& print,
                        std::chrono::milliseconds timeout) {
-  auto c = connect(url, timeout);
+  auto c = open_connection(url, timeout);
   if (!c)
     return std::move(c.error());
   // The socket timeout must outlast the BLOCK of every read.
@@ -104,8 +106,8 @@ caf::error tail_stream(const std::string& url, const std::string& stream,
   std::string last = from_id.empty() ? "$" : from_id;
   uint64_t printed = 0;
   while (keep_going() && (max_entries == 0 || printed < max_entries)) {
-    auto r = run(c->get(), {"XREAD", "COUNT", "100", "BLOCK", std::to_string(block_ms),
-                            "STREAMS", stream, last});
+    auto r = run(c->get(), {"XREAD", "COUNT", "100", "BLOCK", std::to_string(block_ms), "STREAMS",
+                            stream, last});
     if (!r || r->type == REDIS_REPLY_ERROR)
       return failed(c->get(), r.get(), "XREAD");
     if (r->type == REDIS_REPLY_NIL)

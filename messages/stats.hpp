@@ -14,8 +14,8 @@ namespace mtcache {
 /// add up. 25 us to 10 s: a Redis round trip on loopback is about 85 us, a load a database
 /// call of milliseconds to seconds.
 inline constexpr std::array<int64_t, 18> latency_bounds_ns = {
-    25'000,      50'000,      100'000,       250'000,       500'000,      1'000'000,
-    2'500'000,   5'000'000,   10'000'000,    25'000'000,    50'000'000,   100'000'000,
+    25'000,      50'000,      100'000,       250'000,       500'000,       1'000'000,
+    2'500'000,   5'000'000,   10'000'000,    25'000'000,    50'000'000,    100'000'000,
     250'000'000, 500'000'000, 1'000'000'000, 2'500'000'000, 5'000'000'000, 10'000'000'000};
 
 /// Durations with the buckets of `latency_bounds_ns`, kept by the actor that did the work.
@@ -222,16 +222,15 @@ struct bridge_stats {
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, bridge_stats& x) {
-  return f(caf::meta::type_name("mtcache::bridge_stats"), x.node_id, x.messages_sent,
-           x.published_redis, x.sent_to_peers, x.received, x.received_removes, x.received_updates,
-           x.received_patterns, x.received_bulk, x.own_ignored, x.duplicates, x.processing_errors,
-           x.rejected_signature, x.rejected_patterns, x.publish_errors, x.publish_held,
-           x.held_compacted, x.backlog_messages, x.large_updates_removed, x.oversized_removed,
-           x.gaps, x.missing, x.replays, x.replayed, x.replay_position, x.flushes,
-           x.flushes_reconnect, x.flushes_gap, x.flushes_trimmed, x.audit_errors,
-           x.redis_reconnects, x.peer_reconnects, x.recoveries, x.last_recovery_ms,
-           x.redis_subscribed, x.peers_connected, x.listen_port, x.received_redis,
-           x.received_peers);
+  return f(
+      caf::meta::type_name("mtcache::bridge_stats"), x.node_id, x.messages_sent, x.published_redis,
+      x.sent_to_peers, x.received, x.received_removes, x.received_updates, x.received_patterns,
+      x.received_bulk, x.own_ignored, x.duplicates, x.processing_errors, x.rejected_signature,
+      x.rejected_patterns, x.publish_errors, x.publish_held, x.held_compacted, x.backlog_messages,
+      x.large_updates_removed, x.oversized_removed, x.gaps, x.missing, x.replays, x.replayed,
+      x.replay_position, x.flushes, x.flushes_reconnect, x.flushes_gap, x.flushes_trimmed,
+      x.audit_errors, x.redis_reconnects, x.peer_reconnects, x.recoveries, x.last_recovery_ms,
+      x.redis_subscribed, x.peers_connected, x.listen_port, x.received_redis, x.received_peers);
 }
 
 /// Health of one tier: a probe (memory tier) or a PING (Redis) and how long it took.

@@ -101,7 +101,9 @@ TEST_F(Cli, InvalidateAndUpdateReachASubscribedNode) {
     ASSERT_TRUE(client.set("gone", bytes{"v"}));
     auto redis_arg = " --redis " + redis.url() + " --secret s3cret";
     // Wait for the subscription: PUBLISH reports how many subscribers got the message.
-    ASSERT_TRUE(eventually([&] { return redis.command({"PUBSUB", "NUMSUB", "cache:invalidate"}) == "cache:invalidate\n1"; }));
+    ASSERT_TRUE(eventually([&] {
+      return redis.command({"PUBSUB", "NUMSUB", "cache:invalidate"}) == "cache:invalidate\n1";
+    }));
     auto r = cli("invalidate gone" + redis_arg);
     EXPECT_EQ(r.code, 0) << r.out;
     EXPECT_NE(r.out.find("to 1 subscriber"), std::string::npos) << r.out;

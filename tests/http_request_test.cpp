@@ -8,8 +8,7 @@ using namespace mtcache::detail;
 
 namespace {
 
-http_parse_result parse(const std::string& buf, http_request& req, size_t& consumed,
-                        int& status) {
+http_parse_result parse(const std::string& buf, http_request& req, size_t& consumed, int& status) {
   return parse_http_request(buf, req, consumed, status);
 }
 

@@ -1,3 +1,5 @@
+#include <limits>
+
 #include <gtest/gtest.h>
 
 #include "mtcache/cli/metrics_summary.hpp"
@@ -22,18 +24,19 @@ TEST(MetricsSummary, RefusesLinesThatAreNoSamples) {
 
 TEST(MetricsSummary, QuantilesInterpolateInsideTheBucket) {
   // 10 observations <= 1, 10 more <= 2.
-  std::vector<std::pair<double, double>> b{{1, 10}, {2, 20}, {1.0 / 0.0, 20}};
+  std::vector<std::pair<double, double>> b{
+      {1, 10}, {2, 20}, {std::numeric_limits<double>::infinity(), 20}};
   EXPECT_DOUBLE_EQ(bucket_quantile(0.5, b), 1);
   EXPECT_DOUBLE_EQ(bucket_quantile(0.75, b), 1.5);
-  EXPECT_EQ(bucket_quantile(0.5, {{1, 0}, {1.0 / 0.0, 0}}), -1);
+  EXPECT_EQ(bucket_quantile(0.5, {{1, 0}, {std::numeric_limits<double>::infinity(), 0}}), -1);
 }
 
 TEST(MetricsSummary, SummarisesHitRatioAndTiers) {
-  auto samples = parse_exposition(
-      "mtcache_gets_total{cache=\"a\",result=\"hit\",tier=\"1\"} 9\n"
-      "mtcache_gets_total{cache=\"a\",result=\"miss\"} 1\n"
-      "mtcache_tier_up{cache=\"a\",tier=\"1\",backend=\"memory\"} 1\n"
-      "mtcache_tier_entries{cache=\"a\",tier=\"1\",backend=\"memory\"} 4\n");
+  auto samples =
+      parse_exposition("mtcache_gets_total{cache=\"a\",result=\"hit\",tier=\"1\"} 9\n"
+                       "mtcache_gets_total{cache=\"a\",result=\"miss\"} 1\n"
+                       "mtcache_tier_up{cache=\"a\",tier=\"1\",backend=\"memory\"} 1\n"
+                       "mtcache_tier_entries{cache=\"a\",tier=\"1\",backend=\"memory\"} 4\n");
   ASSERT_TRUE(samples);
   auto text = summarize(*samples);
   EXPECT_NE(text.find("cache a"), std::string::npos) << text;

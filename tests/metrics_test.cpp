@@ -3,12 +3,14 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <optional>
 #include <string>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
 
+#include "mtcache/actors/callable_loader.hpp"
 #include "mtcache/cli/http_get.hpp"
 #include "mtcache/cli/metrics_summary.hpp"
 #include "mtcache/messages/error.hpp"
@@ -51,7 +53,8 @@ std::string promtool_findings(const std::string& text) {
   ::close(fd);
   std::ofstream{path} << text;
   auto out = std::string{path} + ".out";
-  int rc = std::system(("promtool check metrics < " + std::string{path} + " > " + out + " 2>&1").c_str());
+  int rc = std::system(
+      ("promtool check metrics < " + std::string{path} + " > " + out + " 2>&1").c_str());
   std::ifstream report{out};
   std::string findings{std::istreambuf_iterator<char>{report}, {}};
   std::remove(path);
@@ -191,7 +194,8 @@ TEST_F(Metrics, ASecondAddressInOneSystemIsRefused) {
   start("alpha", true);
   auto cfg = cache_config::embedded();
   cfg.metrics.enabled = true;
-  cfg.metrics.port = static_cast<uint16_t>(metrics_port(sys) == 65535 ? 65534 : metrics_port(sys) + 1);
+  cfg.metrics.port =
+      static_cast<uint16_t>(metrics_port(sys) == 65535 ? 65534 : metrics_port(sys) + 1);
   auto spawned = spawn_cache(sys, cfg);
   ASSERT_FALSE(spawned);
   EXPECT_TRUE(is(spawned.error(), errc::invalid_config)) << sys.render(spawned.error());

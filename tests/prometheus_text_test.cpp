@@ -68,7 +68,8 @@ TEST(PrometheusText, GetsByResultWithHitsPerTierLevel) {
   EXPECT_TRUE(contains(text, R"(mtcache_gets_total{cache="orders",result="miss"} 3)"));
   EXPECT_TRUE(contains(text, R"(mtcache_gets_total{cache="orders",result="stale"} 1)"));
   EXPECT_TRUE(contains(text, R"(mtcache_puts_total{cache="orders"} 12)"));
-  EXPECT_TRUE(contains(text, R"(mtcache_promotions_total{cache="orders",from_tier="2",to_tier="1"} 4)"));
+  EXPECT_TRUE(
+      contains(text, R"(mtcache_promotions_total{cache="orders",from_tier="2",to_tier="1"} 4)"));
 }
 
 TEST(PrometheusText, LoadsByOutcomeWithCumulativeHistogram) {
@@ -84,23 +85,31 @@ TEST(PrometheusText, LoadsByOutcomeWithCumulativeHistogram) {
   EXPECT_TRUE(contains(text, bucket("0.0005") + " 2"));
   EXPECT_TRUE(contains(text, bucket("0.001") + " 3"));
   EXPECT_TRUE(contains(text, bucket("+Inf") + " 3"));
-  EXPECT_TRUE(contains(text, R"(mtcache_load_duration_seconds_sum{cache="c",result="success"} 0.001)"));
-  EXPECT_TRUE(contains(text, R"(mtcache_load_duration_seconds_count{cache="c",result="success"} 3)"));
+  EXPECT_TRUE(
+      contains(text, R"(mtcache_load_duration_seconds_sum{cache="c",result="success"} 0.001)"));
+  EXPECT_TRUE(
+      contains(text, R"(mtcache_load_duration_seconds_count{cache="c",result="success"} 3)"));
   // Nothing observed yet still renders every bucket at zero.
-  EXPECT_TRUE(contains(text, R"(mtcache_load_duration_seconds_count{cache="c",result="timeout"} 0)"));
+  EXPECT_TRUE(
+      contains(text, R"(mtcache_load_duration_seconds_count{cache="c",result="timeout"} 0)"));
 }
 
 TEST(PrometheusText, LocalTiersReportSizeAndEvictionsByCause) {
   auto text = render_prometheus({two_tier_cache("c")});
   EXPECT_TRUE(contains(text, R"(mtcache_tier_entries{cache="c",tier="1",backend="memory"} 40)"));
-  EXPECT_TRUE(contains(text, R"(mtcache_tier_weight_bytes{cache="c",tier="1",backend="memory"} 4096)"));
-  EXPECT_TRUE(contains(text, R"(mtcache_evictions_total{cache="c",tier="1",backend="memory",cause="size"} 7)"));
-  EXPECT_TRUE(contains(text, R"(mtcache_evictions_total{cache="c",tier="1",backend="memory",cause="expired"} 3)"));
-  EXPECT_TRUE(contains(text, R"(mtcache_evictions_total{cache="c",tier="1",backend="memory",cause="idle"} 2)"));
+  EXPECT_TRUE(
+      contains(text, R"(mtcache_tier_weight_bytes{cache="c",tier="1",backend="memory"} 4096)"));
+  EXPECT_TRUE(contains(
+      text, R"(mtcache_evictions_total{cache="c",tier="1",backend="memory",cause="size"} 7)"));
+  EXPECT_TRUE(contains(
+      text, R"(mtcache_evictions_total{cache="c",tier="1",backend="memory",cause="expired"} 3)"));
+  EXPECT_TRUE(contains(
+      text, R"(mtcache_evictions_total{cache="c",tier="1",backend="memory",cause="idle"} 2)"));
   // Redis holds its entries elsewhere: no size for it, but its link and its commands.
   EXPECT_EQ(text.find(R"(mtcache_tier_entries{cache="c",tier="2")"), std::string::npos);
   EXPECT_TRUE(contains(text, R"(mtcache_tier_up{cache="c",tier="2",backend="redis"} 0)"));
-  EXPECT_TRUE(contains(text, R"(mtcache_backend_errors_total{cache="c",tier="2",backend="redis",op="get"} 3)"));
+  EXPECT_TRUE(contains(
+      text, R"(mtcache_backend_errors_total{cache="c",tier="2",backend="redis",op="get"} 3)"));
   EXPECT_TRUE(contains(
       text,
       R"(mtcache_backend_request_duration_seconds_count{cache="c",tier="2",backend="redis",op="get"} 0)"));
@@ -128,9 +137,15 @@ TEST(PrometheusText, InvalidationFamiliesOnlyWithABridge) {
   c.bridge.published_redis = 9;
   c.bridge.flushes_gap = 1;
   auto with = render_prometheus({c});
-  EXPECT_TRUE(contains(with, R"(mtcache_invalidations_received_total{cache="a",transport="redis",result="applied"} 4)"));
-  EXPECT_TRUE(contains(with, R"(mtcache_invalidations_received_total{cache="a",transport="peer",result="applied"} 2)"));
-  EXPECT_TRUE(contains(with, R"(mtcache_invalidations_received_total{cache="a",transport="replay",result="applied"} 1)"));
+  EXPECT_TRUE(contains(
+      with,
+      R"(mtcache_invalidations_received_total{cache="a",transport="redis",result="applied"} 4)"));
+  EXPECT_TRUE(contains(
+      with,
+      R"(mtcache_invalidations_received_total{cache="a",transport="peer",result="applied"} 2)"));
+  EXPECT_TRUE(contains(
+      with,
+      R"(mtcache_invalidations_received_total{cache="a",transport="replay",result="applied"} 1)"));
   EXPECT_TRUE(contains(with, R"(mtcache_invalidations_sent_total{cache="a",transport="redis"} 9)"));
   EXPECT_TRUE(contains(with, R"(mtcache_local_flushes_total{cache="a",reason="gap"} 1)"));
 }

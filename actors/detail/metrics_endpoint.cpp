@@ -100,9 +100,10 @@ void serve(self_ptr self, caf::io::connection_handle hdl) {
                             head_only),
               req.keep_alive);
     } else {
-      respond(self, hdl, http_response(404, "text/plain", "not found; try /metrics\n",
-                                       req.keep_alive, head_only),
-              req.keep_alive);
+      respond(
+          self, hdl,
+          http_response(404, "text/plain", "not found; try /metrics\n", req.keep_alive, head_only),
+          req.keep_alive);
     }
     if (!req.keep_alive)
       return;
@@ -139,9 +140,7 @@ caf::behavior metrics_endpoint(self_ptr self, caf::io::doorman_ptr door, metrics
         i->second.buf.append(msg.buf.begin(), msg.buf.end());
         serve(self, msg.handle);
       },
-      [=](const caf::io::connection_closed_msg& msg) {
-        self->state.connections.erase(msg.handle);
-      },
+      [=](const caf::io::connection_closed_msg& msg) { self->state.connections.erase(msg.handle); },
       [=](const caf::io::acceptor_closed_msg&) {
         // The listening socket failed; connections in progress still get their answers.
       },
@@ -158,17 +157,16 @@ caf::behavior metrics_endpoint(self_ptr self, caf::io::doorman_ptr door, metrics
 caf::expected<std::pair<caf::actor, uint16_t>>
 spawn_metrics_endpoint(caf::actor_system& sys, const metrics_config& cfg, cache_source caches) {
   if (!sys.has_middleman())
-    return make_error(errc::not_configured,
-                      "the metrics endpoint needs caf::io::middleman: call "
-                      "cfg.load<caf::io::middleman>()");
+    return make_error(errc::not_configured, "the metrics endpoint needs caf::io::middleman: call "
+                                            "cfg.load<caf::io::middleman>()");
   auto door = sys.middleman().backend().new_tcp_doorman(cfg.port, cfg.host.c_str(), true);
   if (!door)
-    return make_error(errc::backend_unavailable,
-                      "cannot listen for metrics on " + cfg.host + ":" +
-                          std::to_string(cfg.port) + ": " + sys.render(door.error()));
+    return make_error(errc::backend_unavailable, "cannot listen for metrics on " + cfg.host + ":" +
+                                                     std::to_string(cfg.port) + ": " +
+                                                     sys.render(door.error()));
   auto port = (*door)->port();
-  auto endpoint = sys.middleman().spawn_broker(metrics_endpoint, std::move(*door), cfg,
-                                               std::move(caches));
+  auto endpoint =
+      sys.middleman().spawn_broker(metrics_endpoint, std::move(*door), cfg, std::move(caches));
   return std::make_pair(std::move(endpoint), port);
 }
 

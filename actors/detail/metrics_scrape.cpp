@@ -7,8 +7,8 @@ namespace mtcache::detail {
 
 namespace {
 
-scrape_actor::behavior_type scrape_once(scrape_actor::pointer self,
-                                        std::vector<named_cache> caches, caf::timespan timeout) {
+scrape_actor::behavior_type scrape_once(scrape_actor::pointer self, std::vector<named_cache> caches,
+                                        caf::timespan timeout) {
   return {
       [=](get_atom) -> caf::result<std::string> {
         auto rp = self->make_response_promise<std::string>();

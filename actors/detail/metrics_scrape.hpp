@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include <caf/fwd.hpp>
 #include <caf/timespan.hpp>
 #include <caf/typed_actor.hpp>
 
@@ -33,17 +34,16 @@ using cache_source = std::function<std::vector<named_cache>()>;
 /// A cache whose coordinator does not answer is left out (it is stopping); missing tier or
 /// bridge figures are left out of its snapshot.
 template <class Self, class Done>
-void scrape(Self* self, const std::vector<named_cache>& caches, caf::timespan timeout,
-            Done done) {
-  struct round {
+void scrape(Self* self, const std::vector<named_cache>& caches, caf::timespan timeout, Done done) {
+  struct scrape_round {
     std::vector<cache_snapshot> snapshots;
     std::vector<bool> answered;
     size_t outstanding;
     Done done;
   };
-  auto r = std::make_shared<round>(round{std::vector<cache_snapshot>(caches.size()),
-                                         std::vector<bool>(caches.size(), false),
-                                         caches.size() * 3, std::move(done)});
+  auto r = std::make_shared<scrape_round>(scrape_round{std::vector<cache_snapshot>(caches.size()),
+                                                       std::vector<bool>(caches.size(), false),
+                                                       caches.size() * 3, std::move(done)});
   auto settle = [r] {
     if (--r->outstanding > 0)
       return;

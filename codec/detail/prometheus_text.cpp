@@ -107,7 +107,9 @@ private:
   const std::vector<cache_snapshot>& caches_;
 };
 
-label_list with_cache(const cache_snapshot& c) { return {{"cache", c.name}}; }
+label_list with_cache(const cache_snapshot& c) {
+  return {{"cache", c.name}};
+}
 
 label_list tier_labels(const cache_snapshot& c, const tier_stats& t) {
   return {{"cache", c.name}, {"tier", std::to_string(t.level)}, {"backend", t.kind}};
@@ -128,27 +130,30 @@ std::string level_of(const std::vector<uint32_t>& levels, size_t index) {
 }
 
 // A memory tier (or one of the user's) holds entries in this process; Redis does not.
-bool local(const tier_stats& t) { return t.kind != "redis" && t.kind != "unreachable"; }
+bool local(const tier_stats& t) {
+  return t.kind != "redis" && t.kind != "unreachable";
+}
 
 void render_requests(exposition& x) {
-  x.family("mtcache_gets_total", "counter",
-           "Reads (get and get_or_compute) by how they ended: a hit in a tier, a miss (a "
-           "loaded value counts as a miss), an expired value served by fail-safe, an error.",
-           [&](const cache_snapshot& c) {
-             auto levels = chain_levels(c);
-             for (size_t i = 0; i < c.cache.tier_hits.size(); ++i)
-               x.sample("mtcache_gets_total",
-                        {{"cache", c.name}, {"result", "hit"}, {"tier", level_of(levels, i)}},
-                        c.cache.tier_hits[i]);
-             x.sample("mtcache_gets_total", {{"cache", c.name}, {"result", "miss"}},
-                      c.cache.misses);
-             x.sample("mtcache_gets_total", {{"cache", c.name}, {"result", "stale"}},
-                      c.cache.stale_served);
-             x.sample("mtcache_gets_total", {{"cache", c.name}, {"result", "error"}},
-                      c.cache.failed);
-           });
+  x.family(
+      "mtcache_gets_total", "counter",
+      "Reads (get and get_or_compute) by how they ended: a hit in a tier, a miss (a "
+      "loaded value counts as a miss), an expired value served by fail-safe, an error.",
+      [&](const cache_snapshot& c) {
+        auto levels = chain_levels(c);
+        for (size_t i = 0; i < c.cache.tier_hits.size(); ++i)
+          x.sample("mtcache_gets_total",
+                   {{"cache", c.name}, {"result", "hit"}, {"tier", level_of(levels, i)}},
+                   c.cache.tier_hits[i]);
+        x.sample("mtcache_gets_total", {{"cache", c.name}, {"result", "miss"}}, c.cache.misses);
+        x.sample("mtcache_gets_total", {{"cache", c.name}, {"result", "stale"}},
+                 c.cache.stale_served);
+        x.sample("mtcache_gets_total", {{"cache", c.name}, {"result", "error"}}, c.cache.failed);
+      });
   x.family("mtcache_puts_total", "counter", "Writes (set, update) accepted.",
-           [&](const cache_snapshot& c) { x.sample("mtcache_puts_total", with_cache(c), c.cache.sets); });
+           [&](const cache_snapshot& c) {
+             x.sample("mtcache_puts_total", with_cache(c), c.cache.sets);
+           });
   x.family("mtcache_removals_total", "counter", "Keys removed by request (remove, invalidate).",
            [&](const cache_snapshot& c) {
              x.sample("mtcache_removals_total", with_cache(c), c.cache.removes);
@@ -185,36 +190,39 @@ void render_requests(exposition& x) {
 }
 
 void render_loads(exposition& x) {
-  x.family("mtcache_loads_total", "counter",
-           "Loader calls of get_or_compute by outcome: a value, an error, the hard timeout.",
-           [&](const cache_snapshot& c) {
-             auto& s = c.cache;
-             auto ended_badly = s.load_errors + s.load_timeouts;
-             x.sample("mtcache_loads_total", {{"cache", c.name}, {"result", "success"}},
-                      s.loads > ended_badly ? s.loads - ended_badly : 0);
-             x.sample("mtcache_loads_total", {{"cache", c.name}, {"result", "failure"}},
-                      s.load_errors);
-             x.sample("mtcache_loads_total", {{"cache", c.name}, {"result", "timeout"}},
-                      s.load_timeouts);
-           });
+  x.family(
+      "mtcache_loads_total", "counter",
+      "Loader calls of get_or_compute by outcome: a value, an error, the hard timeout.",
+      [&](const cache_snapshot& c) {
+        auto& s = c.cache;
+        auto ended_badly = s.load_errors + s.load_timeouts;
+        x.sample("mtcache_loads_total", {{"cache", c.name}, {"result", "success"}},
+                 s.loads > ended_badly ? s.loads - ended_badly : 0);
+        x.sample("mtcache_loads_total", {{"cache", c.name}, {"result", "failure"}}, s.load_errors);
+        x.sample("mtcache_loads_total", {{"cache", c.name}, {"result", "timeout"}},
+                 s.load_timeouts);
+      });
   x.family("mtcache_load_soft_timeouts_total", "counter",
            "Loads still running at their soft timeout (fail-safe may then serve an expired "
            "value while the load goes on).",
            [&](const cache_snapshot& c) {
-             x.sample("mtcache_load_soft_timeouts_total", with_cache(c), c.cache.load_soft_timeouts);
+             x.sample("mtcache_load_soft_timeouts_total", with_cache(c),
+                      c.cache.load_soft_timeouts);
            });
   x.family("mtcache_load_duration_seconds", "histogram",
            "How long finished loads took, by outcome.", [&](const cache_snapshot& c) {
-             x.histogram("mtcache_load_duration_seconds", {{"cache", c.name}, {"result", "success"}},
-                         c.cache.load_success);
-             x.histogram("mtcache_load_duration_seconds", {{"cache", c.name}, {"result", "failure"}},
-                         c.cache.load_failure);
-             x.histogram("mtcache_load_duration_seconds", {{"cache", c.name}, {"result", "timeout"}},
-                         c.cache.load_timeout);
+             x.histogram("mtcache_load_duration_seconds",
+                         {{"cache", c.name}, {"result", "success"}}, c.cache.load_success);
+             x.histogram("mtcache_load_duration_seconds",
+                         {{"cache", c.name}, {"result", "failure"}}, c.cache.load_failure);
+             x.histogram("mtcache_load_duration_seconds",
+                         {{"cache", c.name}, {"result", "timeout"}}, c.cache.load_timeout);
            });
   x.family("mtcache_flights", "gauge",
            "Flights running now (one per key being looked up below the first tier or loaded).",
-           [&](const cache_snapshot& c) { x.sample("mtcache_flights", with_cache(c), c.cache.in_flight); });
+           [&](const cache_snapshot& c) {
+             x.sample("mtcache_flights", with_cache(c), c.cache.in_flight);
+           });
   x.family("mtcache_flights_started_total", "counter", "Flights started.",
            [&](const cache_snapshot& c) {
              x.sample("mtcache_flights_started_total", with_cache(c), c.cache.flights_started);
@@ -240,19 +248,20 @@ void render_loads(exposition& x) {
            [&](const cache_snapshot& c) {
              x.sample("mtcache_repairs_pending", with_cache(c), c.cache.repairs_pending);
            });
-  x.family("mtcache_repairs_total", "counter",
-           "Held shared-tier changes by how they ended: re-applied, made moot by a newer "
-           "change, compensated after a race, dropped past the bound.",
-           [&](const cache_snapshot& c) {
-             auto& s = c.cache;
-             x.sample("mtcache_repairs_total", {{"cache", c.name}, {"result", "repaired"}}, s.repairs);
-             x.sample("mtcache_repairs_total", {{"cache", c.name}, {"result", "superseded"}},
-                      s.repairs_superseded);
-             x.sample("mtcache_repairs_total", {{"cache", c.name}, {"result", "compensated"}},
-                      s.repairs_compensated);
-             x.sample("mtcache_repairs_total", {{"cache", c.name}, {"result", "dropped"}},
-                      s.repairs_dropped);
-           });
+  x.family(
+      "mtcache_repairs_total", "counter",
+      "Held shared-tier changes by how they ended: re-applied, made moot by a newer "
+      "change, compensated after a race, dropped past the bound.",
+      [&](const cache_snapshot& c) {
+        auto& s = c.cache;
+        x.sample("mtcache_repairs_total", {{"cache", c.name}, {"result", "repaired"}}, s.repairs);
+        x.sample("mtcache_repairs_total", {{"cache", c.name}, {"result", "superseded"}},
+                 s.repairs_superseded);
+        x.sample("mtcache_repairs_total", {{"cache", c.name}, {"result", "compensated"}},
+                 s.repairs_compensated);
+        x.sample("mtcache_repairs_total", {{"cache", c.name}, {"result", "dropped"}},
+                 s.repairs_dropped);
+      });
 }
 
 void render_tiers(exposition& x) {
@@ -301,8 +310,8 @@ void render_tiers(exposition& x) {
                if (local(t))
                  x.sample("mtcache_tier_entries", tier_labels(c, t), t.size);
            });
-  x.family("mtcache_tier_weight_bytes", "gauge",
-           "Bytes of keys and values a local tier holds.", [&](const cache_snapshot& c) {
+  x.family("mtcache_tier_weight_bytes", "gauge", "Bytes of keys and values a local tier holds.",
+           [&](const cache_snapshot& c) {
              for (auto& t : c.tiers)
                if (local(t))
                  x.sample("mtcache_tier_weight_bytes", tier_labels(c, t), t.weight);
@@ -482,8 +491,7 @@ void render_invalidation(exposition& x) {
                   x.sample("mtcache_invalidation_subscribed", with_cache(c),
                            uint64_t{b.redis_subscribed ? 1u : 0u});
                 });
-  bridge_family(x, "mtcache_invalidation_peers_connected", "gauge",
-                "CAF peer links up right now.",
+  bridge_family(x, "mtcache_invalidation_peers_connected", "gauge", "CAF peer links up right now.",
                 [&](const cache_snapshot& c, const bridge_stats& b) {
                   x.sample("mtcache_invalidation_peers_connected", with_cache(c),
                            uint64_t{b.peers_connected});

@@ -48,16 +48,14 @@ void cache_catalog::prune() {
                    endpoints_.end());
 }
 
-std::string cache_catalog::add(caf::actor_system& sys, std::string name,
-                               const cache_actor& cache) {
+std::string cache_catalog::add(caf::actor_system& sys, std::string name, const cache_actor& cache) {
   std::lock_guard<std::mutex> guard{mtx_};
   prune();
   if (name.empty())
     name = "cache";
   auto taken = [&](const std::string& candidate) {
-    return std::any_of(entries_.begin(), entries_.end(), [&](const entry& e) {
-      return e.sys == &sys && e.name == candidate;
-    });
+    return std::any_of(entries_.begin(), entries_.end(),
+                       [&](const entry& e) { return e.sys == &sys && e.name == candidate; });
   };
   auto chosen = name;
   for (int n = 2; taken(chosen); ++n)
@@ -91,10 +89,9 @@ caf::error cache_catalog::attach_endpoint(caf::actor_system& sys, const metrics_
   }
   if (known) {
     if (known->host != cfg.host || (cfg.port != 0 && cfg.port != known->port))
-      return make_error(errc::invalid_config,
-                        "metrics of this actor system are served on " + known->host + ":" +
-                            std::to_string(known->port) +
-                            " already; that endpoint shows every cache");
+      return make_error(errc::invalid_config, "metrics of this actor system are served on " +
+                                                  known->host + ":" + std::to_string(known->port) +
+                                                  " already; that endpoint shows every cache");
     if (auto running = upgrade<caf::actor>(known->handle); running && join(sys, running, cache))
       return caf::none;
     // It exited as its last cache went down: start another below.

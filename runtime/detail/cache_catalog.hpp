@@ -10,10 +10,10 @@
 #include <string>
 #include <vector>
 
-#include <caf/weak_intrusive_ptr.hpp>
 #include <caf/actor_control_block.hpp>
 #include <caf/error.hpp>
 #include <caf/fwd.hpp>
+#include <caf/weak_intrusive_ptr.hpp>
 
 #include "mtcache/actors/detail/metrics_scrape.hpp"
 #include "mtcache/messages/config.hpp"
