@@ -19,7 +19,14 @@ namespace {
 
 constexpr const char* exposition_type = "text/plain; version=0.0.4; charset=utf-8";
 
+// Bytes a connection may have waiting while its scrape runs (pipelined requests); a
+// client that sends more is closed. Eight request heads of the longest kind accepted.
+constexpr size_t max_buffered_bytes = 8 * max_http_head_bytes;
+
 struct connection {
+  // Handles are socket descriptors, which the system hands out again once closed: a scrape
+  // answers the connection only if it still has the serial it started with.
+  uint64_t serial = 0;
   std::string buf;
   // A scrape for this connection runs; later requests wait in `buf` (answers keep order).
   bool busy = false;
@@ -29,6 +36,7 @@ struct endpoint_state {
   metrics_config cfg;
   cache_source caches;
   std::unordered_map<caf::io::connection_handle, connection> connections;
+  uint64_t last_serial = 0;
   // Caches whose life holds the endpoint up.
   std::set<caf::actor_addr> owners;
 
@@ -51,11 +59,13 @@ void respond(self_ptr self, caf::io::connection_handle hdl, const std::string& b
 void serve(self_ptr self, caf::io::connection_handle hdl);
 
 void scrape_for(self_ptr self, caf::io::connection_handle hdl, bool keep_alive, bool head_only) {
-  self->state.connections[hdl].busy = true;
+  auto& conn = self->state.connections[hdl];
+  conn.busy = true;
+  auto serial = conn.serial;
   scrape(self, self->state.caches(), self->state.cfg.scrape_timeout,
          [=](std::vector<cache_snapshot> snapshots) {
            auto i = self->state.connections.find(hdl);
-           if (i == self->state.connections.end())
+           if (i == self->state.connections.end() || i->second.serial != serial)
              return; // the client went away meanwhile
            i->second.busy = false;
            respond(self, hdl,
@@ -130,14 +140,20 @@ caf::behavior metrics_endpoint(self_ptr self, caf::io::doorman_ptr door, metrics
           self->close(msg.handle);
           return;
         }
-        st.connections.emplace(msg.handle, connection{});
+        st.connections[msg.handle] = connection{++st.last_serial, {}, false};
         self->configure_read(msg.handle, caf::io::receive_policy::at_most(4096));
       },
       [=](const caf::io::new_data_msg& msg) {
         auto i = self->state.connections.find(msg.handle);
         if (i == self->state.connections.end())
           return;
-        i->second.buf.append(msg.buf.begin(), msg.buf.end());
+        auto& conn = i->second;
+        conn.buf.append(msg.buf.begin(), msg.buf.end());
+        if (conn.busy && conn.buf.size() > max_buffered_bytes) {
+          self->close(msg.handle);
+          self->state.connections.erase(i);
+          return;
+        }
         serve(self, msg.handle);
       },
       [=](const caf::io::connection_closed_msg& msg) { self->state.connections.erase(msg.handle); },
