@@ -6,6 +6,11 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
+
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
@@ -60,6 +65,86 @@ std::string promtool_findings(const std::string& text) {
   std::remove(path);
   std::remove(out.c_str());
   return rc == 0 ? findings : "exit " + std::to_string(rc) + ": " + findings;
+}
+
+// A raw TCP connection to 127.0.0.1:`port`, for what http_get does not do (keep-alive,
+// pipelining, idle connections). Closed with the object.
+class raw_connection {
+public:
+  explicit raw_connection(uint16_t port) : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd_ >= 0 && ::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+      ::close(fd_);
+      fd_ = -1;
+    }
+  }
+  raw_connection(const raw_connection&) = delete;
+  raw_connection& operator=(const raw_connection&) = delete;
+  ~raw_connection() {
+    if (fd_ >= 0)
+      ::close(fd_);
+  }
+
+  bool connected() const { return fd_ >= 0; }
+
+  bool send(const std::string& bytes) {
+    return ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL) ==
+           static_cast<ssize_t>(bytes.size());
+  }
+
+  // Reads until `done(received)` holds, the peer closes or 5 s pass; false on close or
+  // timeout.
+  template <class Done>
+  bool read_until(Done done) {
+    auto deadline = std::chrono::steady_clock::now() + 5s;
+    while (!done(received)) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      pollfd p{fd_, POLLIN, 0};
+      if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) <= 0)
+        return false;
+      char buf[16384];
+      auto n = ::recv(fd_, buf, sizeof(buf), 0);
+      if (n <= 0)
+        return false;
+      received.append(buf, static_cast<size_t>(n));
+    }
+    return true;
+  }
+
+  // Whether the peer closed the connection within 5 s.
+  bool closed_by_peer() {
+    return !read_until([](const std::string&) { return false; }) && received.empty();
+  }
+
+  std::string received;
+
+private:
+  int fd_;
+};
+
+// The number of complete HTTP responses (with Content-Length) at the front of `bytes`;
+// `head_only` for answers to HEAD, which carry no body.
+size_t complete_responses(const std::string& bytes, bool head_only = false) {
+  size_t n = 0;
+  size_t pos = 0;
+  for (;;) {
+    auto head_end = bytes.find("\r\n\r\n", pos);
+    if (head_end == std::string::npos)
+      return n;
+    auto length_at = bytes.find("Content-Length: ", pos);
+    if (length_at == std::string::npos || length_at > head_end)
+      return n;
+    auto length = std::stoul(bytes.substr(length_at + 16));
+    auto end = head_end + 4 + (head_only ? 0 : length);
+    if (end > bytes.size())
+      return n;
+    ++n;
+    pos = end;
+  }
 }
 
 class Metrics : public mtcache::testing::actor_system_fixture {
@@ -237,4 +322,60 @@ TEST_F(Metrics, AnEndpointAddressInUseFailsTheSpawn) {
     ASSERT_FALSE(clash);
     EXPECT_TRUE(is(clash.error(), errc::backend_unavailable)) << other.render(clash.error());
   }
+}
+
+TEST_F(Metrics, KeepAliveAnswersPipelinedRequestsInOrder) {
+  auto& a = start("alpha", true);
+  ASSERT_TRUE(a.set("k", bytes{"v"}));
+  raw_connection conn{metrics_port(sys)};
+  ASSERT_TRUE(conn.connected());
+  std::string get = "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n";
+  // Two scrapes and a 404 in one write: answered in order, on the same connection.
+  ASSERT_TRUE(conn.send(get + get + "GET /nope HTTP/1.1\r\nHost: x\r\n\r\n"));
+  ASSERT_TRUE(conn.read_until([](const std::string& r) { return complete_responses(r) == 3; }))
+      << conn.received;
+  auto first_404 = conn.received.find("HTTP/1.1 404");
+  auto second_200 = conn.received.find("HTTP/1.1 200", conn.received.find("HTTP/1.1 200") + 1);
+  ASSERT_NE(second_200, std::string::npos) << conn.received;
+  EXPECT_LT(second_200, first_404);
+  // Still open: a HEAD gets the headers only.
+  conn.received.clear();
+  ASSERT_TRUE(conn.send("HEAD /metrics HTTP/1.1\r\nHost: x\r\n\r\n"));
+  ASSERT_TRUE(conn.read_until([](const std::string& r) { return complete_responses(r, true); }));
+  EXPECT_EQ(conn.received.find("HTTP/1.1 200"), 0u) << conn.received;
+  EXPECT_EQ(conn.received.find("# TYPE"), std::string::npos) << conn.received;
+  // "Connection: close" is honoured after the answer.
+  conn.received.clear();
+  ASSERT_TRUE(conn.send("GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+  EXPECT_FALSE(conn.read_until([](const std::string&) { return false; }));
+  EXPECT_EQ(complete_responses(conn.received), 1u);
+}
+
+TEST_F(Metrics, ConnectionsBeyondTheLimitAreClosed) {
+  auto cfg = cache_config::embedded();
+  cfg.metrics.enabled = true;
+  cfg.metrics.port = 0;
+  cfg.metrics.max_connections = 3;
+  auto spawned = spawn_cache(sys, cfg);
+  ASSERT_TRUE(spawned) << sys.render(spawned.error());
+  caches.push_back(*spawned);
+  std::vector<std::unique_ptr<raw_connection>> held;
+  std::string get = "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n";
+  for (int i = 0; i < 3; ++i) {
+    held.push_back(std::make_unique<raw_connection>(metrics_port(sys)));
+    // Answered, so the endpoint took it on before the next one connects.
+    ASSERT_TRUE(held.back()->send(get));
+    ASSERT_TRUE(
+        held.back()->read_until([](const std::string& r) { return complete_responses(r) == 1; }));
+  }
+  raw_connection extra{metrics_port(sys)};
+  ASSERT_TRUE(extra.connected());
+  EXPECT_TRUE(extra.closed_by_peer());
+  // A held connection closes; then a new one is served again.
+  held.pop_back();
+  EXPECT_TRUE(eventually([&] {
+    raw_connection next{metrics_port(sys)};
+    return next.send(get) &&
+           next.read_until([](const std::string& r) { return complete_responses(r) == 1; });
+  }));
 }
