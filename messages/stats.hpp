@@ -207,8 +207,8 @@ struct bridge_stats {
   uint64_t redis_reconnects = 0;
   /// Times a peer link came back after a loss.
   uint64_t peer_reconnects = 0;
-  /// Recovery runs (after a resubscribe, a peer reconnect or an unfilled gap), and the
-  /// last one (unix ms).
+  /// Recovery runs (after a resubscribe or a peer reconnect; a gap is handled on its own, see
+  /// `replays` and `flushes_gap`), and the last one (unix ms).
   uint64_t recoveries = 0;
   int64_t last_recovery_ms = 0;
   bool redis_subscribed = false;
@@ -218,19 +218,23 @@ struct bridge_stats {
   /// Of `received`: over Redis Pub/Sub, and over CAF peer links.
   uint64_t received_redis = 0;
   uint64_t received_peers = 0;
+  /// Of `recoveries`: after the Redis subscription came back, after a peer link did.
+  uint64_t recoveries_redis = 0;
+  uint64_t recoveries_peer = 0;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, bridge_stats& x) {
-  return f(
-      caf::meta::type_name("mtcache::bridge_stats"), x.node_id, x.messages_sent, x.published_redis,
-      x.sent_to_peers, x.received, x.received_removes, x.received_updates, x.received_patterns,
-      x.received_bulk, x.own_ignored, x.duplicates, x.processing_errors, x.rejected_signature,
-      x.rejected_patterns, x.publish_errors, x.publish_held, x.held_compacted, x.backlog_messages,
-      x.large_updates_removed, x.oversized_removed, x.gaps, x.missing, x.replays, x.replayed,
-      x.replay_position, x.flushes, x.flushes_reconnect, x.flushes_gap, x.flushes_trimmed,
-      x.audit_errors, x.redis_reconnects, x.peer_reconnects, x.recoveries, x.last_recovery_ms,
-      x.redis_subscribed, x.peers_connected, x.listen_port, x.received_redis, x.received_peers);
+  return f(caf::meta::type_name("mtcache::bridge_stats"), x.node_id, x.messages_sent,
+           x.published_redis, x.sent_to_peers, x.received, x.received_removes, x.received_updates,
+           x.received_patterns, x.received_bulk, x.own_ignored, x.duplicates, x.processing_errors,
+           x.rejected_signature, x.rejected_patterns, x.publish_errors, x.publish_held,
+           x.held_compacted, x.backlog_messages, x.large_updates_removed, x.oversized_removed,
+           x.gaps, x.missing, x.replays, x.replayed, x.replay_position, x.flushes,
+           x.flushes_reconnect, x.flushes_gap, x.flushes_trimmed, x.audit_errors,
+           x.redis_reconnects, x.peer_reconnects, x.recoveries, x.last_recovery_ms,
+           x.redis_subscribed, x.peers_connected, x.listen_port, x.received_redis, x.received_peers,
+           x.recoveries_redis, x.recoveries_peer);
 }
 
 /// Health of one tier: a probe (memory tier) or a PING (Redis) and how long it took.

@@ -136,6 +136,9 @@ TEST(PrometheusText, InvalidationFamiliesOnlyWithABridge) {
   c.bridge.replayed = 1;
   c.bridge.published_redis = 9;
   c.bridge.flushes_gap = 1;
+  c.bridge.recoveries = 3;
+  c.bridge.recoveries_redis = 2;
+  c.bridge.recoveries_peer = 1;
   auto with = render_prometheus({c});
   EXPECT_TRUE(contains(
       with,
@@ -148,6 +151,8 @@ TEST(PrometheusText, InvalidationFamiliesOnlyWithABridge) {
       R"(mtcache_invalidations_received_total{cache="a",transport="replay",result="applied"} 1)"));
   EXPECT_TRUE(contains(with, R"(mtcache_invalidations_sent_total{cache="a",transport="redis"} 9)"));
   EXPECT_TRUE(contains(with, R"(mtcache_local_flushes_total{cache="a",reason="gap"} 1)"));
+  EXPECT_TRUE(contains(with, R"(mtcache_recoveries_total{cache="a",reason="redis"} 2)"));
+  EXPECT_TRUE(contains(with, R"(mtcache_recoveries_total{cache="a",reason="peer"} 1)"));
 }
 
 TEST(PrometheusText, LabelValuesAreEscaped) {

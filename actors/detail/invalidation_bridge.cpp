@@ -140,9 +140,11 @@ void accept_payload(bridge_ptr self, const std::string& wire) {
 
 void join(bridge_ptr self, const caf::actor& who);
 
-void recover(bridge_ptr self, const std::string& why) {
+// `reason` counts the run by what came back.
+void recover(bridge_ptr self, const std::string& why, uint64_t bridge_stats::*reason) {
   auto& st = self->state;
   ++st.stats.recoveries;
+  ++(st.stats.*reason);
   st.stats.last_recovery_ms = unix_ms();
   switch (st.p.cfg.recovery) {
   case recovery_policy::none:
@@ -175,7 +177,7 @@ void join(bridge_ptr self, const caf::actor& who) {
   if (st.lost_peer) {
     st.lost_peer = false;
     ++st.stats.peer_reconnects;
-    recover(self, "a peer link");
+    recover(self, "a peer link", &bridge_stats::recoveries_peer);
   }
 }
 
@@ -268,7 +270,7 @@ bridge_impl::behavior_type invalidation_bridge(bridge_ptr self, bridge_params pa
         st.stats.redis_subscribed = up;
         if (up && after_loss) {
           ++st.stats.redis_reconnects;
-          recover(self, "the Redis subscription");
+          recover(self, "the Redis subscription", &bridge_stats::recoveries_redis);
         } else if (up) {
           sync_position(self);
         }

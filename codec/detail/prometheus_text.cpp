@@ -450,9 +450,13 @@ void render_invalidation(exposition& x) {
                   x.sample("mtcache_invalidation_missing", with_cache(c), b.missing);
                 });
   bridge_family(x, "mtcache_recoveries_total", "counter",
-                "Recovery runs (after a resubscribe, a peer reconnect or an unfilled gap).",
+                "Recovery runs (replay of the audit stream or a flush of the local tiers, by "
+                "the recovery policy), by what came back: the Redis subscription, a peer link.",
                 [&](const cache_snapshot& c, const bridge_stats& b) {
-                  x.sample("mtcache_recoveries_total", with_cache(c), b.recoveries);
+                  x.sample("mtcache_recoveries_total", {{"cache", c.name}, {"reason", "redis"}},
+                           b.recoveries_redis);
+                  x.sample("mtcache_recoveries_total", {{"cache", c.name}, {"reason", "peer"}},
+                           b.recoveries_peer);
                 });
   bridge_family(x, "mtcache_replays_total", "counter",
                 "Replays of the audit stream started by a recovery.",
