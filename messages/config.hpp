@@ -165,6 +165,10 @@ struct metrics_config {
   std::chrono::milliseconds scrape_timeout{2000};
   /// Connections held open at once; more are closed as they come.
   size_t max_connections = 64;
+  /// A keep-alive connection with no request for this long is closed, so that clients that
+  /// vanished do not hold the connections above. Prometheus scrapes every 15 s to 1 min by
+  /// default, reuses its connection, and reconnects if it finds it closed.
+  std::chrono::milliseconds idle_timeout{std::chrono::minutes(5)};
 };
 
 /// Limits and defaults of the coordinator.

@@ -121,8 +121,9 @@ caf::error validate(const cache_config& cfg) {
   if (auto& m = cfg.metrics; m.enabled) {
     if (m.host.empty())
       return invalid("metrics.host is empty (use 127.0.0.1, or 0.0.0.0 for every interface)");
-    if (m.scrape_timeout.count() <= 0 || m.max_connections == 0)
-      return invalid("metrics.scrape_timeout and metrics.max_connections must be positive");
+    if (m.scrape_timeout.count() <= 0 || m.max_connections == 0 || m.idle_timeout.count() <= 0)
+      return invalid("metrics.scrape_timeout, metrics.max_connections and metrics.idle_timeout "
+                     "must be positive");
   }
   return caf::none;
 }

@@ -379,3 +379,42 @@ TEST_F(Metrics, ConnectionsBeyondTheLimitAreClosed) {
            next.read_until([](const std::string& r) { return complete_responses(r) == 1; });
   }));
 }
+
+TEST_F(Metrics, IdleConnectionsAreClosed) {
+  auto cfg = cache_config::embedded();
+  cfg.metrics.enabled = true;
+  cfg.metrics.port = 0;
+  cfg.metrics.idle_timeout = 200ms;
+  auto spawned = spawn_cache(sys, cfg);
+  ASSERT_TRUE(spawned) << sys.render(spawned.error());
+  caches.push_back(*spawned);
+  raw_connection conn{metrics_port(sys)};
+  ASSERT_TRUE(conn.send("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n"));
+  ASSERT_TRUE(conn.read_until([](const std::string& r) { return complete_responses(r) == 1; }));
+  auto answered = std::chrono::steady_clock::now();
+  // Closed between one and one and a quarter timeouts later (read_until gives up after 5 s).
+  EXPECT_FALSE(conn.read_until([](const std::string&) { return false; }));
+  EXPECT_GE(std::chrono::steady_clock::now() - answered, 200ms);
+  EXPECT_EQ(complete_responses(conn.received), 1u);
+}
+
+TEST_F(Metrics, AfterItsLastCacheTheEndpointMayMoveElsewhere) {
+  start("alpha", true);
+  auto old_address = url();
+  clients.clear();
+  stop_cache(caches.back());
+  caches.clear();
+  ASSERT_TRUE(eventually([&] { return !cli::http_get(old_address, 500ms); }));
+  // The old endpoint stopped listening (a timer of its own may hold it a moment longer): a
+  // cache on another address is served there, not refused as a second address.
+  auto cfg = cache_config::embedded();
+  cfg.metrics.enabled = true;
+  cfg.metrics.port = mtcache::testing::free_loopback_port();
+  auto spawned = spawn_cache(sys, cfg);
+  ASSERT_TRUE(spawned) << sys.render(spawned.error());
+  caches.push_back(*spawned);
+  EXPECT_EQ(metrics_port(sys), cfg.metrics.port);
+  auto reply = cli::http_get(url());
+  ASSERT_TRUE(reply) << sys.render(reply.error());
+  EXPECT_EQ(reply->status, 200);
+}

@@ -1,9 +1,11 @@
 #include "mtcache/actors/detail/metrics_endpoint.hpp"
 
+#include <algorithm>
 #include <set>
 #include <string>
 #include <unordered_map>
 
+#include <caf/actor_clock.hpp>
 #include <caf/actor_system.hpp>
 #include <caf/io/broker.hpp>
 #include <caf/io/middleman.hpp>
@@ -30,6 +32,8 @@ struct connection {
   std::string buf;
   // A scrape for this connection runs; later requests wait in `buf` (answers keep order).
   bool busy = false;
+  // The last request or answer; idle connections are closed (metrics_config::idle_timeout).
+  caf::actor_clock::time_point last_active;
 };
 
 struct endpoint_state {
@@ -49,6 +53,8 @@ void respond(self_ptr self, caf::io::connection_handle hdl, const std::string& b
              bool keep_alive) {
   self->write(hdl, bytes.size(), bytes.data());
   self->flush(hdl);
+  if (auto i = self->state.connections.find(hdl); i != self->state.connections.end())
+    i->second.last_active = self->clock().now();
   if (!keep_alive) {
     // Unwritten bytes still go out before the socket closes.
     self->close(hdl);
@@ -120,6 +126,27 @@ void serve(self_ptr self, caf::io::connection_handle hdl) {
   }
 }
 
+// How often idle connections are looked for: a quarter of the idle timeout (so a connection
+// closes between 1 and 1.25 timeouts after its last request), at most once a second, so
+// that the timer's hold on the endpoint ends soon after it quits.
+caf::timespan idle_check_interval(const metrics_config& cfg) {
+  auto quarter = std::chrono::duration_cast<caf::timespan>(cfg.idle_timeout) / 4;
+  return std::clamp<caf::timespan>(quarter, std::chrono::milliseconds(10), std::chrono::seconds(1));
+}
+
+void close_idle(self_ptr self) {
+  auto& st = self->state;
+  auto cutoff = self->clock().now() - st.cfg.idle_timeout;
+  for (auto i = st.connections.begin(); i != st.connections.end();) {
+    if (!i->second.busy && i->second.last_active < cutoff) {
+      self->close(i->first);
+      i = st.connections.erase(i);
+    } else {
+      ++i;
+    }
+  }
+}
+
 caf::behavior metrics_endpoint(self_ptr self, caf::io::doorman_ptr door, metrics_config cfg,
                                cache_source caches) {
   self->add_doorman(std::move(door));
@@ -133,6 +160,7 @@ caf::behavior metrics_endpoint(self_ptr self, caf::io::doorman_ptr door, metrics
       self->quit();
     }
   });
+  self->delayed_send(self, idle_check_interval(self->state.cfg), caf::tick_atom::value);
   return {
       [=](const caf::io::new_connection_msg& msg) {
         auto& st = self->state;
@@ -140,7 +168,7 @@ caf::behavior metrics_endpoint(self_ptr self, caf::io::doorman_ptr door, metrics
           self->close(msg.handle);
           return;
         }
-        st.connections[msg.handle] = connection{++st.last_serial, {}, false};
+        st.connections[msg.handle] = connection{++st.last_serial, {}, false, self->clock().now()};
         self->configure_read(msg.handle, caf::io::receive_policy::at_most(4096));
       },
       [=](const caf::io::new_data_msg& msg) {
@@ -149,6 +177,7 @@ caf::behavior metrics_endpoint(self_ptr self, caf::io::doorman_ptr door, metrics
           return;
         auto& conn = i->second;
         conn.buf.append(msg.buf.begin(), msg.buf.end());
+        conn.last_active = self->clock().now();
         if (conn.busy && conn.buf.size() > max_buffered_bytes) {
           self->close(msg.handle);
           self->state.connections.erase(i);
@@ -157,6 +186,10 @@ caf::behavior metrics_endpoint(self_ptr self, caf::io::doorman_ptr door, metrics
         serve(self, msg.handle);
       },
       [=](const caf::io::connection_closed_msg& msg) { self->state.connections.erase(msg.handle); },
+      [=](caf::tick_atom) {
+        close_idle(self);
+        self->delayed_send(self, idle_check_interval(self->state.cfg), caf::tick_atom::value);
+      },
       [=](const caf::io::acceptor_closed_msg&) {
         // The listening socket failed; connections in progress still get their answers.
       },

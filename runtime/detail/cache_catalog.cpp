@@ -5,6 +5,7 @@
 #include <optional>
 #include <thread>
 
+#include <caf/abstract_actor.hpp>
 #include <caf/actor_cast.hpp>
 #include <caf/actor_system.hpp>
 #include <caf/scoped_actor.hpp>
@@ -110,11 +111,23 @@ caf::error cache_catalog::attach_endpoint(caf::actor_system& sys, const metrics_
     caf::anon_send_exit(handle, caf::exit_reason::user_shutdown);
     return make_error(errc::shutting_down, "the metrics endpoint exited at once");
   }
-  std::lock_guard<std::mutex> guard{mtx_};
-  endpoints_.erase(std::remove_if(endpoints_.begin(), endpoints_.end(),
-                                  [&](const endpoint& e) { return e.sys == &sys; }),
-                   endpoints_.end());
-  endpoints_.push_back({&sys, cfg.host, port, caf::actor_cast<caf::weak_actor_ptr>(handle)});
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    endpoints_.erase(std::remove_if(endpoints_.begin(), endpoints_.end(),
+                                    [&](const endpoint& e) { return e.sys == &sys; }),
+                     endpoints_.end());
+    endpoints_.push_back({&sys, cfg.host, port, caf::actor_cast<caf::weak_actor_ptr>(handle)});
+  }
+  // Forgotten as it exits, not once nothing refers to it (its last timer may hold it a
+  // moment longer): a cache spawned right after the last one stopped may then listen on
+  // another address. Outside `mtx_`: if it exited already, this runs here and now.
+  auto* block = caf::actor_cast<caf::actor_control_block*>(handle);
+  caf::actor_cast<caf::abstract_actor*>(handle)->attach_functor([this, block] {
+    std::lock_guard<std::mutex> guard{mtx_};
+    endpoints_.erase(std::remove_if(endpoints_.begin(), endpoints_.end(),
+                                    [&](const endpoint& e) { return e.handle.get() == block; }),
+                     endpoints_.end());
+  });
   return caf::none;
 }
 
