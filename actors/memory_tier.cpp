@@ -131,6 +131,7 @@ memory_tier_actor::behavior_type memory_tier(self_ptr self, memory_tier_config c
         res.misses = counters.misses;
         res.evictions = counters.evictions;
         res.expirations = counters.expirations;
+        res.idle_expirations = counters.idle_expirations;
         res.size = st.store->size();
         res.weight = st.store->weight();
         return res;

@@ -12,6 +12,7 @@
 
 #include <hiredis/hiredis.h>
 
+#include "mtcache/actors/detail/latency.hpp"
 #include "mtcache/actors/detail/redis_tier_state.hpp"
 #include "mtcache/codec/detail/glob.hpp"
 #include "mtcache/codec/detail/resp.hpp"
@@ -19,11 +20,60 @@
 
 namespace mtcache::detail {
 
+namespace {
+
+constexpr const char* op_names[] = {"get",    "set",  "get_batch", "set_batch",
+                                    "remove", "scan", "other"};
+
+// How long the command took, once, if it went out (a command failed before it was sent
+// took no time at Redis and would only flatter the histogram).
+void observe_latency(redis_tier_state& st, pending& p) {
+  if (p.deadline_ms == 0)
+    return;
+  observe(op_stats(st, p.what).latency, std::chrono::steady_clock::now() - p.sent);
+  p.deadline_ms = 0;
+}
+
+} // namespace
+
+backend_op_stats& op_stats(redis_tier_state& st, pending::op what) {
+  size_t i = 6;
+  switch (what) {
+  case pending::op::get:
+  case pending::op::probe:
+    i = 0;
+    break;
+  case pending::op::put:
+    i = 1;
+    break;
+  case pending::op::get_batch:
+    i = 2;
+    break;
+  case pending::op::put_batch:
+    i = 3;
+    break;
+  case pending::op::remove:
+  case pending::op::unlink:
+    i = 4;
+    break;
+  case pending::op::scan:
+    i = 5;
+    break;
+  case pending::op::exists:
+  case pending::op::ping:
+    break;
+  }
+  return st.ops[i];
+}
+
 void fail(self_ptr self, pending& p, const caf::error& err) {
   auto& st = self->state;
-  st.stats.errors += p.what == pending::op::put_batch   ? p.replies
-                     : p.what == pending::op::get_batch ? p.replies - 1
-                                                        : 1;
+  auto errors = p.what == pending::op::put_batch   ? p.replies
+                : p.what == pending::op::get_batch ? p.replies - 1
+                                                   : 1;
+  st.stats.errors += errors;
+  op_stats(st, p.what).errors += errors;
+  observe_latency(st, p);
   switch (p.what) {
   case pending::op::probe:
     p.rp.delegate(p.route, miss_atom::value, std::move(p.key), true, std::move(p.context));
@@ -106,6 +156,7 @@ void complete(self_ptr self, pending& p, std::vector<redis_reply_ptr>& replies) 
     fail(self, p, reply_error(r));
     return;
   }
+  observe_latency(st, p);
   switch (p.what) {
   case pending::op::get:
   case pending::op::probe: {
@@ -131,6 +182,7 @@ void complete(self_ptr self, pending& p, std::vector<redis_reply_ptr>& replies) 
       auto* ttl = replies[k + 1].get();
       if (ttl->type == REDIS_REPLY_ERROR) {
         ++st.stats.errors;
+        ++op_stats(st, p.what).errors;
         out.failed.push_back(static_cast<uint32_t>(k));
         out.results.emplace_back();
       } else {
@@ -149,6 +201,7 @@ void complete(self_ptr self, pending& p, std::vector<redis_reply_ptr>& replies) 
     for (size_t k = 0; k < replies.size(); ++k) {
       if (replies[k]->type == REDIS_REPLY_ERROR) {
         ++st.stats.errors;
+        ++op_stats(st, p.what).errors;
         results[k] = reply_error(replies[k].get());
       } else {
         ++st.stats.writes;
@@ -167,8 +220,9 @@ void complete(self_ptr self, pending& p, std::vector<redis_reply_ptr>& replies) 
     p.rp.deliver(r->type == REDIS_REPLY_INTEGER && r->integer > 0);
     return;
   case pending::op::ping: {
-    auto sent = p.deadline_ms - st.cfg.request_timeout.count();
-    tier_health h{st.level, "redis", true, "PONG", (st.session.now_ms() - sent) * 1000};
+    auto took = std::chrono::steady_clock::now() - p.sent;
+    tier_health h{st.level, "redis", true, "PONG",
+                  std::chrono::duration_cast<std::chrono::microseconds>(took).count()};
     p.rp.deliver(std::move(h));
     return;
   }
@@ -191,6 +245,8 @@ broker_type::behavior_type redis_tier(self_ptr self, redis_tier_config cfg, redi
   st.level = level;
   st.stats.level = level;
   st.stats.kind = "redis";
+  for (size_t i = 0; i < st.ops.size(); ++i)
+    st.ops[i].op = op_names[i];
   st.session = redis_session<pending>::open(self, std::move(url), cfg);
   // Answer what is still pending rather than leave callers to their own timeouts.
   self->set_exit_handler([self](caf::exit_msg& msg) {
@@ -298,6 +354,7 @@ broker_type::behavior_type redis_tier(self_ptr self, redis_tier_config cfg, redi
         auto& st = self->state;
         auto res = st.stats;
         st.session.report(res);
+        res.ops.assign(st.ops.begin(), st.ops.end());
         return res;
       },
       [=](health_atom) -> caf::result<tier_health> {

@@ -187,6 +187,25 @@ struct invalidation_config {
   bool enabled() const { return redis || listen || !peers.empty(); }
 };
 
+/// The Prometheus endpoint: `GET /metrics` over HTTP/1.1, served by an actor of the cache's
+/// actor system. One endpoint per actor system shows every cache spawned in it.
+struct metrics_config {
+  bool enabled = false;
+  /// Address to listen on; keep it on loopback or a private network (no authentication).
+  std::string host = "127.0.0.1";
+  /// 0 lets the system pick a free port (see `metrics_port`); 9464 is the port
+  /// OpenTelemetry's Prometheus exporter uses by default.
+  uint16_t port = 9464;
+  /// Bound on one scrape's wait for a cache's counters.
+  std::chrono::milliseconds scrape_timeout{2000};
+  /// Connections held open at once; more are closed as they come.
+  size_t max_connections = 64;
+  /// A keep-alive connection with no request for this long is closed, so that clients that
+  /// vanished do not hold the connections above. Prometheus scrapes every 15 s to 1 min by
+  /// default, reuses its connection, and reconnects if it finds it closed.
+  std::chrono::milliseconds idle_timeout{std::chrono::minutes(5)};
+};
+
 /// Limits and defaults of the coordinator.
 struct cache_options {
   size_t max_key_bytes = 1024;

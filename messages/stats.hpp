@@ -1,5 +1,6 @@
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -7,6 +8,44 @@
 #include <caf/meta/type_name.hpp>
 
 namespace mtcache {
+
+/// Upper bounds (ns) of the buckets every latency histogram of the cache shares: fixed, so
+/// that recording one observation is a short search and histograms of all caches and nodes
+/// add up. 25 us to 10 s: a Redis round trip on loopback is about 85 us, a load a database
+/// call of milliseconds to seconds.
+inline constexpr std::array<int64_t, 18> latency_bounds_ns = {
+    25'000,      50'000,      100'000,       250'000,       500'000,       1'000'000,
+    2'500'000,   5'000'000,   10'000'000,    25'000'000,    50'000'000,    100'000'000,
+    250'000'000, 500'000'000, 1'000'000'000, 2'500'000'000, 5'000'000'000, 10'000'000'000};
+
+/// Durations with the buckets of `latency_bounds_ns`, kept by the actor that did the work.
+struct latency_histogram {
+  /// Observations per bucket (not cumulative): `counts[i]` for those within
+  /// `latency_bounds_ns[i]` and above the bound before it, the last entry for those above
+  /// every bound. Empty while nothing was observed.
+  std::vector<uint64_t> counts;
+  /// Sum of every observation in ns.
+  uint64_t sum_ns = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, latency_histogram& x) {
+  return f(caf::meta::type_name("mtcache::latency_histogram"), x.counts, x.sum_ns);
+}
+
+/// Requests of one kind that a tier sent to its backend (e.g. Redis): how long each took
+/// from being sent to its reply, and how many failed (error reply, timeout, connection down).
+struct backend_op_stats {
+  /// "get", "set", "get_batch", "set_batch", "remove", "scan" or "other".
+  std::string op;
+  uint64_t errors = 0;
+  latency_histogram latency;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, backend_op_stats& x) {
+  return f(caf::meta::type_name("mtcache::backend_op_stats"), x.op, x.errors, x.latency);
+}
 
 /// Counters of one tier, as the tier itself reports them.
 struct tier_stats {
@@ -17,7 +56,9 @@ struct tier_stats {
   uint64_t misses = 0;
   uint64_t writes = 0;
   uint64_t removes = 0;
+  /// Entries dropped to make room (size or weight bound).
   uint64_t evictions = 0;
+  /// Entries whose time ran out, and of those, the ones whose idle time ran out first.
   uint64_t expirations = 0;
   uint64_t errors = 0;
   uint64_t timeouts = 0;
@@ -27,13 +68,16 @@ struct tier_stats {
   /// Total weight (key + value bytes) held, if the tier tracks it.
   uint64_t weight = 0;
   bool connected = true;
+  uint64_t idle_expirations = 0;
+  /// Requests to the backend by kind (a tier with a backend: Redis); empty otherwise.
+  std::vector<backend_op_stats> ops;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, tier_stats& x) {
   return f(caf::meta::type_name("mtcache::tier_stats"), x.level, x.kind, x.hits, x.misses, x.writes,
            x.removes, x.evictions, x.expirations, x.errors, x.timeouts, x.reconnects, x.size,
-           x.weight, x.connected);
+           x.weight, x.connected, x.idle_expirations, x.ops);
 }
 
 /// Exact counters of the coordinator: every request is counted once, where it ends.
@@ -77,6 +121,23 @@ struct cache_stats {
   /// Keys Redis tracking invalidated while a read of them from a lower tier was under way:
   /// the value read went to the callers but not into the local tiers.
   uint64_t tracking_races = 0;
+  /// Flights started (one per key that missed the first tier while none ran for it), and
+  /// requests that joined a running one instead.
+  uint64_t flights_started = 0;
+  uint64_t flight_joins = 0;
+  /// Loads still running at their soft timeout (fail-safe then serves the expired value if
+  /// the first tier kept one, and the load goes on).
+  uint64_t load_soft_timeouts = 0;
+  /// Flights that served an expired value by fail-safe (after a failed load or at the soft
+  /// timeout); `stale_served` counts the requests they answered with it.
+  uint64_t fail_safe_activations = 0;
+  /// Promotions by tier pair: `promotions_by_pair[from * n + into]` for n tiers, tier
+  /// indices in chain order (0 is the first tier). Empty until the first promotion.
+  std::vector<uint64_t> promotions_by_pair;
+  /// How long loads took, by how they ended: a value, an error, the hard timeout.
+  latency_histogram load_success;
+  latency_histogram load_failure;
+  latency_histogram load_timeout;
 };
 
 template <class Inspector>
@@ -85,7 +146,9 @@ typename Inspector::result_type inspect(Inspector& f, cache_stats& x) {
            x.promotions, x.sets, x.removes, x.tier_errors, x.rejected, x.failed, x.loads,
            x.load_errors, x.load_timeouts, x.in_flight, x.decode_failed, x.superseded_fills,
            x.stale_served, x.repairs_pending, x.repairs, x.repairs_superseded,
-           x.repairs_compensated, x.repairs_dropped, x.tracking_races);
+           x.repairs_compensated, x.repairs_dropped, x.tracking_races, x.flights_started,
+           x.flight_joins, x.load_soft_timeouts, x.fail_safe_activations, x.promotions_by_pair,
+           x.load_success, x.load_failure, x.load_timeout);
 }
 
 /// Counters of a node's invalidation bridge.
@@ -96,7 +159,8 @@ struct bridge_stats {
   uint64_t messages_sent = 0;
   uint64_t published_redis = 0;
   uint64_t sent_to_peers = 0;
-  /// Messages from other nodes applied here, in all and by type.
+  /// Messages from other nodes applied here, in all and by type (audit-stream replays are
+  /// counted in `replayed` instead, but by type here too).
   uint64_t received = 0;
   uint64_t received_removes = 0;
   uint64_t received_updates = 0;
@@ -159,14 +223,20 @@ struct bridge_stats {
   uint64_t redis_reconnects = 0;
   /// Times a peer link came back after a loss.
   uint64_t peer_reconnects = 0;
-  /// Recovery runs (after a resubscribe, a peer reconnect or an unfilled gap), and the
-  /// last one (unix ms).
+  /// Recovery runs (after a resubscribe or a peer reconnect; a gap is handled on its own, see
+  /// `replays` and `flushes_gap`), and the last one (unix ms).
   uint64_t recoveries = 0;
   int64_t last_recovery_ms = 0;
   bool redis_subscribed = false;
   uint32_t peers_connected = 0;
   /// The port this node accepts peer links on; 0 if it does not listen.
   uint16_t listen_port = 0;
+  /// Of `received`: over Redis Pub/Sub, and over CAF peer links.
+  uint64_t received_redis = 0;
+  uint64_t received_peers = 0;
+  /// Of `recoveries`: after the Redis subscription came back, after a peer link did.
+  uint64_t recoveries_redis = 0;
+  uint64_t recoveries_peer = 0;
 };
 
 template <class Inspector>
@@ -180,7 +250,8 @@ typename Inspector::result_type inspect(Inspector& f, bridge_stats& x) {
            x.flushes_reconnect, x.flushes_gap, x.flushes_trimmed, x.tracking_invalidations,
            x.tracking_db_flushes, x.tracking_broken, x.tracking_errors, x.flushes_tracking,
            x.tracking, x.tracking_error, x.audit_errors, x.redis_reconnects, x.peer_reconnects,
-           x.recoveries, x.last_recovery_ms, x.redis_subscribed, x.peers_connected, x.listen_port);
+           x.recoveries, x.last_recovery_ms, x.redis_subscribed, x.peers_connected, x.listen_port,
+           x.received_redis, x.received_peers, x.recoveries_redis, x.recoveries_peer);
 }
 
 /// Health of one tier: a probe (memory tier) or a PING (Redis) and how long it took.

@@ -178,6 +178,13 @@ caf::error validate(const cache_config& cfg) {
     return invalid("max_key_bytes and max_value_bytes must be at least 1");
   if (o.tier_timeout.count() <= 0 || o.load_timeout.count() <= 0)
     return invalid("tier_timeout and load_timeout must be positive");
+  if (auto& m = cfg.metrics; m.enabled) {
+    if (m.host.empty())
+      return invalid("metrics.host is empty (use 127.0.0.1, or 0.0.0.0 for every interface)");
+    if (m.scrape_timeout.count() <= 0 || m.max_connections == 0 || m.idle_timeout.count() <= 0)
+      return invalid("metrics.scrape_timeout, metrics.max_connections and metrics.idle_timeout "
+                     "must be positive");
+  }
   return caf::none;
 }
 

@@ -34,6 +34,11 @@ struct cache_config {
   invalidation_config invalidation;
   /// This node's origin id on the wire; empty picks a random one.
   std::string node_id;
+  /// The `cache` label of this cache's metrics; empty reads "cache". A name a live cache of
+  /// the same actor system already uses gets "_2", "_3", ... appended.
+  std::string name;
+  /// Serve every cache of the actor system on `GET /metrics` (off by default).
+  metrics_config metrics;
 
   /// L1 memory tier (5000 entries) + L2 Redis at REDIS_URL or redis://127.0.0.1:6379.
   static cache_config defaults();

@@ -35,6 +35,7 @@
 #include "mtcache/runtime/blocking_client.hpp"
 #include "mtcache/runtime/cache_config.hpp"
 #include "mtcache/runtime/message_types.hpp"
+#include "mtcache/runtime/metrics.hpp"
 #include "mtcache/runtime/scheduler_tuning.hpp"
 #include "mtcache/runtime/spawn_cache.hpp"
 #include "mtcache/runtime/tls.hpp"

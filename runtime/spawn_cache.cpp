@@ -12,6 +12,7 @@
 #include "mtcache/actors/memory_tier.hpp"
 #include "mtcache/actors/redis_tier.hpp"
 #include "mtcache/messages/error.hpp"
+#include "mtcache/runtime/detail/cache_catalog.hpp"
 
 namespace mtcache {
 
@@ -65,6 +66,9 @@ caf::expected<detail::bridge_params> make_bridge_params(caf::actor_system& sys,
 caf::expected<cache_actor> spawn_cache(caf::actor_system& sys, const cache_config& cfg) {
   if (auto err = validate(cfg))
     return err;
+  if (cfg.metrics.enabled && !sys.has_middleman())
+    return make_error(errc::not_configured, "the metrics endpoint needs caf::io::middleman: "
+                                            "call cfg.load<caf::io::middleman>()");
   for (auto& spec : cfg.tiers)
     if ((spec.type == tier_spec::kind::redis || spec.type == tier_spec::kind::memcached) &&
         !sys.has_middleman())
@@ -136,8 +140,17 @@ caf::expected<cache_actor> spawn_cache(caf::actor_system& sys, const cache_confi
     bridge = std::move(*params);
     bridge->tracked = std::move(tracked);
   }
-  return detail::spawn_coordinator(sys, std::move(chain), cfg.options, std::move(owned),
-                                   std::move(bridge));
+  auto cache = detail::spawn_coordinator(sys, std::move(chain), cfg.options, std::move(owned),
+                                         std::move(bridge));
+  auto& catalog = detail::cache_catalog::instance();
+  catalog.add(sys, cfg.name, cache);
+  if (cfg.metrics.enabled) {
+    if (auto err = catalog.attach_endpoint(sys, cfg.metrics, cache)) {
+      stop_cache(cache);
+      return err;
+    }
+  }
+  return cache;
 }
 
 void stop_cache(const cache_actor& cache) {

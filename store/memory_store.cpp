@@ -220,6 +220,9 @@ uint32_t memory_store::allocate() {
 
 void memory_store::expire_entry(uint32_t id, int64_t now_ms) {
   ++counters_.expirations;
+  // With time-to-idle the wheel holds the earlier of the two deadlines.
+  if (time_to_idle_ms_ > 0 && wheel_.time_of(id) < ttl_deadlines_[id])
+    ++counters_.idle_expirations;
   policy_->remove(id);
   auto window_end = deadline_after(wheel_.time_of(id), fail_safe_ms_);
   if (fail_safe_ms_ > 0 && now_ms < window_end) {

@@ -22,6 +22,8 @@ struct memory_store_counters {
   uint64_t misses = 0;
   uint64_t evictions = 0;
   uint64_t expirations = 0;
+  /// Of `expirations`: entries whose idle time ran out before their TTL.
+  uint64_t idle_expirations = 0;
 };
 
 /// A bounded in-memory map with per-entry TTL, optional time-to-idle and a pluggable

@@ -163,7 +163,8 @@ TEST_F(InvalidationBridge, RedisRestartReconnectsAndRecoveryClearsL1) {
   ASSERT_TRUE(redis.restart()) << redis.error();
   EXPECT_TRUE(eventually([&] {
     auto s = b->bridge();
-    return s.redis_subscribed && s.recoveries == 1 && s.redis_reconnects == 1;
+    return s.redis_subscribed && s.recoveries == 1 && s.recoveries_redis == 1 &&
+           s.redis_reconnects == 1;
   }));
   EXPECT_TRUE(eventually([&] { return b->l1_size() == 0; }));
   EXPECT_GT(b->bridge().last_recovery_ms, 0);

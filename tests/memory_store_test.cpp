@@ -126,6 +126,25 @@ TEST(MemoryStore, TimeToIdleNeverExtendsPastTtl) {
   EXPECT_EQ(x->ttl_ms, 30); // the TTL, not the idle deadline
   EXPECT_EQ(store.expire(69), 0u);
   EXPECT_EQ(store.expire(70), 1u);
+  EXPECT_EQ(store.counters().idle_expirations, 0u); // the TTL ran out, not the idle time
+}
+
+TEST(MemoryStore, IdleExpirationsAreToldApartFromTtlExpirations) {
+  auto cfg = lru_config(10);
+  cfg.time_to_idle = 50ms;
+  memory_store store{cfg};
+  store.put("idle", bytes{"v"}, 1000, 0);
+  store.put("ttl", bytes{"v"}, 30, 0);
+  store.put("forever", bytes{"v"}, 0, 0);
+  EXPECT_EQ(store.expire(30), 1u);
+  EXPECT_EQ(store.counters().idle_expirations, 0u);
+  EXPECT_EQ(store.expire(50), 2u);
+  EXPECT_EQ(store.counters().expirations, 3u);
+  EXPECT_EQ(store.counters().idle_expirations, 2u);
+  // Lazy expiry on a read counts the same way.
+  store.put("lazy", bytes{"v"}, 0, 100);
+  EXPECT_FALSE(store.get("lazy", 150));
+  EXPECT_EQ(store.counters().idle_expirations, 3u);
 }
 
 TEST(MemoryStore, FailSafeKeepsExpiredValueForGetStale) {

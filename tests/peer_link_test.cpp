@@ -78,6 +78,7 @@ TEST(PeerLink, LostPeerIsRetriedAndTheReconnectRunsRecovery) {
   ASSERT_TRUE(eventually([&] { return a.bridge().recoveries == 1; }));
   EXPECT_TRUE(eventually([&] { return !a.in_l1("cached"); }));
   EXPECT_EQ(a.bridge().peer_reconnects, 1u);
+  EXPECT_EQ(a.bridge().recoveries_peer, 1u);
 }
 
 TEST(PeerLink, LinkingSideReconnectsWhenThePeerComesBack) {

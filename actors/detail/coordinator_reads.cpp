@@ -72,7 +72,7 @@ caf::result<lookup> get_value(self_ptr self, const std::string& key) {
     return err;
   }
   ++st.stats.requests;
-  if (auto flight = st.flights.live(key))
+  if (auto flight = st.flights.join(key))
     return self->delegate(*flight, join_atom::value);
   return probe(self, key, caf::message{});
 }
@@ -88,7 +88,7 @@ caf::result<lookup> get_or_compute(self_ptr self, const std::string& key, comput
     ++st.stats.requests;
   }
   // A key with a flight is not in the first tier yet: join the flight directly.
-  if (auto flight = st.flights.live(key))
+  if (auto flight = st.flights.join(key))
     return self->delegate(*flight, join_atom::value, std::move(opts), std::move(loader));
   return probe(self, key, caf::make_message(std::move(opts), std::move(loader)));
 }

@@ -7,6 +7,7 @@
 
 #include "mtcache/actors/detail/coordinator_state.hpp"
 #include "mtcache/actors/detail/fan_out.hpp"
+#include "mtcache/actors/detail/latency.hpp"
 
 namespace mtcache::detail {
 
@@ -18,6 +19,8 @@ cache_stats current_stats(const coordinator_state& st) {
   res.repairs = st.repairs.repaired();
   res.repairs_superseded = st.repairs.superseded();
   res.repairs_dropped = st.repairs.dropped();
+  res.flights_started = st.flights.started();
+  res.flight_joins = st.flights.joins();
   return res;
 }
 
@@ -33,6 +36,20 @@ void merge(cache_stats& into, const flight_report& r) {
   into.stale_served += r.stale_served;
   into.promotions += r.promotions;
   into.superseded_fills += r.superseded_fills;
+  into.load_soft_timeouts += r.load_soft_timeouts;
+  into.fail_safe_activations += r.fail_safe_activations;
+  if (!r.promotions_by_pair.empty()) {
+    auto& pairs = into.promotions_by_pair;
+    if (pairs.size() < r.promotions_by_pair.size())
+      pairs.resize(r.promotions_by_pair.size());
+    for (size_t i = 0; i < r.promotions_by_pair.size(); ++i)
+      pairs[i] += r.promotions_by_pair[i];
+  }
+  if (r.loads > 0)
+    observe(r.load_timeouts > 0 ? into.load_timeout
+            : r.load_errors > 0 ? into.load_failure
+                                : into.load_success,
+            r.load_duration);
 }
 
 caf::result<std::vector<tier_stats>> collect_tier_stats(coordinator_ptr self) {

@@ -1,6 +1,7 @@
 #include "mtcache/actors/detail/flight.hpp"
 
 #include <caf/actor_cast.hpp>
+#include <caf/actor_clock.hpp>
 #include <caf/exit_reason.hpp>
 #include <caf/local_actor.hpp>
 #include <caf/sec.hpp>
@@ -41,6 +42,7 @@ struct flight_state {
   bool serving_stale = false;
   lookup stale;
   uint64_t load_seq = 0;
+  caf::actor_clock::time_point load_started;
   // Promotion draws, seeded by the coordinator so that tests are repeatable.
   std::minstd_rand rng;
   flight_report report;
@@ -127,6 +129,15 @@ std::vector<std::pair<uint32_t, caf::timespan>> fill_plan(flight_state& st, size
   return plan;
 }
 
+void count_promotion(flight_state& st, size_t from, size_t into) {
+  auto n = st.p.tiers->size();
+  auto& pairs = st.report.promotions_by_pair;
+  if (pairs.empty())
+    pairs.resize(n * n);
+  ++pairs[from * n + into];
+  ++st.report.promotions;
+}
+
 // Writes a value through the coordinator, then answers everyone with it. Waiters are
 // answered only after the tiers acknowledged, so a request that finds this flight gone is
 // served from the first tier.
@@ -148,7 +159,7 @@ void fill_then_answer(self_ptr self, lookup res, size_t source) {
         .then(
             [=](ok_atom) {
               if (promotion)
-                ++self->state.report.promotions;
+                count_promotion(self->state, source, tier);
               if (--*left == 0)
                 finish_with_value(self, res, source);
             },
@@ -231,6 +242,7 @@ void load_failed(self_ptr self, caf::error err) {
     if (st.serving_stale || stale.found) {
       auto& use = st.serving_stale ? st.stale : stale;
       use.stale = true;
+      st.report.fail_safe_activations = 1;
       st.report.stale_served += st.computes.size();
       finish(self);
       answer_all(st.computes, use);
@@ -256,10 +268,12 @@ void start_load(self_ptr self) {
                      : st.p.load_timeout;
   if (fail_safe(st) && st.opts.soft_timeout.count() > 0 && st.opts.soft_timeout < timeout)
     self->delayed_send(self, st.opts.soft_timeout, caf::timeout_atom::value, seq);
+  st.load_started = self->clock().now();
   self->request(st.loader, timeout, load_atom::value, st.p.key)
       .then(
           [=](bytes& value) {
             auto& st = self->state;
+            st.report.load_duration = self->clock().now() - st.load_started;
             if (st.p.max_value_bytes > 0 && value.size() > st.p.max_value_bytes) {
               load_failed(self, make_error(errc::value_too_large, "loaded value of " +
                                                                       std::to_string(value.size()) +
@@ -273,7 +287,11 @@ void start_load(self_ptr self) {
             lookup res{true, std::move(value), ms, 0, false};
             fill_then_answer(self, std::move(res), st.p.tiers->size());
           },
-          [=](caf::error& err) { load_failed(self, std::move(err)); });
+          [=](caf::error& err) {
+            auto& st = self->state;
+            st.report.load_duration = self->clock().now() - st.load_started;
+            load_failed(self, std::move(err));
+          });
 }
 
 flight_actor::behavior_type flight(self_ptr self, coordinator_actor coordinator,
@@ -337,12 +355,14 @@ flight_actor::behavior_type flight(self_ptr self, coordinator_actor coordinator,
         auto& st = self->state;
         if (seq != st.load_seq || st.ph != flight_state::phase::loading || st.serving_stale)
           return;
+        ++st.report.load_soft_timeouts;
         fetch_stale(self, [=](lookup stale) {
           auto& st = self->state;
           if (!stale.found || st.ph != flight_state::phase::loading)
             return;
           stale.stale = true;
           st.serving_stale = true;
+          st.report.fail_safe_activations = 1;
           st.stale = std::move(stale);
           report_one(self, [n = st.computes.size()](flight_report& r) { r.stale_served += n; });
           answer_all(st.computes, st.stale);

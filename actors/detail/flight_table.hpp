@@ -23,8 +23,10 @@ public:
   template <class Spawn>
   flight_actor spawn_if_absent(const std::string& key, Spawn&& spawn) {
     auto i = flights_.find(key);
-    if (i != flights_.end())
+    if (i != flights_.end()) {
+      ++joins_;
       return i->second.handle;
+    }
     auto id = ++last_id_;
     auto handle = spawn(id);
     flights_.emplace(key, entry{handle, id, false});
@@ -39,6 +41,14 @@ public:
 
   /// The flight of `key` if one runs and its value is still current, else nullptr.
   const flight_actor* live(const std::string& key) const;
+
+  /// As `live`, for a request that joins the flight: counted in `joins`.
+  const flight_actor* join(const std::string& key) {
+    auto* flight = live(key);
+    if (flight)
+      ++joins_;
+    return flight;
+  }
 
   /// Whether flight `id` of `key` runs and was not superseded: its fill may land.
   bool current(const std::string& key, uint64_t id) const;
@@ -55,6 +65,12 @@ public:
 
   size_t size() const { return flights_.size(); }
 
+  /// Flights spawned so far.
+  uint64_t started() const { return last_id_; }
+
+  /// Requests that found their key's flight running and joined it.
+  uint64_t joins() const { return joins_; }
+
 private:
   struct entry {
     flight_actor handle;
@@ -64,6 +80,7 @@ private:
 
   std::unordered_map<std::string, entry> flights_;
   uint64_t last_id_ = 0;
+  uint64_t joins_ = 0;
 };
 
 } // namespace mtcache::detail

@@ -140,9 +140,11 @@ void accept_payload(bridge_ptr self, const std::string& wire) {
 
 void join(bridge_ptr self, const caf::actor& who);
 
-void recover(bridge_ptr self, const std::string& why) {
+// `reason` counts the run by what came back.
+void recover(bridge_ptr self, const std::string& why, uint64_t bridge_stats::*reason) {
   auto& st = self->state;
   ++st.stats.recoveries;
+  ++(st.stats.*reason);
   st.stats.last_recovery_ms = unix_ms();
   switch (st.p.cfg.recovery) {
   case recovery_policy::none:
@@ -175,7 +177,7 @@ void join(bridge_ptr self, const caf::actor& who) {
   if (st.lost_peer) {
     st.lost_peer = false;
     ++st.stats.peer_reconnects;
-    recover(self, "a peer link");
+    recover(self, "a peer link", &bridge_stats::recoveries_peer);
   }
 }
 
@@ -271,7 +273,7 @@ bridge_impl::behavior_type invalidation_bridge(bridge_ptr self, bridge_params pa
           tracking_subscription_lost(self);
         if (up && after_loss) {
           ++st.stats.redis_reconnects;
-          recover(self, "the Redis subscription");
+          recover(self, "the Redis subscription", &bridge_stats::recoveries_redis);
         } else if (up) {
           sync_position(self);
         }
@@ -337,6 +339,8 @@ void accept(bridge_ptr self, invalidation change, change_source source) {
     break;
   }
   ++(source == change_source::replay ? st.stats.replayed : st.stats.received);
+  if (source != change_source::replay)
+    ++(source == change_source::pubsub ? st.stats.received_redis : st.stats.received_peers);
   if (auto coordinator = coordinator_of(self))
     self->request(coordinator, bridge_call_timeout, apply_atom::value, std::move(change))
         .then([](ok_atom) {}, [=](caf::error&) { ++self->state.stats.processing_errors; });

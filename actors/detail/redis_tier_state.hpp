@@ -3,6 +3,8 @@
 // The Redis tier's state and the parts its handlers share (actors/redis_tier.cpp), and its
 // bulk and pattern removal (actors/redis_tier_removal.cpp). Private to the Redis tier.
 
+#include <array>
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -39,7 +41,10 @@ struct pending {
   op what;
   // Replies this entry consumes (GET + PTTL are two; a batch one per write).
   uint32_t replies;
-  int64_t deadline_ms;
+  // Set once the session queued the entry (0: it failed before anything was sent).
+  int64_t deadline_ms = 0;
+  // When the command was written, for the backend latency histograms.
+  std::chrono::steady_clock::time_point sent;
   caf::response_promise rp;
   // Probe only: the caller's key, where a miss continues and the caller's context.
   std::string key;
@@ -77,6 +82,8 @@ struct redis_tier_state {
   std::optional<tracking> track;
   // Whether the connection was up when last looked at (see `on_link_change`).
   bool was_up = false;
+  /// Latency and errors of the commands by kind (see `op_stats`).
+  std::array<backend_op_stats, 7> ops;
 
   static inline const char* name = "mtcache.redis_tier";
 };
@@ -90,6 +97,9 @@ using self_ptr = caf::stateful_actor<redis_tier_state, broker_type>*;
 /// Answers an entry that will not get its replies.
 void fail(self_ptr self, pending& p, const caf::error& err);
 
+/// The latency and error counters of the kind of command `what` is.
+backend_op_stats& op_stats(redis_tier_state& st, pending::op what);
+
 caf::error reply_error(const redisReply* r);
 
 inline auto failer(self_ptr self) {
@@ -99,6 +109,7 @@ inline auto failer(self_ptr self) {
 // Queues an entry whose command(s) `write` appends; fails it at once when the link is down.
 template <class Write>
 void submit(self_ptr self, pending p, Write write) {
+  p.sent = std::chrono::steady_clock::now();
   self->state.session.submit(self, std::move(p), write, failer(self));
 }
 

@@ -58,13 +58,21 @@ struct flight_report {
   uint64_t promotions = 0;
   /// 1 if the coordinator refused the flight's writes because the key changed meanwhile.
   uint64_t superseded_fills = 0;
+  /// How long the load took (with `loads`; its outcome is in `load_errors`/`load_timeouts`).
+  caf::timespan load_duration{0};
+  uint64_t load_soft_timeouts = 0;
+  /// 1 if the flight served an expired value by fail-safe.
+  uint64_t fail_safe_activations = 0;
+  /// As `cache_stats::promotions_by_pair`; empty without promotions.
+  std::vector<uint64_t> promotions_by_pair;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, flight_report& x) {
   return f(caf::meta::type_name("mtcache::flight_report"), x.tier_hits, x.misses, x.failed, x.loads,
            x.load_errors, x.load_timeouts, x.tier_errors, x.stale_served, x.promotions,
-           x.superseded_fills);
+           x.superseded_fills, x.load_duration, x.load_soft_timeouts, x.fail_safe_activations,
+           x.promotions_by_pair);
 }
 
 /// The coordinator as its flights and tiers see it.

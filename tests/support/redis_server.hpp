@@ -9,6 +9,9 @@
 
 namespace mtcache::testing {
 
+/// A port on 127.0.0.1 that was free a moment ago (another process may take it meanwhile).
+uint16_t free_loopback_port();
+
 /// A redis-server child process on a free loopback port, for tests: started with
 /// `--save '' --appendonly no`, stopped (SIGKILL) with the object. Never a system instance.
 class redis_server {
