@@ -61,6 +61,7 @@ backend_op_stats& op_stats(redis_tier_state& st, pending::op what) {
     break;
   case pending::op::exists:
   case pending::op::ping:
+  case pending::op::track:
     break;
   }
   return st.ops[i];

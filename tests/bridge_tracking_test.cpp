@@ -10,6 +10,7 @@
 
 #include <hiredis/hiredis.h>
 
+#include "mtcache/runtime/metrics.hpp"
 #include "support/redis_server.hpp"
 #include "support/two_nodes.hpp"
 
@@ -81,6 +82,11 @@ TEST_F(BridgeTracking, ChangesFromOtherClientsLeaveL1) {
   auto s = a->bridge();
   EXPECT_GE(s.tracking_invalidations, 3u);
   EXPECT_TRUE(s.tracking);
+  auto text = render_metrics(a->sys());
+  ASSERT_TRUE(text) << a->sys().render(text.error());
+  EXPECT_NE(text->find("mtcache_tracking_on{cache=\"cache\"} 1"), std::string::npos) << *text;
+  EXPECT_NE(text->find("mtcache_tracking_invalidations_total{cache=\"cache\"} "),
+            std::string::npos);
 }
 
 TEST_F(BridgeTracking, OwnWritesAreNotReportedBack) {

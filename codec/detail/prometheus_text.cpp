@@ -243,6 +243,11 @@ void render_loads(exposition& x) {
            [&](const cache_snapshot& c) {
              x.sample("mtcache_superseded_fills_total", with_cache(c), c.cache.superseded_fills);
            });
+  x.family("mtcache_tracking_races_total", "counter",
+           "Reads that raced a change Redis tracking reported: answered, kept out of L1.",
+           [&](const cache_snapshot& c) {
+             x.sample("mtcache_tracking_races_total", with_cache(c), c.cache.tracking_races);
+           });
   x.family("mtcache_repairs_pending", "gauge",
            "Failed writes and removals on a shared tier waiting to be re-applied.",
            [&](const cache_snapshot& c) {
@@ -474,6 +479,30 @@ void render_invalidation(exposition& x) {
                            b.flushes_gap);
                   x.sample("mtcache_local_flushes_total",
                            {{"cache", c.name}, {"reason", "trimmed"}}, b.flushes_trimmed);
+                  x.sample("mtcache_local_flushes_total",
+                           {{"cache", c.name}, {"reason", "tracking"}}, b.flushes_tracking);
+                });
+  bridge_family(x, "mtcache_tracking_invalidations_total", "counter",
+                "Keys Redis tracking reported changed by other clients (invalidation.tracking).",
+                [&](const cache_snapshot& c, const bridge_stats& b) {
+                  x.sample("mtcache_tracking_invalidations_total", with_cache(c),
+                           b.tracking_invalidations);
+                });
+  bridge_family(x, "mtcache_tracking_events_total", "counter",
+                "Redis tracking events: database flushes reported, times tracking broke (a "
+                "lost connection), refusals by Redis.",
+                [&](const cache_snapshot& c, const bridge_stats& b) {
+                  x.sample("mtcache_tracking_events_total",
+                           {{"cache", c.name}, {"event", "db_flush"}}, b.tracking_db_flushes);
+                  x.sample("mtcache_tracking_events_total",
+                           {{"cache", c.name}, {"event", "broken"}}, b.tracking_broken);
+                  x.sample("mtcache_tracking_events_total", {{"cache", c.name}, {"event", "error"}},
+                           b.tracking_errors);
+                });
+  bridge_family(x, "mtcache_tracking_on", "gauge",
+                "1 while every tracked Redis connection tracks its keys.",
+                [&](const cache_snapshot& c, const bridge_stats& b) {
+                  x.sample("mtcache_tracking_on", with_cache(c), uint64_t{b.tracking ? 1u : 0u});
                 });
   bridge_family(x, "mtcache_invalidation_reconnects_total", "counter",
                 "Times the Redis subscription or a peer link came back after a loss.",
