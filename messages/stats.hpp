@@ -121,6 +121,9 @@ struct cache_stats {
   /// Keys Redis tracking invalidated while a read of them from a lower tier was under way:
   /// the value read went to the callers but not into the local tiers.
   uint64_t tracking_races = 0;
+  /// Keys dropped from each local tier (by chain index) because they changed elsewhere:
+  /// another node's change, a write Redis tracking reported, or a recovery's flush.
+  std::vector<uint64_t> invalidated;
   /// Flights started (one per key that missed the first tier while none ran for it), and
   /// requests that joined a running one instead.
   uint64_t flights_started = 0;
@@ -146,9 +149,9 @@ typename Inspector::result_type inspect(Inspector& f, cache_stats& x) {
            x.promotions, x.sets, x.removes, x.tier_errors, x.rejected, x.failed, x.loads,
            x.load_errors, x.load_timeouts, x.in_flight, x.decode_failed, x.superseded_fills,
            x.stale_served, x.repairs_pending, x.repairs, x.repairs_superseded,
-           x.repairs_compensated, x.repairs_dropped, x.tracking_races, x.flights_started,
-           x.flight_joins, x.load_soft_timeouts, x.fail_safe_activations, x.promotions_by_pair,
-           x.load_success, x.load_failure, x.load_timeout);
+           x.repairs_compensated, x.repairs_dropped, x.tracking_races, x.invalidated,
+           x.flights_started, x.flight_joins, x.load_soft_timeouts, x.fail_safe_activations,
+           x.promotions_by_pair, x.load_success, x.load_failure, x.load_timeout);
 }
 
 /// Counters of a node's invalidation bridge.

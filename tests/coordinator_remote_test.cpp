@@ -59,7 +59,10 @@ TEST_F(CoordinatorRemote, TrackedKeysLeaveL1Only) {
   auto res = get("k");
   EXPECT_EQ(res.value.view(), "changed");
   EXPECT_EQ(res.level, 2u);
-  EXPECT_EQ(stats().tracking_races, 0u);
+  auto s = stats();
+  EXPECT_EQ(s.tracking_races, 0u);
+  EXPECT_EQ(s.invalidated, (std::vector<uint64_t>{1, 0}))
+      << "k left L1, never-cached was not there";
 }
 
 } // namespace

@@ -28,6 +28,7 @@ cache_snapshot two_tier_cache(const std::string& name) {
   cache_snapshot c;
   c.name = name;
   c.cache.tier_hits = {90, 6};
+  c.cache.invalidated = {4, 0};
   c.cache.misses = 3;
   c.cache.stale_served = 1;
   c.cache.sets = 12;
@@ -105,6 +106,9 @@ TEST(PrometheusText, LocalTiersReportSizeAndEvictionsByCause) {
       text, R"(mtcache_evictions_total{cache="c",tier="1",backend="memory",cause="expired"} 3)"));
   EXPECT_TRUE(contains(
       text, R"(mtcache_evictions_total{cache="c",tier="1",backend="memory",cause="idle"} 2)"));
+  EXPECT_TRUE(contains(
+      text,
+      R"(mtcache_evictions_total{cache="c",tier="1",backend="memory",cause="invalidated"} 4)"));
   // Redis holds its entries elsewhere: no size for it, but its link and its commands.
   EXPECT_EQ(text.find(R"(mtcache_tier_entries{cache="c",tier="2")"), std::string::npos);
   EXPECT_TRUE(contains(text, R"(mtcache_tier_up{cache="c",tier="2",backend="redis"} 0)"));

@@ -59,6 +59,7 @@ using self_ptr = coordinator_ptr;
 void init(self_ptr self, tier_chain tiers, cache_options opts) {
   auto& st = self->state;
   st.stats.tier_hits.resize(tiers.size());
+  st.stats.invalidated.resize(tiers.size());
   st.tiers = std::make_shared<const tier_chain>(std::move(tiers));
   st.opts = opts;
   st.rng.seed(opts.seed != 0 ? opts.seed

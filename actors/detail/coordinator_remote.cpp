@@ -19,7 +19,30 @@ caf::timespan from_ms(int64_t ms) {
   return ms > 0 ? caf::timespan{std::chrono::milliseconds{ms}} : caf::timespan{0};
 }
 
+// Removes `keys` from the local tiers for a change made elsewhere, counting per tier what
+// went; then `done()`.
+template <class Done>
+void drop_local(coordinator_ptr self, std::vector<std::string> keys, Done done) {
+  fan_out<uint64_t>(
+      self, tier_order::change, local_tiers(self->state),
+      [=](const tier_actor& tier, size_t i) {
+        return self->request(tier, tier_wait(self->state, i), delete_atom::value, keys);
+      },
+      [=](const std::vector<size_t>& targets,
+          std::vector<caf::expected<uint64_t>>& results) mutable {
+        count_invalidated(self->state, targets, results);
+        done();
+      });
+}
+
 } // namespace
+
+void count_invalidated(coordinator_state& st, const std::vector<size_t>& targets,
+                       const std::vector<caf::expected<uint64_t>>& removed) {
+  for (size_t k = 0; k < targets.size() && k < removed.size(); ++k)
+    if (removed[k] && targets[k] < st.stats.invalidated.size())
+      st.stats.invalidated[targets[k]] += *removed[k];
+}
 
 caf::result<ok_atom> apply_remote(coordinator_ptr self, invalidation change) {
   auto& st = self->state;
@@ -67,7 +90,7 @@ caf::result<ok_atom> apply_remote(coordinator_ptr self, invalidation change) {
     [[fallthrough]];
   case invalidation::kind::remove:
     st.flights.supersede(change.key);
-    command_tiers<uint64_t>(self, std::move(targets), done, delete_atom::value, change.key);
+    drop_local(self, {change.key}, done);
     note_remote(self, {change.key}, changed_ms);
     break;
   case invalidation::kind::remove_pattern:
@@ -79,7 +102,7 @@ caf::result<ok_atom> apply_remote(coordinator_ptr self, invalidation change) {
   case invalidation::kind::remove_bulk:
     for (auto& key : change.keys)
       st.flights.supersede(key);
-    command_tiers<uint64_t>(self, std::move(targets), done, delete_atom::value, change.keys);
+    drop_local(self, change.keys, done);
     note_remote(self, change.keys, changed_ms);
     break;
   }
@@ -104,9 +127,7 @@ caf::result<uint64_t> apply_tracked(coordinator_ptr self, std::vector<std::strin
     return raced;
   note_remote(self, keys, unix_ms());
   auto rp = self->make_response_promise<uint64_t>();
-  command_tiers<uint64_t>(
-      self, local_tiers(st), [=](auto&&...) mutable { rp.deliver(raced); }, delete_atom::value,
-      std::move(keys));
+  drop_local(self, std::move(keys), [=]() mutable { rp.deliver(raced); });
   return rp;
 }
 
@@ -119,7 +140,9 @@ caf::result<uint64_t> recover(coordinator_ptr self) {
       [=](const tier_actor& tier, size_t) {
         return self->request(tier, self->state.opts.tier_timeout, clear_atom::value);
       },
-      [=](const std::vector<size_t>&, std::vector<caf::expected<uint64_t>>& results) mutable {
+      [=](const std::vector<size_t>& targets,
+          std::vector<caf::expected<uint64_t>>& results) mutable {
+        count_invalidated(self->state, targets, results);
         uint64_t dropped = 0;
         for (auto& r : results)
           if (r)

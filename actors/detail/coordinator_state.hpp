@@ -132,6 +132,10 @@ caf::result<ok_atom> apply_remote(coordinator_ptr self, invalidation change);
 /// Contact with other nodes was lost and is back: drops every entry of the local tiers.
 caf::result<uint64_t> recover(coordinator_ptr self);
 
+/// Counts into `invalidated` what each local tier (`targets`, chain indices) dropped.
+void count_invalidated(coordinator_state& st, const std::vector<size_t>& targets,
+                       const std::vector<caf::expected<uint64_t>>& removed);
+
 /// Keys Redis tracking invalidated: removed from the local tiers, reads of them under way
 /// kept out of them. Answers how many such reads raced the change.
 caf::result<uint64_t> apply_tracked(coordinator_ptr self, std::vector<std::string> keys);

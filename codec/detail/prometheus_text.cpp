@@ -292,9 +292,11 @@ void render_tiers(exposition& x) {
                x.sample("mtcache_tier_removals_total", tier_labels(c, t), t.removes);
            });
   x.family("mtcache_evictions_total", "counter",
-           "Entries a local tier dropped on its own: to make room (size), at the end of their "
-           "TTL (expired) or of their idle time (idle).",
+           "Entries a local tier dropped: on its own to make room (size), at the end of their "
+           "TTL (expired) or of their idle time (idle); because they changed elsewhere "
+           "(invalidated: another node, Redis tracking, a recovery's flush).",
            [&](const cache_snapshot& c) {
+             auto levels = chain_levels(c);
              for (auto& t : c.tiers) {
                if (!local(t))
                  continue;
@@ -307,6 +309,11 @@ void render_tiers(exposition& x) {
                                                            : 0);
                l.back().second = "idle";
                x.sample("mtcache_evictions_total", l, t.idle_expirations);
+               auto at = std::find(levels.begin(), levels.end(), t.level);
+               auto index = static_cast<size_t>(at - levels.begin());
+               l.back().second = "invalidated";
+               x.sample("mtcache_evictions_total", l,
+                        index < c.cache.invalidated.size() ? c.cache.invalidated[index] : 0);
              }
            });
   x.family("mtcache_tier_entries", "gauge", "Entries a local tier holds.",
