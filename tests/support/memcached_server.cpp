@@ -114,8 +114,12 @@ void memcached_server::kill() {
 }
 
 void memcached_server::pause() {
-  if (pid_ > 0)
-    ::kill(pid_, SIGSTOP);
+  if (pid_ <= 0)
+    return;
+  ::kill(pid_, SIGSTOP);
+  // kill() returns before every thread stopped: until then the server may still answer.
+  int status = 0;
+  ::waitpid(pid_, &status, WUNTRACED);
 }
 
 void memcached_server::resume() {

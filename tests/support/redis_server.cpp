@@ -150,8 +150,12 @@ void redis_server::kill() {
 }
 
 void redis_server::pause() {
-  if (pid_ > 0)
-    ::kill(pid_, SIGSTOP);
+  if (pid_ <= 0)
+    return;
+  ::kill(pid_, SIGSTOP);
+  // kill() returns before every thread stopped: until then the server may still answer.
+  int status = 0;
+  ::waitpid(pid_, &status, WUNTRACED);
 }
 
 void redis_server::resume() {
