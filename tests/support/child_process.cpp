@@ -1,12 +1,42 @@
 #include "support/child_process.hpp"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
+
 namespace mtcache::testing {
+
+pid_t spawn_server(std::vector<std::string> argv, bool keep_stderr, std::string& error) {
+  std::vector<char*> cargv;
+  for (auto& a : argv)
+    cargv.push_back(a.data());
+  cargv.push_back(nullptr);
+  auto parent = getpid();
+  pid_t pid = fork();
+  if (pid < 0) {
+    error = "fork failed: " + std::string{strerror(errno)};
+    return -1;
+  }
+  if (pid == 0) {
+    // Die with the test: a crashed or killed test must not leave servers behind.
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent)
+      _exit(1);
+    int devnull = open("/dev/null", O_WRONLY);
+    dup2(devnull, STDOUT_FILENO);
+    if (!keep_stderr)
+      dup2(devnull, STDERR_FILENO);
+    execvp(cargv[0], cargv.data());
+    _exit(127);
+  }
+  return pid;
+}
 
 child_process::~child_process() {
   kill();

@@ -9,6 +9,11 @@
 
 namespace mtcache::testing {
 
+/// Starts `argv[0]` from PATH as a server for a test: it dies with the test (PDEATHSIG), and
+/// its stdout goes to /dev/null, as its stderr does unless `keep_stderr`. Returns its pid,
+/// or -1 with the reason in `error`; a program missing from PATH exits with 127.
+pid_t spawn_server(std::vector<std::string> argv, bool keep_stderr, std::string& error);
+
 /// A child program driven line by line through its stdin and stdout, for tests that need a
 /// second process. It dies with the test (PDEATHSIG) and is killed when this goes away.
 class child_process {

@@ -3,15 +3,13 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <fcntl.h>
-
 #include <cstring>
 
+#include "support/child_process.hpp"
 #include "support/loopback_port.hpp"
 #include "support/redis_server.hpp"
 
@@ -55,29 +53,8 @@ bool memcached_server::spawn() {
     argv.emplace_back("root");
   }
   argv.insert(argv.end(), args_.begin(), args_.end());
-  std::vector<char*> cargv;
-  for (auto& a : argv)
-    cargv.push_back(a.data());
-  cargv.push_back(nullptr);
-  auto parent = getpid();
-  pid_t pid = fork();
-  if (pid < 0) {
-    error_ = "fork failed: " + std::string{strerror(errno)};
-    return false;
-  }
-  if (pid == 0) {
-    // Die with the test: a crashed or killed test must not leave servers behind.
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (getppid() != parent)
-      _exit(1);
-    int devnull = open("/dev/null", O_WRONLY);
-    dup2(devnull, STDOUT_FILENO);
-    dup2(devnull, STDERR_FILENO);
-    execvp("memcached", cargv.data());
-    _exit(127);
-  }
-  pid_ = pid;
-  return true;
+  pid_ = spawn_server(std::move(argv), false, error_);
+  return pid_ > 0;
 }
 
 bool memcached_server::wait_ready(std::chrono::milliseconds timeout) {

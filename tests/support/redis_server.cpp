@@ -2,12 +2,9 @@
 
 #include <netinet/in.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <fcntl.h>
 
 #include <cstring>
 #include <ctime>
@@ -15,6 +12,7 @@
 
 #include <hiredis/hiredis.h>
 
+#include "support/child_process.hpp"
 #include "support/loopback_port.hpp"
 
 namespace mtcache::testing {
@@ -91,28 +89,8 @@ bool redis_server::spawn() {
                                 "--logfile",
                                 ""};
   argv.insert(argv.end(), args_.begin(), args_.end());
-  std::vector<char*> cargv;
-  for (auto& a : argv)
-    cargv.push_back(a.data());
-  cargv.push_back(nullptr);
-  auto parent = getpid();
-  pid_t pid = fork();
-  if (pid < 0) {
-    error_ = "fork failed: " + std::string{strerror(errno)};
-    return false;
-  }
-  if (pid == 0) {
-    // Die with the test: a crashed or killed test must not leave servers behind.
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (getppid() != parent)
-      _exit(1);
-    int devnull = open("/dev/null", O_WRONLY);
-    dup2(devnull, STDOUT_FILENO);
-    execvp("redis-server", cargv.data());
-    _exit(127);
-  }
-  pid_ = pid;
-  return true;
+  pid_ = spawn_server(std::move(argv), true, error_);
+  return pid_ > 0;
 }
 
 bool redis_server::wait_ready(std::chrono::milliseconds timeout) {
