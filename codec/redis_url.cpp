@@ -122,11 +122,12 @@ failure parse_host(string_view hostport, redis_url& out) {
   return std::nullopt;
 }
 
-failure parse_tcp(string_view rest, redis_url& out) {
-  if (rest.find_first_of("?#") != string_view::npos)
-    return string{"query strings and fragments are not supported in redis:// URLs"};
-  auto slash = rest.find('/');
-  auto authority = rest.substr(0, slash);
+string item_name(const redis_url::endpoint& x) {
+  auto host = x.host.find(':') != string::npos ? '[' + x.host + ']' : x.host;
+  return host + ':' + std::to_string(x.port);
+}
+
+failure parse_userinfo(string_view& authority, redis_url& out) {
   if (auto at = authority.rfind('@'); at != string_view::npos) {
     auto userinfo = authority.substr(0, at);
     auto colon = userinfo.find(':');
@@ -137,6 +138,16 @@ failure parse_tcp(string_view rest, redis_url& out) {
         return err;
     authority = authority.substr(at + 1);
   }
+  return std::nullopt;
+}
+
+failure parse_tcp(string_view rest, redis_url& out) {
+  if (rest.find_first_of("?#") != string_view::npos)
+    return string{"query strings and fragments are not supported in redis:// URLs"};
+  auto slash = rest.find('/');
+  auto authority = rest.substr(0, slash);
+  if (auto err = parse_userinfo(authority, out))
+    return err;
   if (auto err = parse_host(authority, out))
     return err;
   if (slash == string_view::npos)
@@ -144,6 +155,115 @@ failure parse_tcp(string_view rest, redis_url& out) {
   auto db = rest.substr(slash + 1);
   if (db.empty())
     return std::nullopt;
+  if (auto extra = db.find('/'); extra != string_view::npos)
+    return "unexpected '" + string{db.substr(extra)} + "' after the database number";
+  return parse_db(db, out.db);
+}
+
+// The comma-separated host[:port] list of a cluster or sentinel URL.
+failure parse_nodes(string_view list, uint16_t default_port, redis_url& out) {
+  if (list.empty())
+    return string{"no host given"};
+  for (;;) {
+    auto comma = list.find(',');
+    auto item = list.substr(0, comma);
+    redis_url one;
+    one.port = default_port;
+    if (item.empty())
+      return string{"empty host in the host list"};
+    if (auto err = parse_host(item, one))
+      return err;
+    redis_url::endpoint node{one.host, one.port};
+    for (auto& seen : out.nodes)
+      if (seen == node)
+        return "host " + item_name(node) + " is listed twice";
+    out.nodes.push_back(std::move(node));
+    if (comma == string_view::npos)
+      break;
+    list = list.substr(comma + 1);
+    if (list.empty())
+      return string{"empty host after ','"};
+  }
+  out.host = out.nodes.front().host;
+  out.port = out.nodes.front().port;
+  return std::nullopt;
+}
+
+// Query parameters of a sentinel URL: the sentinels' own credentials.
+failure parse_sentinel_query(string_view query, redis_url& out) {
+  bool seen_user = false;
+  bool seen_password = false;
+  if (query.empty())
+    return string{"empty query string after '?'"};
+  while (!query.empty()) {
+    auto amp = query.find('&');
+    auto param = query.substr(0, amp);
+    query = amp == string_view::npos ? string_view{} : query.substr(amp + 1);
+    auto eq = param.find('=');
+    auto name = param.substr(0, eq);
+    if (param.empty() || eq == string_view::npos)
+      return "query parameter '" + string{name} + "' has no value";
+    bool* seen = name == "sentinel_user"       ? &seen_user
+                 : name == "sentinel_password" ? &seen_password
+                                               : nullptr;
+    if (seen == nullptr)
+      return "unknown query parameter '" + string{name} +
+             "' (expected sentinel_user or sentinel_password)";
+    if (*seen)
+      return "query parameter '" + string{name} + "' given twice";
+    *seen = true;
+    auto& field = name == "sentinel_user" ? out.sentinel_user : out.sentinel_password;
+    if (auto err = decode(param.substr(eq + 1), field, string{name}, true))
+      return err;
+  }
+  return std::nullopt;
+}
+
+failure parse_cluster(string_view rest, redis_url& out) {
+  out.mode = redis_url::topology::cluster;
+  if (rest.find_first_of("?#") != string_view::npos)
+    return string{"query strings and fragments are not supported in redis+cluster:// URLs"};
+  auto slash = rest.find('/');
+  auto authority = rest.substr(0, slash);
+  if (auto err = parse_userinfo(authority, out))
+    return err;
+  if (auto err = parse_nodes(authority, redis_url::default_port, out))
+    return err;
+  if (slash == string_view::npos || slash + 1 == rest.size())
+    return std::nullopt;
+  if (auto err = parse_db(rest.substr(slash + 1), out.db))
+    return err;
+  if (out.db != 0)
+    return "database " + std::to_string(out.db) +
+           " in a cluster URL: Redis Cluster has only database 0";
+  return std::nullopt;
+}
+
+failure parse_sentinel(string_view rest, redis_url& out) {
+  out.mode = redis_url::topology::sentinel;
+  if (rest.find('#') != string_view::npos)
+    return string{"fragments are not supported in redis+sentinel:// URLs"};
+  auto question = rest.find('?');
+  if (question != string_view::npos) {
+    if (auto err = parse_sentinel_query(rest.substr(question + 1), out))
+      return err;
+    rest = rest.substr(0, question);
+  }
+  auto slash = rest.find('/');
+  auto authority = rest.substr(0, slash);
+  if (auto err = parse_userinfo(authority, out))
+    return err;
+  if (auto err = parse_nodes(authority, redis_url::default_sentinel_port, out))
+    return err;
+  auto path = slash == string_view::npos ? string_view{} : rest.substr(slash + 1);
+  auto next = path.find('/');
+  if (auto err = decode(path.substr(0, next), out.master_name, "master name"))
+    return err;
+  if (out.master_name.empty())
+    return string{"a sentinel URL names the primary: redis+sentinel://host:26379/mymaster"};
+  if (next == string_view::npos || next + 1 == path.size())
+    return std::nullopt;
+  auto db = path.substr(next + 1);
   if (auto extra = db.find('/'); extra != string_view::npos)
     return "unexpected '" + string{db.substr(extra)} + "' after the database number";
   return parse_db(db, out.db);
@@ -238,9 +358,14 @@ failure parse_url(string_view text, redis_url& out) {
     return parse_tcp(rest, out);
   if (scheme == "unix" || scheme == "redis+unix")
     return parse_unix(rest, out);
+  if (scheme == "redis+cluster")
+    return parse_cluster(rest, out);
+  if (scheme == "redis+sentinel")
+    return parse_sentinel(rest, out);
   if (scheme == "rediss")
     return string{"rediss:// (TLS) is not supported: Debian's hiredis 0.14 has no TLS"};
-  return "unsupported scheme '" + scheme + "': expected redis:// or unix://";
+  return "unsupported scheme '" + scheme +
+         "': expected redis://, unix://, redis+cluster:// or redis+sentinel://";
 }
 
 string encode(string_view x, bool keep_slash = false) {
@@ -281,18 +406,32 @@ std::string to_string(const redis_url& x) {
       result += "&password=***";
     return result;
   }
-  result = "redis://";
+  using topology = redis_url::topology;
+  result = x.mode == topology::cluster    ? "redis+cluster://"
+           : x.mode == topology::sentinel ? "redis+sentinel://"
+                                          : "redis://";
   if (!x.user.empty() || !x.password.empty()) {
     result += encode(x.user);
     if (!x.password.empty())
       result += ":***";
     result += '@';
   }
-  if (x.host.find(':') != std::string::npos)
-    result += '[' + x.host + ']';
-  else
-    result += x.host;
-  result += ':' + std::to_string(x.port) + '/' + std::to_string(x.db);
+  if (x.mode == topology::standalone) {
+    result += item_name({x.host, x.port});
+  } else {
+    for (size_t i = 0; i < x.nodes.size(); ++i)
+      result += (i > 0 ? "," : "") + item_name(x.nodes[i]);
+  }
+  if (x.mode == topology::sentinel)
+    result += '/' + encode(x.master_name);
+  result += '/' + std::to_string(x.db);
+  auto sep = '?';
+  if (!x.sentinel_user.empty()) {
+    result += "?sentinel_user=" + encode(x.sentinel_user);
+    sep = '&';
+  }
+  if (!x.sentinel_password.empty())
+    result += std::string{sep} + "sentinel_password=***";
   return result;
 }
 

@@ -202,3 +202,58 @@ TEST(RedisUrl, ToStringParsesBackWithoutPassword) {
     EXPECT_EQ(x, y) << url;
   }
 }
+
+TEST(RedisUrl, ClusterSeeds) {
+  auto x = parsed("redis+cluster://alice:pw@10.0.0.1:7000,[::1]:7001,node-c");
+  EXPECT_EQ(x.mode, redis_url::topology::cluster);
+  ASSERT_EQ(x.nodes.size(), 3u);
+  EXPECT_EQ(x.nodes[0], (redis_url::endpoint{"10.0.0.1", 7000}));
+  EXPECT_EQ(x.nodes[1], (redis_url::endpoint{"::1", 7001}));
+  EXPECT_EQ(x.nodes[2], (redis_url::endpoint{"node-c", 6379}));
+  EXPECT_EQ(x.host, "10.0.0.1");
+  EXPECT_EQ(x.port, 7000);
+  EXPECT_EQ(x.user, "alice");
+  EXPECT_EQ(x.password, "pw");
+  EXPECT_EQ(parsed("REDIS+CLUSTER://h/0").db, 0);
+  EXPECT_EQ(to_string(x), "redis+cluster://alice:***@10.0.0.1:7000,[::1]:7001,node-c:6379/0");
+}
+
+TEST(RedisUrl, ClusterRejections) {
+  EXPECT_NE(rejection("redis+cluster://h/1").find("only database 0"), std::string::npos);
+  EXPECT_NE(rejection("redis+cluster://h,,g").find("empty host"), std::string::npos);
+  EXPECT_NE(rejection("redis+cluster://h,").find("empty host after ','"), std::string::npos);
+  EXPECT_NE(rejection("redis+cluster://h:1,h:1").find("listed twice"), std::string::npos);
+  EXPECT_NE(rejection("redis+cluster://h?db=1").find("not supported"), std::string::npos);
+  EXPECT_NE(rejection("redis+cluster://h:0").find("out of range"), std::string::npos);
+  EXPECT_NE(rejection("redis+cluster://").find("host"), std::string::npos);
+}
+
+TEST(RedisUrl, SentinelSet) {
+  auto x = parsed("redis+sentinel://:pw@s1,s2:26380,s3/my%20master/2?sentinel_password=sp");
+  EXPECT_EQ(x.mode, redis_url::topology::sentinel);
+  ASSERT_EQ(x.nodes.size(), 3u);
+  EXPECT_EQ(x.nodes[0], (redis_url::endpoint{"s1", 26379}));
+  EXPECT_EQ(x.nodes[1], (redis_url::endpoint{"s2", 26380}));
+  EXPECT_EQ(x.master_name, "my master");
+  EXPECT_EQ(x.db, 2);
+  EXPECT_EQ(x.password, "pw");
+  EXPECT_EQ(x.sentinel_password, "sp");
+  EXPECT_EQ(to_string(x), "redis+sentinel://:***@s1:26379,s2:26380,s3:26379/my%20master/2"
+                          "?sentinel_password=***");
+  EXPECT_EQ(parsed("redis+sentinel://s1/m").db, 0);
+  EXPECT_EQ(parsed("redis+sentinel://s1/m/?sentinel_user=u").sentinel_user, "u");
+}
+
+TEST(RedisUrl, SentinelRejections) {
+  EXPECT_NE(rejection("redis+sentinel://s1").find("names the primary"), std::string::npos);
+  EXPECT_NE(rejection("redis+sentinel://s1/").find("names the primary"), std::string::npos);
+  EXPECT_NE(rejection("redis+sentinel://s1/m/x").find("not a non-negative"), std::string::npos);
+  EXPECT_NE(rejection("redis+sentinel://s1/m/1/2").find("unexpected"), std::string::npos);
+  EXPECT_NE(rejection("redis+sentinel://s1/m?db=1").find("unknown query parameter"),
+            std::string::npos);
+  EXPECT_NE(rejection("redis+sentinel://s1/m?sentinel_password=a&sentinel_password=b")
+                .find("given twice"),
+            std::string::npos);
+  EXPECT_EQ(rejection("redis+sentinel://s1/m?sentinel_password=topsecret&x=1").find("topsecret"),
+            std::string::npos);
+}
