@@ -50,7 +50,8 @@ caf::expected<detail::bridge_params> make_bridge_params(caf::actor_system& sys,
   auto url = resolve_redis_url(connection.url);
   if (!url)
     return std::move(url.error());
-  auto publisher = detail::spawn_redis_streams(sys, connection);
+  auto publisher = detail::spawn_redis_streams(
+      sys, connection, cfg.invalidation.channel_prefix + cfg.invalidation.audit_stream);
   if (!publisher)
     return std::move(publisher.error());
   owned.emplace_back(caf::actor_cast<caf::actor>(*publisher));
