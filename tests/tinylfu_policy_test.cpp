@@ -128,6 +128,20 @@ TEST(TinylfuPolicy, TieKeepsTheVictim) {
   EXPECT_EQ(victims, (std::vector<uint32_t>{9}));
 }
 
+// Regression: on a loop longer than the cache the candidate, just requested, led the
+// victim, the next key to come round, by one count, and swapping them every time kept a
+// loop of 5 000 at capacity 2 500 at 0.433 of hits instead of Caffeine's 0.491.
+TEST(TinylfuPolicy, CandidateLeadingByOneKeepsTheVictim) {
+  tinylfu_policy policy{extent{10, unbounded}, fixed_window()};
+  fill(policy, 10);
+  count(policy, 0, 2);
+  count(policy, 9, 3);
+  std::vector<uint32_t> victims;
+  policy.insert(10, 10, 1, victims);
+  EXPECT_EQ(victims, (std::vector<uint32_t>{9}));
+  EXPECT_EQ(policy.queue_of(0), queue::probation);
+}
+
 TEST(TinylfuPolicy, WarmLosingCandidateIsAdmittedOneTimeIn128) {
   // Every entry shares one hash, so every duel is a tie at frequency 7.
   auto admissions = [](uint32_t frequency, uint64_t seed) {
@@ -165,13 +179,14 @@ TEST(TinylfuPolicy, WeightedCandidateMustBeatTheSumOfItsVictims) {
     count(policy, 1, 1);
     count(policy, 10, candidate_frequency);
     // The window holds less than 10 bytes, so the new entry is its own candidate; it needs
-    // 30 bytes, i.e. the three coldest entries of probation (frequencies 1 + 1 + 0).
+    // 30 bytes, i.e. the three coldest entries of probation (frequencies 1 + 1 + 0), and
+    // must lead their sum by more than one.
     policy.insert(10, 10, 30, victims);
     EXPECT_LE(policy.held().weight, 100u);
     return victims;
   };
-  EXPECT_EQ(run(3), (std::vector<uint32_t>{0, 1, 2}));
-  EXPECT_EQ(run(2), (std::vector<uint32_t>{10}));
+  EXPECT_EQ(run(4), (std::vector<uint32_t>{0, 1, 2}));
+  EXPECT_EQ(run(3), (std::vector<uint32_t>{10}));
 }
 
 TEST(TinylfuPolicy, HoldsBothBoundsUnderChurn) {
