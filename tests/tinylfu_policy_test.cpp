@@ -6,10 +6,13 @@
 
 #include <gtest/gtest.h>
 
+#include "support/policy_replay.hpp"
+
 using mtcache::detail::extent;
 using mtcache::detail::tinylfu_options;
 using mtcache::detail::tinylfu_policy;
 using queue = tinylfu_policy::queue;
+using mtcache::test::replay;
 
 namespace {
 
@@ -32,29 +35,6 @@ void fill(tinylfu_policy& policy, uint32_t n) {
 void count(tinylfu_policy& policy, uint32_t hash, int times) {
   for (int i = 0; i < times; ++i)
     policy.record_miss(hash);
-}
-
-// Replays "read; on a miss insert" and returns the hit ratio.
-double replay(tinylfu_policy& policy, const std::vector<uint32_t>& trace) {
-  std::vector<bool> resident;
-  std::vector<uint32_t> victims;
-  size_t hits = 0;
-  for (auto key : trace) {
-    if (key >= resident.size())
-      resident.resize(key + 1);
-    if (resident[key]) {
-      ++hits;
-      policy.record_access(key);
-      continue;
-    }
-    policy.record_miss(key);
-    victims.clear();
-    policy.insert(key, key, 1, victims);
-    resident[key] = true;
-    for (auto v : victims)
-      resident[v] = false;
-  }
-  return static_cast<double>(hits) / static_cast<double>(trace.size());
 }
 
 } // namespace

@@ -8,42 +8,21 @@
 
 #include <gtest/gtest.h>
 
+#include "support/policy_replay.hpp"
+
 #include "mtcache/store/lru_policy.hpp"
 #include "mtcache/store/tinylfu_policy.hpp"
 
-using mtcache::detail::eviction_policy;
 using mtcache::detail::extent;
 using mtcache::detail::lru_policy;
 using mtcache::detail::tinylfu_options;
 using mtcache::detail::tinylfu_policy;
 using mtcache::detail::window_referee;
+using mtcache::test::replay;
 
 namespace {
 
 constexpr uint64_t unbounded = UINT64_MAX;
-
-// Replays "read; on a miss insert" (key = id = hash) and returns the hit ratio.
-double replay(eviction_policy& policy, const std::vector<uint32_t>& trace) {
-  std::vector<bool> resident;
-  std::vector<uint32_t> victims;
-  size_t hits = 0;
-  for (auto key : trace) {
-    if (key >= resident.size())
-      resident.resize(key + 1);
-    if (resident[key]) {
-      ++hits;
-      policy.record_access(key);
-      continue;
-    }
-    policy.record_miss(key);
-    victims.clear();
-    policy.insert(key, key, 1, victims);
-    resident[key] = true;
-    for (auto v : victims)
-      resident[v] = false;
-  }
-  return static_cast<double>(hits) / static_cast<double>(trace.size());
-}
 
 // Temporal locality as bench/gen_trace --kind recency makes it: 5% new keys, otherwise the
 // key of d requests ago with P(d > x) = (x / 100)^-0.5. LRU beats a 1% window by about 0.09
