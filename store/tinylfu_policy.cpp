@@ -285,7 +285,6 @@ void tinylfu_policy::record_sample(bool hit, uint32_t hash) {
   // fills, the hit rate says nothing about the window.
   if (!options_.adaptive || !full_)
     return;
-
   if (climber_.record(hit, std::max(sketch_.sample_size(), min_climber_sample)))
     resize_window(climber_.share());
   else if (rebalance_pending_)
@@ -293,7 +292,6 @@ void tinylfu_policy::record_sample(bool hit, uint32_t hash) {
 }
 
 void tinylfu_policy::resize_window(double share) {
-  // The window grows at the expense of protected and shrinks into it (Caffeine).
   // Protected keeps its share of the main space (Caffeine takes the window's growth from
   // protected alone, but then the window cannot pass 80% and become LRU).
   window_fraction_ = std::clamp(share, 0.0, max_window_share);

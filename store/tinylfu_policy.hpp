@@ -121,7 +121,7 @@ private:
 
   void record_sample(bool hit, uint32_t hash);
 
-  /// Gives the window `share` of the capacity, taking it from protected or giving it back.
+  /// Gives the window `share` of the capacity; protected keeps 80% of the rest.
   void resize_window(double share);
 
   void update_limits();
