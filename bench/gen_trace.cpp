@@ -7,6 +7,15 @@
 //   shift  zipf whose hot set moves to other keys every fifth of the trace
 //   loop   0, 1, ..., keys-1, 0, 1, ...: a cyclic scan (use keys a bit above capacity)
 //   twice  every key is requested twice, the second time 1..--gap requests later (64)
+//
+// Shapes of the policy corpus (bench/policy_corpus; see trace_shapes.hpp):
+//   drift    zipf whose ranking moves by --jump ranks (1) every --period requests (1000)
+//   recency  a share --fresh (0.1) of new keys, otherwise the key of d requests ago with
+//            P(d > x) = (x / --reach)^-alpha (--alpha 1.0, --reach 1)
+//   loopmix  a loop over --keys keys, and a share --mix (0.5) of zipf requests over --other
+//            keys (default --keys) of their own
+//   multi    programs taking turns every --burst requests (1000), picked at random: a loop
+//            over --keys keys, zipf over --keys keys, recency as above
 
 #include <algorithm>
 #include <cmath>
@@ -14,12 +23,18 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <queue>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "trace_shapes.hpp"
+
 namespace {
+
+using gen::random_source;
+using gen::zipf_keys;
 
 struct options {
   std::string kind = "zipf";
@@ -32,77 +47,14 @@ struct options {
   uint64_t scans = 7;
   double scan_share = 0.32;
   uint64_t gap = 64;
-};
-
-// xoshiro256** seeded by splitmix64: fast, and the same sequence on every platform
-// (unlike the std:: distributions).
-class random_source {
-public:
-  explicit random_source(uint64_t seed) {
-    for (auto& x : state_) {
-      seed += 0x9e37'79b9'7f4a'7c15u;
-      uint64_t z = seed;
-      z = (z ^ (z >> 30)) * 0xbf58'476d'1ce4'e5b9u;
-      z = (z ^ (z >> 27)) * 0x94d0'49bb'1331'11ebu;
-      x = z ^ (z >> 31);
-    }
-  }
-
-  uint64_t next() {
-    auto result = rotl(state_[1] * 5, 7) * 9;
-    auto t = state_[1] << 17;
-    state_[2] ^= state_[0];
-    state_[3] ^= state_[1];
-    state_[1] ^= state_[2];
-    state_[0] ^= state_[3];
-    state_[2] ^= t;
-    state_[3] = rotl(state_[3], 45);
-    return result;
-  }
-
-  /// Uniform in [0, 1).
-  double unit() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
-
-  /// Uniform in [0, n).
-  uint64_t below(uint64_t n) { return static_cast<uint64_t>(unit() * static_cast<double>(n)); }
-
-private:
-  static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-
-  uint64_t state_[4];
-};
-
-// Draws ranks 0..n-1 with P(rank r) proportional to 1 / (r + 1)^s, by binary search in the
-// cumulative distribution, and maps them through a random permutation, so that a key's
-// number says nothing about its popularity.
-class zipf_keys {
-public:
-  zipf_keys(uint64_t n, double s, random_source& rng) : cdf_(n), keys_(n) {
-    double sum = 0;
-    for (uint64_t r = 0; r < n; ++r) {
-      sum += 1.0 / std::pow(static_cast<double>(r + 1), s);
-      cdf_[r] = sum;
-      keys_[r] = r;
-    }
-    for (auto& x : cdf_)
-      x /= sum;
-    for (uint64_t i = n; i > 1; --i)
-      std::swap(keys_[i - 1], keys_[rng.below(i)]);
-  }
-
-  uint64_t rank(random_source& rng) const {
-    auto it = std::lower_bound(cdf_.begin(), cdf_.end(), rng.unit());
-    return std::min<uint64_t>(static_cast<uint64_t>(it - cdf_.begin()), cdf_.size() - 1);
-  }
-
-  /// The key of `rank` with the hot set moved by `shift` ranks.
-  uint64_t key(uint64_t rank, uint64_t shift = 0) const {
-    return keys_[(rank + shift) % keys_.size()];
-  }
-
-private:
-  std::vector<double> cdf_;
-  std::vector<uint64_t> keys_;
+  uint64_t period = 1000;
+  uint64_t jump = 1;
+  double alpha = 1.0;
+  double reach = 1.0;
+  double fresh = 0.1;
+  double mix = 0.5;
+  uint64_t other = 0;
+  uint64_t burst = 1000;
 };
 
 class trace_writer {
@@ -130,7 +82,41 @@ private:
   std::string buffer_;
 };
 
+// The corpus shapes, or nullptr for one of the original kinds.
+std::unique_ptr<gen::stream> shape(const options& opt) {
+  using part = std::pair<double, std::unique_ptr<gen::stream>>;
+  if (opt.kind == "drift")
+    return std::make_unique<gen::zipf_stream>(opt.keys, opt.s, opt.period, opt.jump, 0, opt.seed);
+  if (opt.kind == "recency")
+    return std::make_unique<gen::recency_stream>(opt.alpha, opt.reach, opt.fresh, 0, opt.seed);
+  std::vector<part> parts;
+  if (opt.kind == "loopmix") {
+    auto other = opt.other > 0 ? opt.other : opt.keys;
+    parts.emplace_back(1 - opt.mix, std::make_unique<gen::loop_stream>(opt.keys, 0));
+    parts.emplace_back(
+        opt.mix, std::make_unique<gen::zipf_stream>(other, opt.s, 0, 0, opt.keys, opt.seed + 1));
+    return std::make_unique<gen::mix_stream>(std::move(parts), 1, opt.seed);
+  }
+  if (opt.kind == "multi") {
+    // Key spaces far apart, so that the programs share no key; below 2^32, so that Java's
+    // Long.hashCode (high ^ low word) does not map keys of two programs to one hash.
+    constexpr uint64_t space = uint64_t{1} << 30;
+    parts.emplace_back(1, std::make_unique<gen::loop_stream>(opt.keys, 0));
+    parts.emplace_back(
+        1, std::make_unique<gen::zipf_stream>(opt.keys, opt.s, 0, 0, space, opt.seed + 1));
+    parts.emplace_back(1, std::make_unique<gen::recency_stream>(opt.alpha, opt.reach, opt.fresh,
+                                                                2 * space, opt.seed + 2));
+    return std::make_unique<gen::mix_stream>(std::move(parts), opt.burst, opt.seed);
+  }
+  return nullptr;
+}
+
 void generate(const options& opt, trace_writer& out) {
+  if (auto shaped = shape(opt)) {
+    for (uint64_t i = 0; i < opt.requests; ++i)
+      out.add(shaped->next());
+    return;
+  }
   random_source rng{opt.seed};
   if (opt.kind == "loop") {
     for (uint64_t i = 0; i < opt.requests; ++i)
@@ -199,12 +185,30 @@ bool parse(int argc, char** argv, options& opt) {
       opt.scans = std::strtoull(value, nullptr, 10);
     else if (name == "--gap")
       opt.gap = std::strtoull(value, nullptr, 10);
+    else if (name == "--period")
+      opt.period = std::strtoull(value, nullptr, 10);
+    else if (name == "--jump")
+      opt.jump = std::strtoull(value, nullptr, 10);
+    else if (name == "--alpha")
+      opt.alpha = std::strtod(value, nullptr);
+    else if (name == "--reach")
+      opt.reach = std::strtod(value, nullptr);
+    else if (name == "--fresh")
+      opt.fresh = std::strtod(value, nullptr);
+    else if (name == "--mix")
+      opt.mix = std::strtod(value, nullptr);
+    else if (name == "--other")
+      opt.other = std::strtoull(value, nullptr, 10);
+    else if (name == "--burst")
+      opt.burst = std::strtoull(value, nullptr, 10);
     else
       return false;
   }
-  const char* kinds[] = {"zipf", "scan", "shift", "loop", "twice"};
+  const char* kinds[] = {"zipf",  "scan",    "shift",   "loop", "twice",
+                         "drift", "recency", "loopmix", "multi"};
   return argc % 2 == 1 && opt.keys > 0 && opt.scans > 0 && opt.scan_share >= 0 &&
-         opt.scan_share <= 1 && opt.gap > 0 &&
+         opt.scan_share <= 1 && opt.gap > 0 && opt.alpha > 0 && opt.reach >= 1 && opt.fresh >= 0 &&
+         opt.fresh <= 1 && opt.mix >= 0 && opt.mix <= 1 &&
          std::any_of(std::begin(kinds), std::end(kinds),
                      [&](const char* k) { return opt.kind == k; });
 }
@@ -216,8 +220,10 @@ int main(int argc, char** argv) {
   if (!parse(argc, argv, opt)) {
     std::fprintf(
         stderr,
-        "usage: gen_trace --kind zipf|scan|shift|loop|twice --keys K --requests N\n"
-        "                 [--s 0.99] [--seed S] [--scans N] [--scan-share F] [--gap G] > file\n");
+        "usage: gen_trace --kind zipf|scan|shift|loop|twice|drift|recency|loopmix|multi\n"
+        "                 --keys K --requests N [--s 0.99] [--seed S] [--scans N]\n"
+        "                 [--scan-share F] [--gap G] [--period P] [--jump J] [--alpha A]\n"
+        "                 [--reach R] [--fresh F] [--mix M] [--other K] [--burst B] > file\n");
     return 2;
   }
   trace_writer out;

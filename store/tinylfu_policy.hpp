@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "mtcache/store/eviction_policy.hpp"
@@ -10,6 +11,8 @@
 
 namespace mtcache::detail {
 
+class window_referee;
+
 struct tinylfu_options {
   /// Share of the capacity the admission window starts with (Caffeine: 1%).
   double window_fraction = 0.01;
@@ -18,6 +21,9 @@ struct tinylfu_options {
   bool adaptive = true;
   /// Whether a doorkeeper Bloom filter sits in front of the frequency sketch.
   bool doorkeeper = false;
+  /// Whether miniature replicas of LRU and of the initial fixed window (`window_referee`)
+  /// may make an adaptive window leap to either (ours).
+  bool referee = true;
   /// Seed of the random admissions that defend against hash flooding.
   uint64_t seed = 0x243f'6a88'85a3'08d3;
 };
@@ -27,8 +33,9 @@ struct tinylfu_options {
 ///
 /// New entries enter the window (1% of the capacity at first). When the cache is full, the
 /// window's least recent entry becomes a candidate for the main space and is compared with
-/// the main space's next victim, the least recent entry of probation: the one with the higher
-/// estimated frequency stays, and a tie keeps the victim (Einziger, Friedman & Manes,
+/// the main space's next victim, the least recent entry of probation: the candidate replaces
+/// it only if its estimated frequency is higher (by more than one, see below), otherwise the
+/// victim stays (Einziger, Friedman & Manes,
 /// "TinyLFU: A Highly Efficient Cache Admission Policy", ACM ToS 2017). The window lets
 /// bursts of new keys build up frequency; the main space resists scans. In main, a probation
 /// hit moves the entry to protected (80% of main); protected overflow is demoted to
@@ -36,13 +43,18 @@ struct tinylfu_options {
 ///
 /// Weighted entries follow moka: probation victims are gathered until they cover the
 /// candidate (as much of it as the cache is over its bounds), and the candidate is admitted
-/// only if its frequency beats their sum. With unit weights that is Caffeine's one-on-one
-/// duel. A warm candidate (frequency >= 6) that loses is still admitted with probability
-/// 1/128, so that an attacker cannot pin hot victims by flooding colliding keys.
+/// only if its frequency beats their sum by more than one (ours: Caffeine admits on any
+/// lead, which on a loop swaps the key just requested for the next one to come round). A
+/// warm candidate (frequency >= 6) that loses is still admitted with probability 1/128, so
+/// that an attacker cannot pin hot victims by flooding colliding keys.
 ///
 /// Hill climbing on the hit rate (after "Adaptive Software Cache Management", Middleware
-/// 2018) resizes the window between one entry and all of protected; see `window_climber`
-/// for how it differs from Caffeine 3's. The window grows at the expense of protected.
+/// 2018) resizes the window between one entry and the whole cache; see `window_climber`
+/// for how it differs from Caffeine 3's. Protected keeps 80% of whatever main space is
+/// left. Small steps cannot find a large window that only pays as a whole, so a
+/// `window_referee` compares the cache with miniature replicas of LRU and of the fixed 1%
+/// window on sampled keys and makes the window leap to 80% or back to 1% when one of them
+/// is clearly ahead; the climber goes on from there.
 ///
 /// Frequency counts reads: `record_access` and `record_miss` each add one; `insert` adds
 /// none because the miss before it was counted already. Every operation is O(1), amortised
@@ -52,6 +64,8 @@ public:
   enum class queue : uint8_t { none, window, probation, protected_main };
 
   explicit tinylfu_policy(extent capacity, tinylfu_options options = {});
+
+  ~tinylfu_policy() override;
 
   void record_access(uint32_t id) override;
 
@@ -81,6 +95,11 @@ public:
 
   const frequency_sketch& sketch() const { return sketch_; }
 
+  const window_climber& climber() const { return climber_; }
+
+  /// The referee, nullptr without one.
+  const window_referee* referee() const { return referee_.get(); }
+
 private:
   static uint32_t index(queue q) { return static_cast<uint32_t>(q) - 1; }
 
@@ -100,9 +119,9 @@ private:
 
   void size_sketch();
 
-  void record_sample(bool hit);
+  void record_sample(bool hit, uint32_t hash);
 
-  /// Gives the window `share` of the capacity, taking it from protected or giving it back.
+  /// Gives the window `share` of the capacity; protected keeps 80% of the rest.
   void resize_window(double share);
 
   void update_limits();
@@ -123,6 +142,7 @@ private:
   extent window_limit_;
   extent protected_limit_;
   window_climber climber_;
+  std::unique_ptr<window_referee> referee_;
   bool full_ = false;
   bool rebalance_pending_ = false;
   uint64_t random_state_;

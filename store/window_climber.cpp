@@ -35,6 +35,18 @@ window_climber::window_climber(double initial, double maximum, double smallest)
   // nop
 }
 
+void window_climber::restart(double share) {
+  share_ = std::clamp(share, 0.0, maximum_);
+  settled_ = share_;
+  phase_ = phase::measuring;
+  has_baseline_ = false;
+  direction_ = share_ >= maximum_ ? -1 : 1;
+  wait_ = 0;
+  failures_ = 0;
+  hits_ = 0;
+  requests_ = 0;
+}
+
 bool window_climber::record(bool hit, uint64_t sample_size) {
   hits_ += hit ? 1 : 0;
   ++requests_;

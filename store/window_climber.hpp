@@ -44,6 +44,10 @@ public:
   /// share changed, after which the caller resizes the window to `share()`.
   bool record(bool hit, uint64_t sample_size);
 
+  /// Settles at `share` and measures a new baseline before probing from there (after a
+  /// leap that the caller decided on).
+  void restart(double share);
+
   /// The window's share of the capacity.
   double share() const { return share_; }
 

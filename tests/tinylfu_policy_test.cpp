@@ -6,10 +6,13 @@
 
 #include <gtest/gtest.h>
 
+#include "support/policy_replay.hpp"
+
 using mtcache::detail::extent;
 using mtcache::detail::tinylfu_options;
 using mtcache::detail::tinylfu_policy;
 using queue = tinylfu_policy::queue;
+using mtcache::test::replay;
 
 namespace {
 
@@ -32,29 +35,6 @@ void fill(tinylfu_policy& policy, uint32_t n) {
 void count(tinylfu_policy& policy, uint32_t hash, int times) {
   for (int i = 0; i < times; ++i)
     policy.record_miss(hash);
-}
-
-// Replays "read; on a miss insert" and returns the hit ratio.
-double replay(tinylfu_policy& policy, const std::vector<uint32_t>& trace) {
-  std::vector<bool> resident;
-  std::vector<uint32_t> victims;
-  size_t hits = 0;
-  for (auto key : trace) {
-    if (key >= resident.size())
-      resident.resize(key + 1);
-    if (resident[key]) {
-      ++hits;
-      policy.record_access(key);
-      continue;
-    }
-    policy.record_miss(key);
-    victims.clear();
-    policy.insert(key, key, 1, victims);
-    resident[key] = true;
-    for (auto v : victims)
-      resident[v] = false;
-  }
-  return static_cast<double>(hits) / static_cast<double>(trace.size());
 }
 
 } // namespace
@@ -128,6 +108,20 @@ TEST(TinylfuPolicy, TieKeepsTheVictim) {
   EXPECT_EQ(victims, (std::vector<uint32_t>{9}));
 }
 
+// Regression: on a loop longer than the cache the candidate, just requested, led the
+// victim, the next key to come round, by one count, and swapping them every time kept a
+// loop of 5 000 at capacity 2 500 at 0.433 of hits instead of Caffeine's 0.491.
+TEST(TinylfuPolicy, CandidateLeadingByOneKeepsTheVictim) {
+  tinylfu_policy policy{extent{10, unbounded}, fixed_window()};
+  fill(policy, 10);
+  count(policy, 0, 2);
+  count(policy, 9, 3);
+  std::vector<uint32_t> victims;
+  policy.insert(10, 10, 1, victims);
+  EXPECT_EQ(victims, (std::vector<uint32_t>{9}));
+  EXPECT_EQ(policy.queue_of(0), queue::probation);
+}
+
 TEST(TinylfuPolicy, WarmLosingCandidateIsAdmittedOneTimeIn128) {
   // Every entry shares one hash, so every duel is a tie at frequency 7.
   auto admissions = [](uint32_t frequency, uint64_t seed) {
@@ -165,13 +159,14 @@ TEST(TinylfuPolicy, WeightedCandidateMustBeatTheSumOfItsVictims) {
     count(policy, 1, 1);
     count(policy, 10, candidate_frequency);
     // The window holds less than 10 bytes, so the new entry is its own candidate; it needs
-    // 30 bytes, i.e. the three coldest entries of probation (frequencies 1 + 1 + 0).
+    // 30 bytes, i.e. the three coldest entries of probation (frequencies 1 + 1 + 0), and
+    // must lead their sum by more than one.
     policy.insert(10, 10, 30, victims);
     EXPECT_LE(policy.held().weight, 100u);
     return victims;
   };
-  EXPECT_EQ(run(3), (std::vector<uint32_t>{0, 1, 2}));
-  EXPECT_EQ(run(2), (std::vector<uint32_t>{10}));
+  EXPECT_EQ(run(4), (std::vector<uint32_t>{0, 1, 2}));
+  EXPECT_EQ(run(3), (std::vector<uint32_t>{10}));
 }
 
 TEST(TinylfuPolicy, HoldsBothBoundsUnderChurn) {

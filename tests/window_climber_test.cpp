@@ -149,3 +149,18 @@ TEST(WindowClimber, StaysWithinItsBounds) {
   EXPECT_GE(shrinks.share(), 0.0);
   EXPECT_DOUBLE_EQ(shrinks.settled(), 0.0); // one entry: halving past `smallest` stops at 0
 }
+
+TEST(WindowClimber, RestartSettlesWhereTheLeapWentAndMeasuresFirst) {
+  auto climber = make_climber();
+  feeder flat{[](double, uint64_t) { return 0.5; }};
+  flat.run(climber, sample / 2);
+  climber.restart(0.8);
+  EXPECT_DOUBLE_EQ(climber.share(), 0.8);
+  EXPECT_DOUBLE_EQ(climber.settled(), 0.8);
+  EXPECT_FALSE(climber.probing());
+  // A whole new baseline sample first, then a probe: downwards, as 0.8 is the maximum.
+  flat.run(climber, sample - 1);
+  EXPECT_DOUBLE_EQ(climber.share(), 0.8);
+  flat.run(climber, 1);
+  EXPECT_DOUBLE_EQ(climber.share(), 0.4);
+}
