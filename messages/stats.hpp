@@ -71,13 +71,17 @@ struct tier_stats {
   uint64_t idle_expirations = 0;
   /// Requests to the backend by kind (a tier with a backend: Redis); empty otherwise.
   std::vector<backend_op_stats> ops;
+  /// Redis Sentinel: reconnects that found another primary than before, and the primary
+  /// connected to last ("host:port"); 0 and empty for other tiers.
+  uint64_t failovers = 0;
+  std::string primary;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, tier_stats& x) {
   return f(caf::meta::type_name("mtcache::tier_stats"), x.level, x.kind, x.hits, x.misses, x.writes,
            x.removes, x.evictions, x.expirations, x.errors, x.timeouts, x.reconnects, x.size,
-           x.weight, x.connected, x.idle_expirations, x.ops);
+           x.weight, x.connected, x.idle_expirations, x.ops, x.failovers, x.primary);
 }
 
 /// Exact counters of the coordinator: every request is counted once, where it ends.

@@ -41,7 +41,11 @@ using redis_link_options = link_options;
 /// `(connect_atom, caf::error, uint64_t)`, `(retry_atom, uint64_t)` and `(connect_atom)` by
 /// calling `adopt`, `drop`, `retry` and `retry_now`. Every attempt has its own epoch, so
 /// late results are ignored. A link that gets through after a loss tells the other links to
-/// the same server to try at once (see reachability.hpp).
+/// the same server to try at once (see reachability.hpp). The owner also handles
+/// `(switch_atom, primary)` (the server is a Sentinel set whose primary moved) by failing
+/// what is in flight and calling `reconnect_now`, unless `on(primary)` says it is there. A socket
+/// that names its peer (the primary a Sentinel set reported) tells the link where it is connected;
+/// a new peer counts as a failover.
 template <class Protocol>
 class basic_link {
 public:
@@ -58,6 +62,10 @@ public:
   bool connecting() const { return phase_ == phase::connecting; }
   uint64_t epoch() const { return epoch_; }
   uint64_t reconnects() const { return reconnects_; }
+  /// Reconnects that landed on another primary than the connection before.
+  uint64_t failovers() const { return failovers_; }
+  /// The primary connected to last ("host:port"), for Sentinel sets; empty otherwise.
+  const std::string& peer() const { return peer_; }
   const caf::error& last_error() const { return last_error_; }
   const address& url() const { return url_; }
   reader_type& reader() { return reader_; }
@@ -82,6 +90,7 @@ public:
     if (!joined_) {
       joined_ = true;
       reachability::join(server_, self->address());
+      Protocol::watch(self->system(), url_, true);
     }
     phase_ = phase::connecting;
     auto epoch = ++epoch_;
@@ -106,6 +115,11 @@ public:
       if (fd >= 0)
         ::close(fd);
       return false;
+    }
+    if (!sock.peer().empty()) {
+      if (!peer_.empty() && peer_ != sock.peer())
+        ++failovers_;
+      peer_ = sock.peer();
     }
     hdl_ = self->add_scribe(fd);
     self->configure_read(hdl_, caf::io::receive_policy::at_most(64 * 1024));
@@ -146,6 +160,7 @@ public:
     if (joined_) {
       joined_ = false;
       reachability::leave(server_, self->address());
+      Protocol::watch(self->system(), url_, false);
     }
     if (phase_ == phase::up)
       self->close(hdl_);
@@ -170,6 +185,23 @@ public:
     }
   }
 
+  /// Connected to `primary` ("host:port") already.
+  bool on(const std::string& primary) const { return phase_ == phase::up && peer_ == primary; }
+
+  /// The server moved (a Sentinel failover): give up the connection or the attempt under
+  /// way (it may be waiting out `connect_timeout` on the stopped old primary) and connect
+  /// at once. The owner fails what was in flight first.
+  template <class Self>
+  void reconnect_now(Self* self, caf::error reason) {
+    if (phase_ == phase::up)
+      self->close(hdl_);
+    phase_ = phase::down;
+    parked_.clear();
+    last_error_ = std::move(reason);
+    attempts_ = 0;
+    connect(self);
+  }
+
 private:
   std::chrono::milliseconds next_backoff() {
     auto shift = std::min<uint32_t>(attempts_++, 16);
@@ -191,6 +223,8 @@ private:
   uint64_t epoch_ = 0;
   uint32_t attempts_ = 0;
   uint64_t reconnects_ = 0;
+  uint64_t failovers_ = 0;
+  std::string peer_;
   bool ever_connected_ = false;
   caf::error last_error_;
   caf::io::connection_handle hdl_;

@@ -20,12 +20,14 @@ namespace mtcache::detail {
 
 namespace {
 
-using subscriber_broker = caf::io::typed_broker<
-    caf::replies_to<caf::ping_atom>::with<ok_atom>, caf::reacts_to<caf::io::new_data_msg>,
-    caf::reacts_to<caf::io::connection_closed_msg>,
-    caf::reacts_to<connect_atom, redis_socket, uint64_t>,
-    caf::reacts_to<connect_atom, caf::error, uint64_t>, caf::reacts_to<retry_atom, uint64_t>,
-    caf::reacts_to<connect_atom>, caf::reacts_to<caf::tick_atom>>;
+using subscriber_broker =
+    caf::io::typed_broker<caf::replies_to<caf::ping_atom>::with<ok_atom>,
+                          caf::reacts_to<caf::io::new_data_msg>,
+                          caf::reacts_to<caf::io::connection_closed_msg>,
+                          caf::reacts_to<connect_atom, redis_socket, uint64_t>,
+                          caf::reacts_to<connect_atom, caf::error, uint64_t>,
+                          caf::reacts_to<retry_atom, uint64_t>, caf::reacts_to<connect_atom>,
+                          caf::reacts_to<switch_atom, std::string>, caf::reacts_to<caf::tick_atom>>;
 
 struct subscriber_state {
   subscriber_state() : link({}, {}, 0) {}
@@ -231,6 +233,15 @@ subscriber_broker::behavior_type redis_subscriber(self_ptr self, redis_subscribe
       },
       [=](retry_atom, uint64_t epoch) { self->state.link.retry(self, epoch); },
       [=](connect_atom) { self->state.link.retry_now(self); },
+      [=](switch_atom, const std::string& primary) {
+        // A Sentinel failover: the subscription was on the old primary. Losing it runs the
+        // bridge's recovery once the new one is subscribed.
+        if (self->state.link.on(primary))
+          return;
+        auto err = make_error(errc::backend_unavailable, "redis: the primary moved (failover)");
+        lost(self, err);
+        self->state.link.reconnect_now(self, std::move(err));
+      },
       [=](caf::tick_atom) {
         auto& st = self->state;
         if (st.link.up() && st.subscribed) {
