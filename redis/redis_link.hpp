@@ -144,11 +144,7 @@ public:
   /// Gives up the current connection or attempt and schedules the next attempt.
   template <class Self>
   void drop(Self* self, caf::error reason) {
-    if (phase_ == phase::up)
-      self->close(hdl_);
-    phase_ = phase::down;
-    parked_.clear();
-    last_error_ = std::move(reason);
+    give_up(self, std::move(reason));
     auto epoch = ++epoch_;
     self->delayed_send(self, next_backoff(), retry_atom::value, epoch);
   }
@@ -193,16 +189,38 @@ public:
   /// at once. The owner fails what was in flight first.
   template <class Self>
   void reconnect_now(Self* self, caf::error reason) {
+    give_up(self, std::move(reason));
+    attempts_ = 0;
+    connect(self);
+  }
+
+  /// Feeds received bytes and hands every complete reply to `on_reply(reply&)` for as long
+  /// as the link stays up (`on_reply` may drop it). Returns false on a protocol error,
+  /// after which the owner drops the connection. For owners without a `basic_session`.
+  template <class OnReply>
+  bool receive(const std::vector<char>& buf, OnReply on_reply) {
+    if (!reader_.feed(buf.data(), buf.size()))
+      return false;
+    while (phase_ == phase::up) {
+      bool failed = false;
+      typename Protocol::reply next;
+      if (!Protocol::next(reader_, next, failed))
+        return !failed;
+      on_reply(next);
+    }
+    return true;
+  }
+
+private:
+  template <class Self>
+  void give_up(Self* self, caf::error reason) {
     if (phase_ == phase::up)
       self->close(hdl_);
     phase_ = phase::down;
     parked_.clear();
     last_error_ = std::move(reason);
-    attempts_ = 0;
-    connect(self);
   }
 
-private:
   std::chrono::milliseconds next_backoff() {
     auto shift = std::min<uint32_t>(attempts_++, 16);
     int64_t base = std::min<int64_t>(opts_.backoff_max.count(),

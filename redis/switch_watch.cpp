@@ -110,7 +110,7 @@ void on_event(self_ptr self, std::string_view channel, std::string_view payload)
     heard(self, address_of(words[2], words[3]), primary_news::promotion);
 }
 
-void on_reply(self_ptr self, const redisReply* r) {
+void on_reply_of(self_ptr self, const redisReply* r) {
   auto& st = self->state;
   if (st.answer_due) {
     // SENTINEL get-master-addr-by-name: nil while the sentinel does not know the master.
@@ -148,22 +148,9 @@ caf::behavior watch_sentinel(self_ptr self, redis_url set, size_t sentinel) {
   });
   return {
       [=](const caf::io::new_data_msg& msg) {
-        auto& reader = self->state.link.reader();
-        if (!reader.feed(msg.buf.data(), msg.buf.size())) {
+        auto on_reply = [&](redis_reply_ptr& reply) { on_reply_of(self, reply.get()); };
+        if (!self->state.link.receive(msg.buf, on_reply))
           lost(self, make_error(errc::backend_error, "sentinel protocol error"));
-          return;
-        }
-        while (self->state.link.up()) {
-          bool failed = false;
-          auto reply = reader.next(failed);
-          if (failed) {
-            lost(self, make_error(errc::backend_error, "sentinel protocol error"));
-            return;
-          }
-          if (!reply)
-            return;
-          on_reply(self, reply.get());
-        }
       },
       [=](const caf::io::connection_closed_msg&) {
         lost(self, make_error(errc::backend_unavailable, "the sentinel closed the connection"));

@@ -259,6 +259,9 @@ TEST(RedisUrl, SentinelRejections) {
 }
 
 TEST(RedisUrl, SentinelConfigFieldsSpellTheSameUrl) {
+  using mtcache::configured_url;
+  using mtcache::redis_sentinel_config;
+  using mtcache::redis_tier_config;
   redis_sentinel_config fields;
   fields.sentinels = {"s1", "s2:26380", "[::1]:26381"};
   fields.master = "my master";
@@ -267,7 +270,7 @@ TEST(RedisUrl, SentinelConfigFieldsSpellTheSameUrl) {
   fields.db = 2;
   fields.sentinel_user = "watcher";
   fields.sentinel_password = "s&p=?";
-  auto x = parsed(to_url(fields));
+  auto x = parsed(mtcache::to_url(fields));
   EXPECT_EQ(x.mode, redis_url::topology::sentinel);
   ASSERT_EQ(x.nodes.size(), 3u);
   EXPECT_EQ(x.nodes[0].port, redis_url::default_sentinel_port);
@@ -282,7 +285,7 @@ TEST(RedisUrl, SentinelConfigFieldsSpellTheSameUrl) {
   redis_tier_config tier;
   EXPECT_EQ(configured_url(tier), "");
   tier.sentinel = fields;
-  EXPECT_EQ(configured_url(tier), to_url(fields));
+  EXPECT_EQ(configured_url(tier), mtcache::to_url(fields));
   tier.url = "redis://h";
   EXPECT_EQ(configured_url(tier), "redis://h");
 }

@@ -203,22 +203,9 @@ subscriber_broker::behavior_type redis_subscriber(self_ptr self, redis_subscribe
         return rp;
       },
       [=](const caf::io::new_data_msg& msg) {
-        auto& reader = self->state.link.reader();
-        if (!reader.feed(msg.buf.data(), msg.buf.size())) {
+        auto on_reply = [&](redis_reply_ptr& reply) { on_push(self, reply.get()); };
+        if (!self->state.link.receive(msg.buf, on_reply))
           lost(self, make_error(errc::backend_error, "redis protocol error"));
-          return;
-        }
-        for (;;) {
-          bool failed = false;
-          auto reply = reader.next(failed);
-          if (failed) {
-            lost(self, make_error(errc::backend_error, "redis protocol error"));
-            return;
-          }
-          if (!reply)
-            return;
-          on_push(self, reply.get());
-        }
       },
       [=](const caf::io::connection_closed_msg&) {
         lost(self, make_error(errc::backend_unavailable, "redis closed the connection"));
