@@ -197,7 +197,12 @@ void complete(self_ptr self, pending& p, std::vector<redis_reply_ptr>& replies) 
     return;
   case pending::op::ping: {
     auto took = std::chrono::steady_clock::now() - p.sent;
-    tier_health h{st.level, "redis", true, "PONG",
+    // A Sentinel tier says which primary answered and how often it moved.
+    auto& link = st.session.link();
+    auto detail = link.peer().empty() ? std::string{"PONG"}
+                                      : "PONG from primary " + link.peer() + " (" +
+                                            std::to_string(link.failovers()) + " failovers)";
+    tier_health h{st.level, "redis", true, std::move(detail),
                   std::chrono::duration_cast<std::chrono::microseconds>(took).count()};
     p.rp.deliver(std::move(h));
     return;
@@ -349,7 +354,7 @@ namespace mtcache {
 
 caf::expected<batch_tier_actor> spawn_redis_tier(caf::actor_system& sys,
                                                  const redis_tier_config& cfg, uint32_t level) {
-  auto url = resolve_redis_url(cfg.url);
+  auto url = resolve_redis_url(configured_url(cfg));
   if (!url)
     return std::move(url.error());
   if (url->mode == redis_url::topology::cluster)

@@ -435,6 +435,31 @@ std::string to_string(const redis_url& x) {
   return result;
 }
 
+std::string to_url(const redis_sentinel_config& x) {
+  std::string result = "redis+sentinel://";
+  if (!x.user.empty() || !x.password.empty()) {
+    result += encode(x.user);
+    if (!x.password.empty())
+      result += ':' + encode(x.password);
+    result += '@';
+  }
+  for (size_t i = 0; i < x.sentinels.size(); ++i)
+    result += (i > 0 ? "," : "") + x.sentinels[i];
+  result += '/' + encode(x.master) + '/' + std::to_string(x.db);
+  auto sep = '?';
+  if (!x.sentinel_user.empty()) {
+    result += "?sentinel_user=" + encode(x.sentinel_user);
+    sep = '&';
+  }
+  if (!x.sentinel_password.empty())
+    result += std::string{sep} + "sentinel_password=" + encode(x.sentinel_password);
+  return result;
+}
+
+std::string configured_url(const redis_tier_config& x) {
+  return x.url.empty() && !x.sentinel.master.empty() ? to_url(x.sentinel) : x.url;
+}
+
 caf::expected<redis_url> resolve_redis_url(const std::string& explicit_url) {
   std::string text = explicit_url;
   if (text.empty()) {

@@ -9,6 +9,8 @@
 
 #include <caf/expected.hpp>
 
+#include "mtcache/messages/config.hpp"
+
 namespace mtcache {
 
 /// Where a Redis server listens and how to log in, parsed from a URL:
@@ -96,6 +98,14 @@ struct redis_url {
 /// `redis://alice:***@[::1]:6379/0`, `unix:///run/redis.sock?db=2&password=***`,
 /// `redis+cluster://10.0.0.1:7000,10.0.0.2:7000`, `redis+sentinel://s1:26379,s2:26379/mymaster/0`.
 std::string to_string(const redis_url& x);
+
+/// The `redis+sentinel://` URL that `x` spells out field by field (credentials and the
+/// master name percent-encoded), for `resolve_redis_url`.
+std::string to_url(const redis_sentinel_config& x);
+
+/// The URL a Redis tier's config names: its `url`, or the Sentinel URL of its `sentinel`
+/// fields when they name a master (and `url` is empty); empty for the default.
+std::string configured_url(const redis_tier_config& x);
 
 /// The Redis URL to use: `explicit_url` if set, else the REDIS_URL environment variable,
 /// else redis://127.0.0.1:6379. Fails with errc::invalid_url and the reason.

@@ -41,6 +41,12 @@ struct meta_protocol {
 
   static std::string server(const memcached_server& server) { return to_string(server); }
 
+  /// memcached has no primaries: no reply demotes a server, and no switches to follow.
+  static bool demoted(const meta_reply&) { return false; }
+  static void watch(caf::actor_system&, const memcached_server&, bool) {
+    // nop
+  }
+
   static bool next(meta_reply_reader& in, meta_reply& out, bool& failed) {
     return in.next(out, failed);
   }

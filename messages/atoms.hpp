@@ -37,6 +37,8 @@ using track_atom = caf::atom_constant<caf::atom("track")>;
 using retry_atom = caf::atom_constant<caf::atom("retry")>;
 using resend_atom = caf::atom_constant<caf::atom("resend")>;
 using refresh_atom = caf::atom_constant<caf::atom("refresh")>;
+/// To a Redis connection: the primary moved (Sentinel), reconnect now.
+using switch_atom = caf::atom_constant<caf::atom("switch")>;
 using xadd_atom = caf::atom_constant<caf::atom("xadd")>;
 using xread_atom = caf::atom_constant<caf::atom("xread")>;
 using xlatest_atom = caf::atom_constant<caf::atom("xlatest")>;

@@ -61,10 +61,31 @@ struct memory_tier_config {
 };
 
 /// The Redis tier.
+/// A Redis Sentinel deployment given field by field, the same as a
+/// `redis+sentinel://[user[:password]@]sentinels/master[/db]` URL (see redis_url.hpp): the
+/// Redis tier (and the invalidation bus, when it takes the tier's Redis) then connects to
+/// whichever node the sentinels report as primary of `master`, and follows failovers.
+struct redis_sentinel_config {
+  /// The sentinels, "host[:port]" (port 26379 by default); IPv6 hosts in brackets.
+  std::vector<std::string> sentinels;
+  /// The name the sentinels monitor the primary under; empty: no Sentinel.
+  std::string master;
+  /// Credentials of the Redis servers (AUTH), and the database to select.
+  std::string user;
+  std::string password;
+  int db = 0;
+  /// Credentials of the sentinels themselves, if they need any.
+  std::string sentinel_user;
+  std::string sentinel_password;
+};
+
 struct redis_tier_config {
-  /// redis://[user:password@]host[:port][/db] or unix:///path[?db=N]. Empty: the
-  /// REDIS_URL environment variable, then redis://127.0.0.1:6379.
+  /// redis://[user:password@]host[:port][/db], unix:///path[?db=N] or
+  /// redis+sentinel://sentinels/master[/db]. Empty: `sentinel` if it names a master, else
+  /// the REDIS_URL environment variable, then redis://127.0.0.1:6379.
   std::string url;
+  /// A Sentinel set given by fields instead of `url` (give one or the other).
+  redis_sentinel_config sentinel;
   /// Prepended to every key this tier reads or writes (a namespace on a shared server).
   std::string key_prefix;
   /// A request not answered within this fails with `errc::timeout`, and the connection is

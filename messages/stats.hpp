@@ -70,7 +70,7 @@ typename Inspector::result_type inspect(Inspector& f, node_stats& x) {
            x.reconnects, x.timeouts, x.moved, x.asked);
 }
 
-/// How a tier over a Redis Cluster followed its topology.
+/// How a tier over a Redis Cluster or a Sentinel set followed its topology.
 struct topology_stats {
   /// MOVED and ASK redirects followed.
   uint64_t moved = 0;
@@ -79,8 +79,8 @@ struct topology_stats {
   uint64_t retries = 0;
   /// Slot maps fetched (CLUSTER SLOTS).
   uint64_t refreshes = 0;
-  /// Slots that went to another node while their primary was unreachable, counted once per
-  /// primary lost.
+  /// Cluster: primaries whose slots went to another node while they were unreachable.
+  /// Sentinel: reconnects that found another primary than before.
   uint64_t failovers = 0;
 };
 
@@ -117,13 +117,15 @@ struct tier_stats {
   /// A tier over several servers: one entry each (a Redis Cluster's nodes); else empty.
   std::vector<node_stats> nodes;
   topology_stats topology;
+  /// Redis Sentinel: the primary connected to last ("host:port"); empty for other tiers.
+  std::string primary;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, tier_stats& x) {
   return f(caf::meta::type_name("mtcache::tier_stats"), x.level, x.kind, x.hits, x.misses, x.writes,
            x.removes, x.evictions, x.expirations, x.errors, x.timeouts, x.reconnects, x.size,
-           x.weight, x.connected, x.idle_expirations, x.ops, x.nodes, x.topology);
+           x.weight, x.connected, x.idle_expirations, x.ops, x.nodes, x.topology, x.primary);
 }
 
 /// Exact counters of the coordinator: every request is counted once, where it ends.

@@ -45,21 +45,32 @@ void reachability::leave(const std::string& server, const caf::actor_addr& who) 
     r.owners.erase(i);
 }
 
-void reachability::arrived(const std::string& server, const caf::actor_addr& from) {
+namespace {
+
+std::vector<caf::actor> owners_of(const std::string& server, const caf::actor_addr& except) {
   std::vector<caf::actor> others;
-  {
-    auto& r = instance();
-    std::lock_guard<std::mutex> guard{r.mtx};
-    auto i = r.owners.find(server);
-    if (i == r.owners.end())
-      return;
-    for (auto& addr : i->second)
-      if (addr != from)
-        if (auto other = caf::actor_cast<caf::actor>(addr))
-          others.push_back(std::move(other));
-  }
-  for (auto& other : others)
+  auto& r = instance();
+  std::lock_guard<std::mutex> guard{r.mtx};
+  auto i = r.owners.find(server);
+  if (i == r.owners.end())
+    return others;
+  for (auto& addr : i->second)
+    if (addr != except)
+      if (auto other = caf::actor_cast<caf::actor>(addr))
+        others.push_back(std::move(other));
+  return others;
+}
+
+} // namespace
+
+void reachability::arrived(const std::string& server, const caf::actor_addr& from) {
+  for (auto& other : owners_of(server, from))
     caf::anon_send(other, connect_atom::value);
+}
+
+void reachability::switched(const std::string& server, const std::string& primary) {
+  for (auto& owner : owners_of(server, caf::actor_addr{}))
+    caf::anon_send(owner, switch_atom::value, primary);
 }
 
 } // namespace mtcache::detail

@@ -10,6 +10,9 @@
 // late. A server that accepts one connection accepts them all: whoever connects first
 // sends every other connection to the same server a `(connect_atom)`, and those that are
 // waiting to retry connect at once.
+//
+// A Sentinel set is one server here, whichever node is its primary: when the primary moves,
+// the set's watchers (switch_watch.hpp) send every connection to it a `(switch_atom, primary)`.
 
 #include <string>
 
@@ -27,6 +30,10 @@ public:
 
   /// `from` just connected to `server`: tells every other owner to try now.
   static void arrived(const std::string& server, const caf::actor_addr& from);
+
+  /// `server` (a Sentinel set) has a new primary ("host:port"): tells every owner with a
+  /// `(switch_atom, primary)` to drop a connection elsewhere and connect again at once.
+  static void switched(const std::string& server, const std::string& primary);
 };
 
 } // namespace mtcache::detail

@@ -8,6 +8,8 @@
 #include <hiredis/hiredis.h>
 
 #include "mtcache/messages/error.hpp"
+#include "mtcache/redis/sentinel.hpp"
+#include "mtcache/redis/switch_watch.hpp"
 
 namespace mtcache::detail {
 
@@ -19,7 +21,8 @@ struct connected_socket::owner {
   }
 };
 
-connected_socket::connected_socket(int fd) : fd_(new owner{fd}) {}
+connected_socket::connected_socket(int fd, std::string peer)
+    : fd_(new owner{fd}), peer_(std::move(peer)) {}
 
 int connected_socket::release() {
   if (!fd_)
@@ -89,10 +92,11 @@ caf::expected<redis_context_ptr> connect_redis(const redis_url& url,
   return c;
 }
 
-caf::expected<redis_socket> open_redis_socket(const redis_url& url,
-                                              std::chrono::milliseconds timeout) {
-  if (url.mode == redis_url::topology::cluster)
-    return open_cluster_socket(url, timeout);
+namespace {
+
+// Connects to one node; `primary_only` adds the ROLE check.
+caf::expected<redis_socket> open_node(const redis_url& url, std::chrono::milliseconds timeout,
+                                      bool primary_only) {
   auto c = connect_redis(url, timeout);
   if (!c)
     return std::move(c.error());
@@ -100,6 +104,12 @@ caf::expected<redis_socket> open_redis_socket(const redis_url& url,
   size_t ping_len[] = {4};
   if (auto err = handshake_step(c->get(), errc::backend_unavailable, "PING", 1, ping, ping_len))
     return err;
+  std::string peer;
+  if (primary_only) {
+    peer = host_port(url);
+    if (auto err = check_primary(c->get(), peer))
+      return err;
+  }
   int fd = redisFreeKeepFd(c->release());
   // hiredis left the socket blocking with receive/send timeouts; the multiplexer needs it
   // non-blocking and without them.
@@ -107,7 +117,40 @@ caf::expected<redis_socket> open_redis_socket(const redis_url& url,
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &zero, sizeof(zero));
   setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &zero, sizeof(zero));
   fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-  return redis_socket{fd};
+  return redis_socket{fd, std::move(peer)};
+}
+
+} // namespace
+
+caf::expected<redis_socket> open_redis_socket(const redis_url& url,
+                                              std::chrono::milliseconds timeout) {
+  if (url.mode == redis_url::topology::cluster)
+    return open_cluster_socket(url, timeout);
+  if (url.mode != redis_url::topology::sentinel)
+    return open_node(url, timeout, false);
+  auto primary = ask_sentinels(url, timeout);
+  if (!primary)
+    return std::move(primary.error());
+  auto sock = open_node(*primary, timeout, true);
+  if (!sock)
+    skip_sentinel(url);
+  return sock;
+}
+
+bool resp_protocol::demoted(const redis_reply_ptr& r) {
+  if (r == nullptr || r->type != REDIS_REPLY_ERROR)
+    return false;
+  std::string_view text{r->str, r->len};
+  return text.rfind("READONLY", 0) == 0 || text.rfind("MASTERDOWN", 0) == 0;
+}
+
+void resp_protocol::watch(caf::actor_system& sys, const redis_url& url, bool on) {
+  if (url.mode != redis_url::topology::sentinel)
+    return;
+  if (on)
+    switch_watch::attach(sys, url);
+  else
+    switch_watch::detach(sys, url);
 }
 
 void redis_reply_deleter::operator()(redisReply* x) const {

@@ -7,6 +7,7 @@
 
 #include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/expected.hpp>
+#include <caf/fwd.hpp>
 
 #include "mtcache/codec/detail/resp.hpp"
 #include "mtcache/codec/redis_url.hpp"
@@ -24,14 +25,19 @@ namespace mtcache::detail {
 class connected_socket {
 public:
   connected_socket() = default;
-  explicit connected_socket(int fd);
+  explicit connected_socket(int fd, std::string peer = {});
 
   /// Takes ownership of the socket; later calls return -1.
   int release();
 
+  /// The server it connects to when that was looked up (a Sentinel set's primary,
+  /// "host:port"); empty otherwise.
+  const std::string& peer() const { return peer_; }
+
 private:
   struct owner;
   std::shared_ptr<owner> fd_;
+  std::string peer_;
 };
 
 using redis_socket = connected_socket;
@@ -56,7 +62,9 @@ caf::expected<connected_socket> open_cluster_socket(const redis_url& url,
                                                     std::chrono::milliseconds timeout);
 
 /// Connects to `url`, authenticates (AUTH [user] password), selects the database and
-/// checks the connection with PING, all within `timeout` per step. Blocks the calling
+/// checks the connection with PING, all within `timeout` per step. For a Sentinel URL it
+/// first asks the sentinels for the primary and then refuses a node whose ROLE is not
+/// `master` (see sentinel.hpp); the socket's `peer()` names the primary. Blocks the calling
 /// thread: run it in a detached actor. The returned socket is non-blocking.
 caf::expected<redis_socket> open_redis_socket(const redis_url& url,
                                               std::chrono::milliseconds timeout);
@@ -107,12 +115,28 @@ struct resp_protocol {
     return open_redis_socket(url, timeout);
   }
 
-  /// host:port or the socket path: what connections to one server share.
+  /// host:port or the socket path: what connections to one server share; for a Sentinel
+  /// set "sentinel:<master>@<sentinels>", whichever node is primary.
   static std::string server(const redis_url& url) {
+    if (url.mode == redis_url::topology::sentinel) {
+      std::string out = "sentinel:" + url.master_name + "@";
+      for (auto& node : url.nodes)
+        out += (out.back() == '@' ? "" : ",") + node.host + ":" + std::to_string(node.port);
+      return out;
+    }
     return url.kind == redis_url::transport::unix_socket
                ? url.path
                : url.host + ":" + std::to_string(url.port);
   }
+
+  /// An error reply after which the connection must go: the node is no longer the primary
+  /// (READONLY: a replica refuses writes; MASTERDOWN: a replica that lost its primary), so
+  /// reconnecting finds the current one. The request itself fails with the reply.
+  static bool demoted(const redis_reply_ptr& r);
+
+  /// Links to a Sentinel set keep one watcher per set following `+switch-master` (see
+  /// switch_watch.hpp); other servers need none.
+  static void watch(caf::actor_system& sys, const redis_url& url, bool on);
 
   static bool next(redis_reply_reader& in, redis_reply_ptr& out, bool& failed) {
     out = in.next(failed);

@@ -41,7 +41,11 @@ using redis_link_options = link_options;
 /// `(connect_atom, caf::error, uint64_t)`, `(retry_atom, uint64_t)` and `(connect_atom)` by
 /// calling `adopt`, `drop`, `retry` and `retry_now`. Every attempt has its own epoch, so
 /// late results are ignored. A link that gets through after a loss tells the other links to
-/// the same server to try at once (see reachability.hpp).
+/// the same server to try at once (see reachability.hpp). The owner also handles
+/// `(switch_atom, primary)` (the server is a Sentinel set whose primary moved) by failing
+/// what is in flight and calling `reconnect_now`, unless `on(primary)` says it is there. A socket
+/// that names its peer (the primary a Sentinel set reported) tells the link where it is connected;
+/// a new peer counts as a failover.
 template <class Protocol>
 class basic_link {
 public:
@@ -61,6 +65,10 @@ public:
   bool connecting() const { return phase_ == phase::connecting; }
   uint64_t epoch() const { return epoch_; }
   uint64_t reconnects() const { return reconnects_; }
+  /// Reconnects that landed on another primary than the connection before.
+  uint64_t failovers() const { return failovers_; }
+  /// The primary connected to last ("host:port"), for Sentinel sets; empty otherwise.
+  const std::string& peer() const { return peer_; }
   const caf::error& last_error() const { return last_error_; }
   const address& url() const { return url_; }
   reader_type& reader() { return reader_; }
@@ -85,6 +93,7 @@ public:
     if (!joined_) {
       joined_ = true;
       reachability::join(server_, self->address());
+      Protocol::watch(self->system(), url_, true);
     }
     phase_ = phase::connecting;
     auto epoch = ++epoch_;
@@ -110,6 +119,11 @@ public:
         ::close(fd);
       return false;
     }
+    if (!sock.peer().empty()) {
+      if (!peer_.empty() && peer_ != sock.peer())
+        ++failovers_;
+      peer_ = sock.peer();
+    }
     hdl_ = self->add_scribe(fd);
     self->configure_read(hdl_, caf::io::receive_policy::at_most(64 * 1024));
     reader_.reset();
@@ -133,11 +147,7 @@ public:
   /// Gives up the current connection or attempt and schedules the next attempt.
   template <class Self>
   void drop(Self* self, caf::error reason) {
-    if (phase_ == phase::up)
-      self->close(hdl_);
-    phase_ = phase::down;
-    parked_.clear();
-    last_error_ = std::move(reason);
+    give_up(self, std::move(reason));
     auto epoch = ++epoch_;
     self->delayed_send(self, next_backoff(), retry_atom::value, epoch);
   }
@@ -149,6 +159,7 @@ public:
     if (joined_) {
       joined_ = false;
       reachability::leave(server_, self->address());
+      Protocol::watch(self->system(), url_, false);
     }
     if (phase_ == phase::up)
       self->close(hdl_);
@@ -173,7 +184,46 @@ public:
     }
   }
 
+  /// Connected to `primary` ("host:port") already.
+  bool on(const std::string& primary) const { return phase_ == phase::up && peer_ == primary; }
+
+  /// The server moved (a Sentinel failover): give up the connection or the attempt under
+  /// way (it may be waiting out `connect_timeout` on the stopped old primary) and connect
+  /// at once. The owner fails what was in flight first.
+  template <class Self>
+  void reconnect_now(Self* self, caf::error reason) {
+    give_up(self, std::move(reason));
+    attempts_ = 0;
+    connect(self);
+  }
+
+  /// Feeds received bytes and hands every complete reply to `on_reply(reply&)` for as long
+  /// as the link stays up (`on_reply` may drop it). Returns false on a protocol error,
+  /// after which the owner drops the connection. For owners without a `basic_session`.
+  template <class OnReply>
+  bool receive(const std::vector<char>& buf, OnReply on_reply) {
+    if (!reader_.feed(buf.data(), buf.size()))
+      return false;
+    while (phase_ == phase::up) {
+      bool failed = false;
+      typename Protocol::reply next;
+      if (!Protocol::next(reader_, next, failed))
+        return !failed;
+      on_reply(next);
+    }
+    return true;
+  }
+
 private:
+  template <class Self>
+  void give_up(Self* self, caf::error reason) {
+    if (phase_ == phase::up)
+      self->close(hdl_);
+    phase_ = phase::down;
+    parked_.clear();
+    last_error_ = std::move(reason);
+  }
+
   std::chrono::milliseconds next_backoff() {
     auto shift = std::min<uint32_t>(attempts_++, 16);
     int64_t base = std::min<int64_t>(opts_.backoff_max.count(),
@@ -194,6 +244,8 @@ private:
   uint64_t epoch_ = 0;
   uint32_t attempts_ = 0;
   uint64_t reconnects_ = 0;
+  uint64_t failovers_ = 0;
+  std::string peer_;
   bool ever_connected_ = false;
   caf::error last_error_;
   caf::io::connection_handle hdl_;

@@ -36,7 +36,8 @@ using session_broker = typename typed_broker_of<typename Interface::template ext
     caf::reacts_to<caf::io::new_data_msg>, caf::reacts_to<caf::io::connection_closed_msg>,
     caf::reacts_to<connect_atom, connected_socket, uint64_t>,
     caf::reacts_to<connect_atom, caf::error, uint64_t>, caf::reacts_to<retry_atom, uint64_t>,
-    caf::reacts_to<connect_atom>, caf::reacts_to<caf::tick_atom>>>::type;
+    caf::reacts_to<connect_atom>, caf::reacts_to<switch_atom, std::string>,
+    caf::reacts_to<caf::tick_atom>>>::type;
 
 template <class Interface>
 using redis_session_broker = session_broker<Interface>;
@@ -96,6 +97,8 @@ public:
     stats.reconnects = link_.reconnects();
     stats.connected = link_.up();
     stats.timeouts = timeouts_;
+    stats.topology.failovers = link_.failovers();
+    stats.primary = link_.peer();
   }
 
   static int64_t now_ms() {
@@ -213,6 +216,19 @@ public:
     link_.close(self);
   }
 
+  /// The primary moved to `primary` (`(switch_atom, primary)`): unless connected there
+  /// already, what was sent to the old one fails (it was not acknowledged, and may never be)
+  /// and the link reconnects at once.
+  template <class Self, class Fail>
+  void switched(Self* self, const std::string& primary, Fail fail) {
+    if (link_.on(primary))
+      return;
+    auto err = make_error(errc::backend_unavailable,
+                          std::string{Protocol::name} + ": the primary moved (failover)");
+    fail_all(err, fail);
+    link_.reconnect_now(self, std::move(err));
+  }
+
   /// A connection attempt failed (the `(connect_atom, caf::error, epoch)` message).
   template <class Self, class Fail>
   void connect_failed(Self* self, caf::error reason, uint64_t epoch, Fail fail) {
@@ -243,8 +259,19 @@ private:
         continue;
       auto entry = std::move(queue_.front());
       queue_.pop_front();
+      bool demoted = std::any_of(partial_.begin(), partial_.end(),
+                                 [](const reply& r) { return Protocol::demoted(r); });
       complete(entry, partial_);
       partial_.clear();
+      if (demoted) {
+        // The node stopped being the primary: the command failed with its reply, and the
+        // rest goes elsewhere after a reconnect (which, for a Sentinel set, asks again).
+        drop(self,
+             make_error(errc::backend_unavailable,
+                        std::string{Protocol::name} + ": the server is no longer the primary"),
+             fail);
+        return false;
+      }
     }
   }
 
@@ -314,6 +341,10 @@ Behavior session_behavior(Self* self, Complete complete, Fail fail, After after,
       },
       [=](retry_atom, uint64_t epoch) { self->state.session.link().retry(self, epoch); },
       [=](connect_atom) { self->state.session.link().retry_now(self); },
+      [=](switch_atom, const std::string& primary) {
+        self->state.session.switched(self, primary, fail);
+        after();
+      },
       [=](caf::tick_atom) {
         self->state.session.on_tick(self, fail);
         after();

@@ -86,7 +86,13 @@ caf::error check_tier(const tier_spec& spec, size_t index) {
       return invalid(where + "backoff_initial must be positive and at most backoff_max");
     if (r.scan_count == 0)
       return invalid(where + "scan_count must be at least 1");
-    if (auto url = resolve_redis_url(r.url); !url)
+    if (!r.sentinel.master.empty() && !r.url.empty())
+      return invalid(where + "give the Redis tier a url or sentinel fields, not both");
+    if (!r.sentinel.master.empty() && r.sentinel.sentinels.empty())
+      return invalid(where + "sentinel.master needs sentinel.sentinels (host[:port] each)");
+    if (r.sentinel.master.empty() && !r.sentinel.sentinels.empty())
+      return invalid(where + "sentinel.sentinels needs sentinel.master (the monitored name)");
+    if (auto url = resolve_redis_url(configured_url(r)); !url)
       return std::move(url.error());
     return caf::none;
   }
@@ -128,13 +134,16 @@ caf::error check_tracking(const cache_config& cfg) {
     if (spec.type != tier_spec::kind::redis)
       continue;
     any = true;
-    auto url = resolve_redis_url(spec.redis.url);
+    auto url = resolve_redis_url(configured_url(spec.redis));
     if (!url)
       return std::move(url.error());
+    // A Sentinel set is one server wherever its primary is: tracking is switched on again
+    // with every reconnect, so it follows a failover like the connections do.
     if (url->kind != server->kind || url->host != server->host || url->port != server->port ||
-        url->path != server->path)
+        url->path != server->path || url->mode != server->mode ||
+        url->master_name != server->master_name)
       return invalid("tracking needs every Redis tier on the invalidation Redis server: " +
-                     spec.redis.url + " is not " + invalidation_url(cfg));
+                     to_string(*url) + " is not " + to_string(*server));
     auto prefixes = tracked_prefixes(cfg, spec.redis);
     for (size_t i = 0; i < prefixes.size(); ++i)
       for (size_t j = 0; j < prefixes.size(); ++j)
@@ -204,7 +213,7 @@ std::string invalidation_url(const cache_config& cfg) {
     return cfg.invalidation.redis_url;
   for (auto& spec : cfg.tiers)
     if (spec.type == tier_spec::kind::redis)
-      return spec.redis.url;
+      return configured_url(spec.redis);
   return {};
 }
 

@@ -257,3 +257,35 @@ TEST(RedisUrl, SentinelRejections) {
   EXPECT_EQ(rejection("redis+sentinel://s1/m?sentinel_password=topsecret&x=1").find("topsecret"),
             std::string::npos);
 }
+
+TEST(RedisUrl, SentinelConfigFieldsSpellTheSameUrl) {
+  using mtcache::configured_url;
+  using mtcache::redis_sentinel_config;
+  using mtcache::redis_tier_config;
+  redis_sentinel_config fields;
+  fields.sentinels = {"s1", "s2:26380", "[::1]:26381"};
+  fields.master = "my master";
+  fields.user = "alice";
+  fields.password = "p@ss:/word";
+  fields.db = 2;
+  fields.sentinel_user = "watcher";
+  fields.sentinel_password = "s&p=?";
+  auto x = parsed(mtcache::to_url(fields));
+  EXPECT_EQ(x.mode, redis_url::topology::sentinel);
+  ASSERT_EQ(x.nodes.size(), 3u);
+  EXPECT_EQ(x.nodes[0].port, redis_url::default_sentinel_port);
+  EXPECT_EQ(x.nodes[1].port, 26380);
+  EXPECT_EQ(x.nodes[2].host, "::1");
+  EXPECT_EQ(x.master_name, "my master");
+  EXPECT_EQ(x.user, "alice");
+  EXPECT_EQ(x.password, "p@ss:/word");
+  EXPECT_EQ(x.db, 2);
+  EXPECT_EQ(x.sentinel_user, "watcher");
+  EXPECT_EQ(x.sentinel_password, "s&p=?");
+  redis_tier_config tier;
+  EXPECT_EQ(configured_url(tier), "");
+  tier.sentinel = fields;
+  EXPECT_EQ(configured_url(tier), mtcache::to_url(fields));
+  tier.url = "redis://h";
+  EXPECT_EQ(configured_url(tier), "redis://h");
+}

@@ -132,6 +132,8 @@ cluster_broker::behavior_type redis_cluster_tier(cluster_ptr self, redis_tier_co
           node->session.on_tick(self, cluster_failer(self));
         after_event(self);
       },
+      // A Sentinel's notice; a cluster's nodes are followed through its slot map instead.
+      [=](switch_atom, const std::string&) {},
       [=](resend_atom) { resend_parked(self); },
       [=](refresh_atom) { on_refresh_timer(self); },
       [=](track_atom, uint64_t, std::vector<std::string>&, caf::actor&) -> caf::result<ok_atom> {

@@ -20,12 +20,14 @@ namespace mtcache::detail {
 
 namespace {
 
-using subscriber_broker = caf::io::typed_broker<
-    caf::replies_to<caf::ping_atom>::with<ok_atom>, caf::reacts_to<caf::io::new_data_msg>,
-    caf::reacts_to<caf::io::connection_closed_msg>,
-    caf::reacts_to<connect_atom, redis_socket, uint64_t>,
-    caf::reacts_to<connect_atom, caf::error, uint64_t>, caf::reacts_to<retry_atom, uint64_t>,
-    caf::reacts_to<connect_atom>, caf::reacts_to<caf::tick_atom>>;
+using subscriber_broker =
+    caf::io::typed_broker<caf::replies_to<caf::ping_atom>::with<ok_atom>,
+                          caf::reacts_to<caf::io::new_data_msg>,
+                          caf::reacts_to<caf::io::connection_closed_msg>,
+                          caf::reacts_to<connect_atom, redis_socket, uint64_t>,
+                          caf::reacts_to<connect_atom, caf::error, uint64_t>,
+                          caf::reacts_to<retry_atom, uint64_t>, caf::reacts_to<connect_atom>,
+                          caf::reacts_to<switch_atom, std::string>, caf::reacts_to<caf::tick_atom>>;
 
 struct subscriber_state {
   subscriber_state() : link({}, {}, 0) {}
@@ -201,22 +203,9 @@ subscriber_broker::behavior_type redis_subscriber(self_ptr self, redis_subscribe
         return rp;
       },
       [=](const caf::io::new_data_msg& msg) {
-        auto& reader = self->state.link.reader();
-        if (!reader.feed(msg.buf.data(), msg.buf.size())) {
+        auto on_reply = [&](redis_reply_ptr& reply) { on_push(self, reply.get()); };
+        if (!self->state.link.receive(msg.buf, on_reply))
           lost(self, make_error(errc::backend_error, "redis protocol error"));
-          return;
-        }
-        for (;;) {
-          bool failed = false;
-          auto reply = reader.next(failed);
-          if (failed) {
-            lost(self, make_error(errc::backend_error, "redis protocol error"));
-            return;
-          }
-          if (!reply)
-            return;
-          on_push(self, reply.get());
-        }
       },
       [=](const caf::io::connection_closed_msg&) {
         lost(self, make_error(errc::backend_unavailable, "redis closed the connection"));
@@ -231,6 +220,15 @@ subscriber_broker::behavior_type redis_subscriber(self_ptr self, redis_subscribe
       },
       [=](retry_atom, uint64_t epoch) { self->state.link.retry(self, epoch); },
       [=](connect_atom) { self->state.link.retry_now(self); },
+      [=](switch_atom, const std::string& primary) {
+        // A Sentinel failover: the subscription was on the old primary. Losing it runs the
+        // bridge's recovery once the new one is subscribed.
+        if (self->state.link.on(primary))
+          return;
+        auto err = make_error(errc::backend_unavailable, "redis: the primary moved (failover)");
+        lost(self, err);
+        self->state.link.reconnect_now(self, std::move(err));
+      },
       [=](caf::tick_atom) {
         auto& st = self->state;
         if (st.link.up() && st.subscribed) {

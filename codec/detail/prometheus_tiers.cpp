@@ -154,6 +154,31 @@ void render_tiers(exposition& x) {
                if (!local(t))
                  x.sample("mtcache_tier_reconnects_total", tier_labels(c, t), t.reconnects);
            });
+  // Sentinel tiers only (they name a primary): a family without samples only adds noise.
+  auto sentinel = [](const cache_snapshot& c) {
+    return std::any_of(c.tiers.begin(), c.tiers.end(),
+                       [](const tier_stats& t) { return !t.primary.empty(); });
+  };
+  if (x.any(sentinel)) {
+    x.family("mtcache_tier_failovers_total", "counter",
+             "Times a tier's Sentinel set reconnected to another primary.",
+             [&](const cache_snapshot& c) {
+               for (auto& t : c.tiers)
+                 if (!t.primary.empty())
+                   x.sample("mtcache_tier_failovers_total", tier_labels(c, t),
+                            t.topology.failovers);
+             });
+    x.family("mtcache_tier_primary_info", "gauge",
+             "The primary a Sentinel tier is connected to, as a label (value 1).",
+             [&](const cache_snapshot& c) {
+               for (auto& t : c.tiers)
+                 if (!t.primary.empty()) {
+                   auto l = tier_labels(c, t);
+                   l.emplace_back("primary", t.primary);
+                   x.sample("mtcache_tier_primary_info", l, uint64_t{1});
+                 }
+             });
+  }
   x.family("mtcache_backend_request_duration_seconds", "histogram",
            "Time from sending a command to a tier's backend to its reply, by operation.",
            [&](const cache_snapshot& c) {

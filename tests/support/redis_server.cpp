@@ -147,9 +147,14 @@ std::string redis_server::url(int db, const std::string& credentials) const {
 
 std::string redis_server::command(const std::vector<std::string>& argv, int db,
                                   const std::string& password, const std::string& user) const {
+  return redis_command(port_, argv, db, password, user);
+}
+
+std::string redis_command(uint16_t port, const std::vector<std::string>& argv, int db,
+                          const std::string& password, const std::string& user) {
   timeval tv{1, 0};
   std::unique_ptr<redisContext, void (*)(redisContext*)> c{
-      redisConnectWithTimeout("127.0.0.1", port_, tv), redisFree};
+      redisConnectWithTimeout("127.0.0.1", port, tv), redisFree};
   if (!c || c->err)
     return "ERR: cannot connect";
   redisSetTimeout(c.get(), tv);

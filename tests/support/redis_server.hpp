@@ -57,6 +57,10 @@ private:
   std::string error_;
 };
 
+/// `redis_server::command` for any server on 127.0.0.1 (a sentinel, say).
+std::string redis_command(uint16_t port, const std::vector<std::string>& argv, int db = 0,
+                          const std::string& password = "", const std::string& user = "");
+
 /// Polls `pred` until it holds or `timeout` passes; returns whether it held.
 template <class Pred>
 bool eventually(Pred pred, std::chrono::milliseconds timeout = std::chrono::seconds{5}) {
