@@ -53,6 +53,12 @@ int main(int argc, char** argv) {
     return 1;
   }
   caf::scoped_actor self{sys};
+  // The tier keeps timers: it must be told to exit, or ~actor_system waits for it forever.
+  auto give_up = [&](const std::string& why) {
+    std::fprintf(stderr, "sentinel_bench: %s\n", why.c_str());
+    caf::anon_send_exit(*tier, caf::exit_reason::user_shutdown);
+    return 1;
+  };
   uint64_t version = 0;
   uint64_t acked = 0;
   uint64_t lost = 0;
@@ -81,10 +87,8 @@ int main(int argc, char** argv) {
     while (!write() && clock_type::now() < deadline)
       std::this_thread::sleep_for(10ms);
     auto primary = set.primary_by(0);
-    if (primary < 0) {
-      std::fprintf(stderr, "sentinel_bench: the sentinels name no primary\n");
-      return 1;
-    }
+    if (primary < 0)
+      return give_up("the sentinels name no primary");
     auto& node = set.node(static_cast<size_t>(primary));
     node.pause();
     auto stopped = clock_type::now();
@@ -95,19 +99,15 @@ int main(int argc, char** argv) {
       std::this_thread::sleep_for(1ms);
     }
     auto took = std::chrono::duration_cast<std::chrono::milliseconds>(clock_type::now() - stopped);
-    if (!through) {
-      std::fprintf(stderr, "sentinel_bench: no write went through within 30 s\n");
-      return 1;
-    }
+    if (!through)
+      return give_up("no write went through within 30 s");
     figures.push_back(took.count());
     check();
     // The write may have gone through before the sentinels name the new primary.
     auto next = static_cast<size_t>(1 - primary);
     if (!set.wait_primary(next, 30s) || !set.rejoin(static_cast<size_t>(primary)) ||
-        !set.wait_settled(30s)) {
-      std::fprintf(stderr, "sentinel_bench: the set did not settle after round %d\n", round);
-      return 1;
-    }
+        !set.wait_settled(30s))
+      return give_up("the set did not settle after round " + std::to_string(round));
     check();
   }
   auto sorted = figures;

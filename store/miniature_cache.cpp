@@ -26,6 +26,16 @@ miniature_cache::miniature_cache(std::unique_ptr<eviction_policy> policy, uint64
   hashes_.resize(capacity + 1);
   for (auto id = static_cast<uint32_t>(capacity + 1); id-- > 0;)
     free_ids_.push_back(id);
+  // Fill the policy once and forget it, so that its per-id arrays and its sketch reach
+  // their full size now: a cache's get must not allocate (MemoryStore.GetDoesNotAllocate),
+  // and the replica is fed from gets. Clearing keeps the arrays' capacity.
+  victims_.reserve(16);
+  for (uint32_t id = 0; id <= capacity; ++id) {
+    victims_.clear();
+    policy_->insert(id, id, 1, victims_);
+  }
+  policy_->clear();
+  victims_.clear();
 }
 
 bool miniature_cache::access(uint32_t hash) {

@@ -51,25 +51,31 @@ void redis_sentinel_set::stop() {
 }
 
 bool redis_sentinel_set::start() {
-  // A new replica's full sync starts at once, not after the 5 s Redis 7 waits by default
-  // for more replicas to share a diskless transfer.
-  std::vector<std::string> data_args{"--repl-diskless-sync-delay", "0"};
-  if (!nodes_[0].start(data_args)) {
-    error_ = "primary: " + nodes_[0].error();
-    return false;
-  }
-  auto primary_port = std::to_string(nodes_[0].port());
-  data_args.insert(data_args.end(), {"--replicaof", "127.0.0.1", primary_port});
-  if (!nodes_[1].start(data_args)) {
-    error_ = "replica: " + nodes_[1].error();
-    return false;
-  }
+  // Replicas keep the RDB of a full sync in their directory: the temporary one, a file
+  // each. A new replica's full sync starts at once, not after the 5 s Redis 7 waits by
+  // default for more replicas to share a diskless transfer.
   char tmpl[] = "/tmp/mtcache-sentinel-XXXXXX";
   if (mkdtemp(tmpl) == nullptr) {
     error_ = "cannot make a temporary directory";
     return false;
   }
   dir_ = tmpl;
+  auto data_args = [&](size_t i) {
+    return std::vector<std::string>{
+        "--repl-diskless-sync-delay",        "0", "--dir", dir_, "--dbfilename",
+        "node-" + std::to_string(i) + ".rdb"};
+  };
+  if (!nodes_[0].start(data_args(0))) {
+    error_ = "primary: " + nodes_[0].error();
+    return false;
+  }
+  auto primary_port = std::to_string(nodes_[0].port());
+  auto replica_args = data_args(1);
+  replica_args.insert(replica_args.end(), {"--replicaof", "127.0.0.1", primary_port});
+  if (!nodes_[1].start(replica_args)) {
+    error_ = "replica: " + nodes_[1].error();
+    return false;
+  }
   for (size_t i = 0; i < sentinel_count; ++i)
     if (!start_sentinel(i))
       return false;
