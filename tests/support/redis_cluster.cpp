@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <map>
 #include <sstream>
 #include <tuple>
 
@@ -235,6 +236,36 @@ std::string redis_cluster::command_for_key(const std::string& key,
     return nodes_[*target]->command(argv);
   }
   return reply;
+}
+
+std::vector<std::string> redis_cluster::values_of(const std::vector<std::string>& keys) const {
+  std::vector<std::string> values(keys.size());
+  auto asked = any_running();
+  if (!asked)
+    return values;
+  std::vector<std::vector<std::string>> keyslots;
+  for (auto& key : keys)
+    keyslots.push_back({"CLUSTER", "KEYSLOT", key});
+  auto slots = nodes_[*asked]->pipeline(keyslots);
+  auto owners = slot_map(*asked);
+  std::map<uint16_t, std::vector<size_t>> by_port;
+  for (size_t i = 0; i < keys.size(); ++i) {
+    auto slot = std::atoi(slots[i].c_str());
+    for (auto& r : owners)
+      if (slot >= r.first && slot <= r.last)
+        by_port[r.port].push_back(i);
+  }
+  for (auto& [port, positions] : by_port) {
+    std::vector<std::vector<std::string>> gets;
+    for (auto i : positions)
+      gets.push_back({"GET", keys[i]});
+    auto replies = nodes_[*index_of_port(port)]->pipeline(gets);
+    for (size_t j = 0; j < positions.size(); ++j)
+      values[positions[j]] = is_error(replies[j])
+                                 ? command_for_key(keys[positions[j]], {"GET", keys[positions[j]]})
+                                 : replies[j];
+  }
+  return values;
 }
 
 std::vector<std::string> redis_cluster::on_primaries(const std::vector<std::string>& argv) const {

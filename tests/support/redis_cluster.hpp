@@ -61,6 +61,10 @@ public:
   /// Runs `argv` on the node that serves `key` (rendered as redis_server::command does).
   std::string command_for_key(const std::string& key, const std::vector<std::string>& argv) const;
 
+  /// GET of every key as the cluster holds it, in order: one pipeline per primary (fast for
+  /// thousands of keys), a key whose slot moved meanwhile asked again of its new owner.
+  std::vector<std::string> values_of(const std::vector<std::string>& keys) const;
+
   /// Runs `argv` on every primary and returns the replies.
   std::vector<std::string> on_primaries(const std::vector<std::string>& argv) const;
 
