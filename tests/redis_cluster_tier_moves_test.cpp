@@ -39,8 +39,8 @@ public:
     auto i = writes_ % keys_.size();
     auto version = std::to_string(acked_[i] + 1);
     auto deadline = std::chrono::steady_clock::now() + 5s;
-    while (!test_.put(keys_[i], version)) {
-      note_problem("set " + keys_[i] + " = " + version + " failed");
+    for (auto res = test_.put(keys_[i], version); !res; res = test_.put(keys_[i], version)) {
+      note_problem(res.message());
       ++failed_writes_;
       if (std::chrono::steady_clock::now() > deadline)
         return false;
@@ -152,13 +152,10 @@ TEST_F(RedisClusterTier, HalfMigratedSlotServesEveryKeyWhereItIs) {
   auto keys = numbered("{migrating}:", 40); // one slot
   for (auto& key : keys)
     ASSERT_TRUE(put(key, "v1"));
-  auto slot = cluster.slot_of(keys[0]);
-  auto from = *cluster.node_of_slot(slot);
-  auto primaries = cluster.primaries();
-  auto to = from == primaries[0] ? primaries[1] : primaries[0];
-  redis_cluster::slot_migration migration{cluster, slot, from, to};
-  ASSERT_TRUE(migration.begin()) << migration.error();
-  ASSERT_TRUE(migration.move_keys(20)) << migration.error();
+  auto migration = half_migrate(keys[0], 20);
+  ASSERT_TRUE(migration);
+  auto from = migration->source();
+  auto to = migration->target();
   for (auto& key : keys)
     EXPECT_EQ(get(key), "v1") << key;
   auto fresh = numbered("{migrating}:new:", 10);
@@ -183,10 +180,12 @@ TEST_F(RedisClusterTier, HalfMigratedSlotServesEveryKeyWhereItIs) {
   EXPECT_EQ(moved, 20);
   for (auto& key : fresh)
     EXPECT_EQ(cluster.node(to).pipeline({{"ASKING"}, {"GET", key}}).back(), "v2") << key;
-  ASSERT_TRUE(migration.finish()) << migration.error();
+  ASSERT_TRUE(migration->finish()) << migration->error();
   for (auto& key : keys)
     EXPECT_EQ(get(key), "v2") << key;
-  EXPECT_EQ(cluster.node(to).command({"CLUSTER", "COUNTKEYSINSLOT", std::to_string(slot)}), "50");
+  EXPECT_EQ(
+      cluster.node(to).command({"CLUSTER", "COUNTKEYSINSLOT", std::to_string(migration->slot())}),
+      "50");
 }
 
 // A batch read of one half-migrated slot is one MGET that the source answers with TRYAGAIN
@@ -196,20 +195,15 @@ TEST_F(RedisClusterTier, BatchReadOfAHalfMigratedSlotAnswersEveryKey) {
   auto keys = numbered("{split}:", 20);
   for (auto& key : keys)
     ASSERT_TRUE(put(key, "v-" + key));
-  auto slot = cluster.slot_of(keys[0]);
-  auto from = *cluster.node_of_slot(slot);
-  auto primaries = cluster.primaries();
-  auto to = from == primaries[0] ? primaries[1] : primaries[0];
-  redis_cluster::slot_migration migration{cluster, slot, from, to};
-  ASSERT_TRUE(migration.begin()) << migration.error();
-  ASSERT_TRUE(migration.move_keys(10)) << migration.error();
+  auto migration = half_migrate(keys[0], 10);
+  ASSERT_TRUE(migration);
   auto read = ask<read_batch>(get_atom::value, keys);
   ASSERT_TRUE(read) << sys.render(read.error());
   ASSERT_EQ(read->results.size(), keys.size());
   EXPECT_TRUE(read->failed.empty()) << read->failed.size() << " keys failed";
   for (size_t i = 0; i < keys.size(); ++i)
     EXPECT_EQ(read->results[i].value.str(), "v-" + keys[i]) << keys[i];
-  ASSERT_TRUE(migration.finish()) << migration.error();
+  ASSERT_TRUE(migration->finish()) << migration->error();
 }
 
 // A primary that is not a seed of the URL is SIGKILLed; its replica takes over after the

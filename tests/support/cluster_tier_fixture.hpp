@@ -4,6 +4,7 @@
 // cluster tier tests.
 
 #include <chrono>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -58,8 +59,27 @@ public:
     return out;
   }
 
-  bool put(const std::string& key, const std::string& value) {
-    return static_cast<bool>(ask<ok_atom>(put_atom::value, key, bytes{value}, caf::timespan{0}));
+  /// Success, or the error of the set (shown by ASSERT_TRUE).
+  ::testing::AssertionResult put(const std::string& key, const std::string& value) {
+    auto res = ask<ok_atom>(put_atom::value, key, bytes{value}, caf::timespan{0});
+    if (res)
+      return ::testing::AssertionSuccess();
+    return ::testing::AssertionFailure() << "set " << key << ": " << sys.render(res.error());
+  }
+
+  /// Success, or how many entries of a batch answer failed and the first of them.
+  template <class Entries, class Failed>
+  ::testing::AssertionResult none_failed(const std::vector<std::string>& keys,
+                                         const Entries& entries, Failed failed) {
+    size_t count = 0;
+    std::string first;
+    for (size_t i = 0; i < entries.size(); ++i)
+      if (auto why = failed(entries[i]); !why.empty() && count++ == 0)
+        first = keys[i] + ": " + why;
+    if (count == 0)
+      return ::testing::AssertionSuccess();
+    return ::testing::AssertionFailure()
+           << count << " of " << entries.size() << " failed, the first " << first;
   }
 
   std::string get(const std::string& key) {
@@ -67,6 +87,21 @@ public:
     if (!res)
       return "error: " + sys.render(res.error());
     return res->found ? res->value.str() : "(miss)";
+  }
+
+  /// Begins moving the slot of `key` from its owner to another primary and moves `moved` of
+  /// its keys: the slot stays half-migrated (ASK) until `finish()`. Null after a failure.
+  std::unique_ptr<redis_cluster::slot_migration> half_migrate(const std::string& key,
+                                                              size_t moved) {
+    auto slot = cluster.slot_of(key);
+    auto from = *cluster.node_of_slot(slot);
+    auto primaries = cluster.primaries();
+    auto to = from == primaries[0] ? primaries[1] : primaries[0];
+    auto migration = std::make_unique<redis_cluster::slot_migration>(cluster, slot, from, to);
+    if (migration->begin() && migration->move_keys(moved))
+      return migration;
+    ADD_FAILURE() << migration->error();
+    return nullptr;
   }
 
   std::string render(const caf::error& err) { return sys.render(err); }

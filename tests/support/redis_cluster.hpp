@@ -97,6 +97,9 @@ public:
     bool move_keys(size_t batch, size_t* moved = nullptr);
     bool finish();
     const std::string& error() const { return error_; }
+    int slot() const { return slot_; }
+    size_t source() const { return from_; }
+    size_t target() const { return to_; }
 
   private:
     redis_cluster& cluster_;
