@@ -13,6 +13,8 @@
 #include <hiredis/hiredis.h>
 
 #include "mtcache/actors/detail/latency.hpp"
+#include "mtcache/actors/detail/redis_cluster_tier.hpp"
+#include "mtcache/actors/detail/redis_commands.hpp"
 #include "mtcache/actors/detail/redis_tier_state.hpp"
 #include "mtcache/codec/detail/glob.hpp"
 #include "mtcache/codec/detail/resp.hpp"
@@ -104,39 +106,12 @@ void fail(self_ptr self, pending& p, const caf::error& err) {
 
 namespace {
 
-// SET with PX; a positive TTL below 1 ms still expires: round it up rather than drop the PX.
-void write_set(resp_writer& out, std::string_view prefix, std::string_view key, const bytes& value,
-               caf::timespan ttl) {
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(ttl).count();
-  if (ttl.count() > 0 && ms == 0)
-    ms = 1;
-  if (ms > 0)
-    out.begin(5).arg("SET").arg(prefix, key).arg(value.view()).arg("PX").arg(ms);
-  else
-    out.begin(3).arg("SET").arg(prefix, key).arg(value.view());
-}
-
 void submit_read(self_ptr self, pending p, const std::string& key) {
   auto& prefix = self->state.cfg.key_prefix;
   submit(self, std::move(p), [&](resp_writer& out) {
     out.begin(2).arg("GET").arg(prefix, key);
     out.begin(2).arg("PTTL").arg(prefix, key);
   });
-}
-
-// The lookup a GET and PTTL reply pair makes; counts the hit or miss.
-lookup decode_read(redis_tier_state& st, const redisReply* value, const redisReply* ttl) {
-  if (value->type != REDIS_REPLY_STRING || ttl->type != REDIS_REPLY_INTEGER || ttl->integer == -2) {
-    ++st.stats.misses;
-    return {};
-  }
-  ++st.stats.hits;
-  lookup res;
-  res.found = true;
-  res.value = bytes{std::string_view{value->str, value->len}};
-  res.ttl_ms = ttl->integer >= 0 ? ttl->integer : -1;
-  res.level = st.level;
-  return res;
 }
 
 } // namespace
@@ -161,7 +136,7 @@ void complete(self_ptr self, pending& p, std::vector<redis_reply_ptr>& replies) 
   switch (p.what) {
   case pending::op::get:
   case pending::op::probe: {
-    auto res = decode_read(st, r, replies[1].get());
+    auto res = decode_read(st.stats, st.level, r, replies[1].get());
     if (!res.found && p.what == pending::op::probe)
       p.rp.delegate(p.route, miss_atom::value, std::move(p.key), false, std::move(p.context));
     else
@@ -187,7 +162,7 @@ void complete(self_ptr self, pending& p, std::vector<redis_reply_ptr>& replies) 
         out.failed.push_back(static_cast<uint32_t>(k));
         out.results.emplace_back();
       } else {
-        out.results.emplace_back(decode_read(st, r->element[k], ttl));
+        out.results.emplace_back(decode_read(st.stats, st.level, r->element[k], ttl));
       }
     }
     p.rp.deliver(std::move(out));
@@ -377,6 +352,8 @@ caf::expected<batch_tier_actor> spawn_redis_tier(caf::actor_system& sys,
   auto url = resolve_redis_url(cfg.url);
   if (!url)
     return std::move(url.error());
+  if (url->mode == redis_url::topology::cluster)
+    return detail::spawn_redis_cluster_tier(sys, cfg, std::move(*url), level);
   return sys.middleman().spawn_broker(detail::redis_tier, cfg, std::move(*url), level);
 }
 

@@ -77,6 +77,9 @@ struct redis_url {
   /// Sentinel: credentials of the sentinels themselves (empty: none).
   std::string sentinel_user;
   std::string sentinel_password;
+  /// Cluster, set by mtcache rather than parsed: connect to the primary serving this key's
+  /// slot (the audit stream's) instead of any node.
+  std::string route_key;
 
   /// Parses `text`; on failure returns nothing and sets `*error` (if given) to the reason.
   static std::optional<redis_url> parse(std::string_view text, std::string* error = nullptr);
@@ -85,7 +88,7 @@ struct redis_url {
     return x.kind == y.kind && x.host == y.host && x.port == y.port && x.path == y.path &&
            x.user == y.user && x.password == y.password && x.db == y.db && x.mode == y.mode &&
            x.nodes == y.nodes && x.master_name == y.master_name &&
-           x.sentinel_user == y.sentinel_user && x.sentinel_password == y.sentinel_password;
+           x.sentinel_user == y.sentinel_user && x.sentinel_password == y.sentinel_password && x.route_key == y.route_key;
   }
 };
 

@@ -35,6 +35,8 @@ using repair_atom = caf::atom_constant<caf::atom("repair")>;
 using track_atom = caf::atom_constant<caf::atom("track")>;
 
 using retry_atom = caf::atom_constant<caf::atom("retry")>;
+using resend_atom = caf::atom_constant<caf::atom("resend")>;
+using refresh_atom = caf::atom_constant<caf::atom("refresh")>;
 using xadd_atom = caf::atom_constant<caf::atom("xadd")>;
 using xread_atom = caf::atom_constant<caf::atom("xread")>;
 using xlatest_atom = caf::atom_constant<caf::atom("xlatest")>;

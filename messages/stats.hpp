@@ -47,6 +47,49 @@ typename Inspector::result_type inspect(Inspector& f, backend_op_stats& x) {
   return f(caf::meta::type_name("mtcache::backend_op_stats"), x.op, x.errors, x.latency);
 }
 
+/// One server behind a tier that talks to several (the nodes of a Redis Cluster).
+struct node_stats {
+  /// host:port
+  std::string address;
+  /// "primary" (serves slots) or "node" (a seed or former primary serving none).
+  std::string role;
+  /// The slots it serves, as ranges: "0-5460,10923".
+  std::string slots;
+  bool connected = false;
+  uint64_t reconnects = 0;
+  uint64_t timeouts = 0;
+  /// Redirects this node answered with: MOVED (the slot lives elsewhere now) and ASK (one
+  /// request goes elsewhere during a migration).
+  uint64_t moved = 0;
+  uint64_t asked = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, node_stats& x) {
+  return f(caf::meta::type_name("mtcache::node_stats"), x.address, x.role, x.slots, x.connected,
+           x.reconnects, x.timeouts, x.moved, x.asked);
+}
+
+/// How a tier over a Redis Cluster followed its topology.
+struct topology_stats {
+  /// MOVED and ASK redirects followed.
+  uint64_t moved = 0;
+  uint64_t asked = 0;
+  /// Requests sent again after TRYAGAIN or CLUSTERDOWN.
+  uint64_t retries = 0;
+  /// Slot maps fetched (CLUSTER SLOTS).
+  uint64_t refreshes = 0;
+  /// Slots that went to another node while their primary was unreachable, counted once per
+  /// primary lost.
+  uint64_t failovers = 0;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, topology_stats& x) {
+  return f(caf::meta::type_name("mtcache::topology_stats"), x.moved, x.asked, x.retries,
+           x.refreshes, x.failovers);
+}
+
 /// Counters of one tier, as the tier itself reports them.
 struct tier_stats {
   uint32_t level = 0;
@@ -71,13 +114,16 @@ struct tier_stats {
   uint64_t idle_expirations = 0;
   /// Requests to the backend by kind (a tier with a backend: Redis); empty otherwise.
   std::vector<backend_op_stats> ops;
+  /// A tier over several servers: one entry each (a Redis Cluster's nodes); else empty.
+  std::vector<node_stats> nodes;
+  topology_stats topology;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, tier_stats& x) {
   return f(caf::meta::type_name("mtcache::tier_stats"), x.level, x.kind, x.hits, x.misses, x.writes,
            x.removes, x.evictions, x.expirations, x.errors, x.timeouts, x.reconnects, x.size,
-           x.weight, x.connected, x.idle_expirations, x.ops);
+           x.weight, x.connected, x.idle_expirations, x.ops, x.nodes, x.topology);
 }
 
 /// Exact counters of the coordinator: every request is counted once, where it ends.

@@ -29,12 +29,6 @@ int connected_socket::release() {
 
 namespace {
 
-struct context_deleter {
-  void operator()(redisContext* c) const { redisFree(c); }
-};
-
-using context_ptr = std::unique_ptr<redisContext, context_deleter>;
-
 timeval to_timeval(std::chrono::milliseconds x) {
   timeval tv;
   tv.tv_sec = static_cast<time_t>(x.count() / 1000);
@@ -56,12 +50,16 @@ caf::error handshake_step(redisContext* c, errc code, const char* what, int argc
 
 } // namespace
 
-caf::expected<redis_socket> open_redis_socket(const redis_url& url,
-                                              std::chrono::milliseconds timeout) {
+void redis_context_deleter::operator()(redisContext* c) const {
+  redisFree(c);
+}
+
+caf::expected<redis_context_ptr> connect_redis(const redis_url& url,
+                                               std::chrono::milliseconds timeout) {
   auto tv = to_timeval(timeout);
-  context_ptr c{url.kind == redis_url::transport::unix_socket
-                    ? redisConnectUnixWithTimeout(url.path.c_str(), tv)
-                    : redisConnectWithTimeout(url.host.c_str(), url.port, tv)};
+  redis_context_ptr c{url.kind == redis_url::transport::unix_socket
+                          ? redisConnectUnixWithTimeout(url.path.c_str(), tv)
+                          : redisConnectWithTimeout(url.host.c_str(), url.port, tv)};
   if (!c)
     return make_error(errc::backend_unavailable, "cannot allocate a redis context");
   if (c->err)
@@ -88,11 +86,21 @@ caf::expected<redis_socket> open_redis_socket(const redis_url& url,
     if (auto err = handshake_step(c.get(), errc::invalid_config, "SELECT", 2, argv, lens))
       return err;
   }
+  return c;
+}
+
+caf::expected<redis_socket> open_redis_socket(const redis_url& url,
+                                              std::chrono::milliseconds timeout) {
+  if (url.mode == redis_url::topology::cluster)
+    return open_cluster_socket(url, timeout);
+  auto c = connect_redis(url, timeout);
+  if (!c)
+    return std::move(c.error());
   const char* ping[] = {"PING"};
   size_t ping_len[] = {4};
-  if (auto err = handshake_step(c.get(), errc::backend_unavailable, "PING", 1, ping, ping_len))
+  if (auto err = handshake_step(c->get(), errc::backend_unavailable, "PING", 1, ping, ping_len))
     return err;
-  int fd = redisFreeKeepFd(c.release());
+  int fd = redisFreeKeepFd(c->release());
   // hiredis left the socket blocking with receive/send timeouts; the multiplexer needs it
   // non-blocking and without them.
   timeval zero{0, 0};

@@ -11,6 +11,7 @@
 #include "mtcache/codec/detail/resp.hpp"
 #include "mtcache/codec/redis_url.hpp"
 
+struct redisContext;
 struct redisReader;
 struct redisReply;
 
@@ -34,6 +35,25 @@ private:
 };
 
 using redis_socket = connected_socket;
+
+struct redis_context_deleter {
+  void operator()(redisContext* c) const;
+};
+
+/// A blocking hiredis connection, for the handshake and for questions asked while
+/// connecting (which primary, which slots).
+using redis_context_ptr = std::unique_ptr<redisContext, redis_context_deleter>;
+
+/// Connects to the server `url` names (its host and port, whatever its mode), authenticates
+/// and selects the database, within `timeout` per step.
+caf::expected<redis_context_ptr> connect_redis(const redis_url& url,
+                                               std::chrono::milliseconds timeout);
+
+/// A cluster URL: connects to one of its seed nodes (each call starts at the next seed, so a
+/// dead node is passed over), or, when `url.route_key` is set, to the primary that serves
+/// that key's slot.
+caf::expected<connected_socket> open_cluster_socket(const redis_url& url,
+                                                    std::chrono::milliseconds timeout);
 
 /// Connects to `url`, authenticates (AUTH [user] password), selects the database and
 /// checks the connection with PING, all within `timeout` per step. Blocks the calling

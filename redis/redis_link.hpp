@@ -50,8 +50,11 @@ public:
 
   enum class phase : uint8_t { down, connecting, up };
 
-  basic_link(address url, link_options opts, uint64_t seed)
-      : url_(std::move(url)), server_(Protocol::server(url_)), opts_(opts), rng_(seed) {}
+  /// `epoch_base` sets the high bits of every epoch, so that a broker owning several links
+  /// can tell whose connection result or retry a message is (see `basic_session::link_of`).
+  basic_link(address url, link_options opts, uint64_t seed, uint64_t epoch_base = 0)
+      : url_(std::move(url)), server_(Protocol::server(url_)), opts_(opts), rng_(seed),
+        epoch_(epoch_base) {}
 
   phase state() const { return phase_; }
   bool up() const { return phase_ == phase::up; }

@@ -65,19 +65,22 @@ public:
   basic_session() : link_({}, {}, 0) {}
 
   basic_session(typename Protocol::address url, link_options opts,
-                std::chrono::milliseconds request_timeout, uint64_t seed)
-      : link_(std::move(url), opts, seed), request_timeout_(request_timeout) {}
+                std::chrono::milliseconds request_timeout, uint64_t seed, uint64_t epoch_base = 0)
+      : link_(std::move(url), opts, seed, epoch_base), request_timeout_(request_timeout) {}
 
   /// The session of `self` to `url` with the timeouts and backoff of `cfg` (a
   /// redis_tier_config or memcached_tier_config), connecting; the backoff's jitter is seeded
   /// apart for every broker.
+  /// `epoch_base`: see `basic_link`.
   template <class Self, class Config>
-  static basic_session open(Self* self, typename Protocol::address url, const Config& cfg) {
-    auto seed = static_cast<uint64_t>(now_ms()) ^ reinterpret_cast<uintptr_t>(self);
+  static basic_session open(Self* self, typename Protocol::address url, const Config& cfg,
+                            uint64_t epoch_base = 0) {
+    auto seed = (static_cast<uint64_t>(now_ms()) ^ reinterpret_cast<uintptr_t>(self)) + epoch_base;
     basic_session session{std::move(url),
                           {cfg.connect_timeout, cfg.backoff_initial, cfg.backoff_max},
                           cfg.request_timeout,
-                          seed};
+                          seed,
+                          epoch_base};
     session.link().connect(self);
     return session;
   }
@@ -108,7 +111,8 @@ public:
                              std::string{Protocol::name} + " is not connected");
   }
 
-  /// Writes the command(s) of `entry` with `write(Protocol::writer&)` and queues it, or hands it
+  /// Writes the command(s) of `entry` with `write(Protocol::writer&)` (or
+  /// `write(Protocol::writer&, const Entry&)`) and queues it, or hands it
   /// to `fail` when the link is down or too much is pending. `extra` extends the deadline
   /// (for commands that block on the server, such as XREAD BLOCK).
   template <class Self, class Write, class Fail>
@@ -124,11 +128,25 @@ public:
       return;
     }
     typename Protocol::writer out{link_.out(self)};
-    write(out);
-    link_.flush(self);
+    if constexpr (std::is_invocable_v<Write&, typename Protocol::writer&, const Entry&>)
+      write(out, std::as_const(entry));
+    else
+      write(out);
+    if (!corked_)
+      link_.flush(self);
     entry.deadline_ms = now_ms() + (request_timeout_ + extra).count();
     queue_.emplace_back(std::move(entry));
     arm_tick(self);
+  }
+
+  /// Between `cork` and `uncork`, submitted commands wait in the buffer and go out together
+  /// (a broker splitting a batch over several connections writes each once).
+  void cork() { corked_ = true; }
+
+  template <class Self>
+  void uncork(Self* self) {
+    corked_ = false;
+    link_.flush(self);
   }
 
   /// Feeds received bytes; hands every entry whose replies are all in to
@@ -146,7 +164,17 @@ public:
       if (!drain(self, complete, fail))
         return;
     }
+    if (reconnect_reason_) {
+      auto reason = std::move(reconnect_reason_);
+      reconnect_reason_ = caf::error{};
+      drop(self, std::move(reason), fail);
+    }
   }
+
+  /// Asks for a new connection once the replies received so far are handled (a reply said
+  /// this server is the wrong one: a Redis Cluster moved the slot). Commands still pending
+  /// then fail with `reason`.
+  void reconnect_soon(caf::error reason) { reconnect_reason_ = std::move(reason); }
 
   /// The deadline check: the oldest command overdue means the server stopped answering.
   template <class Self, class Fail>
@@ -243,7 +271,9 @@ private:
   std::deque<Entry> queue_;
   std::vector<reply> partial_;
   bool tick_armed_ = false;
+  bool corked_ = false;
   uint64_t timeouts_ = 0;
+  caf::error reconnect_reason_;
 };
 
 template <class Entry>

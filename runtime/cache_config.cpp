@@ -120,6 +120,9 @@ caf::error check_tracking(const cache_config& cfg) {
   auto server = resolve_redis_url(invalidation_url(cfg));
   if (!server)
     return std::move(server.error());
+  if (server->mode == redis_url::topology::cluster)
+    return invalid("tracking is not supported on a Redis Cluster: each node tracks only its "
+                   "own keys and redirects to a client on the same node");
   bool any = false;
   for (auto& spec : cfg.tiers) {
     if (spec.type != tier_spec::kind::redis)

@@ -64,6 +64,8 @@ void add_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<compute_options>("mtcache::compute_options");
   cfg.add_message_type<latency_histogram>("mtcache::latency_histogram");
   cfg.add_message_type<backend_op_stats>("mtcache::backend_op_stats");
+  cfg.add_message_type<node_stats>("mtcache::node_stats");
+  cfg.add_message_type<topology_stats>("mtcache::topology_stats");
   cfg.add_message_type<tier_stats>("mtcache::tier_stats");
   cfg.add_message_type<std::vector<tier_stats>>("std::vector<mtcache::tier_stats>");
   cfg.add_message_type<cache_stats>("mtcache::cache_stats");

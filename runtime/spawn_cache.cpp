@@ -50,7 +50,13 @@ caf::expected<detail::bridge_params> make_bridge_params(caf::actor_system& sys,
   auto url = resolve_redis_url(connection.url);
   if (!url)
     return std::move(url.error());
-  auto publisher = detail::spawn_redis_streams(sys, connection);
+  // On a cluster, the subscriber, the publisher and the audit stream all use the primary of
+  // the stream's slot: changes then reach this node's subscription in the order they were
+  // published, as on one server, and a replay's position holds.
+  auto stream = cfg.invalidation.channel_prefix + cfg.invalidation.audit_stream;
+  if (url->mode == redis_url::topology::cluster)
+    url->route_key = stream;
+  auto publisher = detail::spawn_redis_streams(sys, connection, stream);
   if (!publisher)
     return std::move(publisher.error());
   owned.emplace_back(caf::actor_cast<caf::actor>(*publisher));

@@ -159,6 +159,37 @@ TEST(PrometheusText, InvalidationFamiliesOnlyWithABridge) {
   EXPECT_TRUE(contains(with, R"(mtcache_recoveries_total{cache="a",reason="peer"} 1)"));
 }
 
+TEST(PrometheusText, ClusterNodesOnlyForATierOverACluster) {
+  auto without = render_prometheus({two_tier_cache("a")});
+  EXPECT_EQ(without.find("mtcache_cluster_"), std::string::npos);
+  auto c = two_tier_cache("a");
+  auto& l2 = c.tiers[0];
+  l2.nodes = {node_stats{"127.0.0.1:7000", "primary", "0-5460", true, 0, 0, 3, 1},
+              node_stats{"127.0.0.1:7003", "node", "", false, 2, 0, 0, 0}};
+  l2.topology.refreshes = 5;
+  l2.topology.failovers = 1;
+  auto with = render_prometheus({c});
+  EXPECT_TRUE(contains(
+      with,
+      R"(mtcache_cluster_node_up{cache="a",tier="2",backend="redis",node="127.0.0.1:7000"} 1)"));
+  EXPECT_TRUE(contains(
+      with,
+      R"(mtcache_cluster_node_up{cache="a",tier="2",backend="redis",node="127.0.0.1:7003"} 0)"));
+  EXPECT_TRUE(contains(
+      with,
+      R"(mtcache_cluster_node_primary{cache="a",tier="2",backend="redis",node="127.0.0.1:7003"} 0)"));
+  EXPECT_TRUE(contains(
+      with,
+      R"(mtcache_cluster_redirects_total{cache="a",tier="2",backend="redis",node="127.0.0.1:7000",kind="moved"} 3)"));
+  EXPECT_TRUE(contains(
+      with,
+      R"(mtcache_cluster_redirects_total{cache="a",tier="2",backend="redis",node="127.0.0.1:7000",kind="ask"} 1)"));
+  EXPECT_TRUE(contains(
+      with,
+      R"(mtcache_cluster_topology_events_total{cache="a",tier="2",backend="redis",event="failover"} 1)"));
+  EXPECT_EQ(count(with, "mtcache_cluster_topology_events_total{"), 3u);
+}
+
 TEST(PrometheusText, LabelValuesAreEscaped) {
   std::string out;
   write_label_value(out, "a\"b\\c\nd");
@@ -172,6 +203,7 @@ TEST(PrometheusText, PromtoolAcceptsTheExposition) {
     GTEST_SKIP() << "promtool not installed (Debian package prometheus; scripts/setup)";
   auto c = two_tier_cache("a");
   c.has_bridge = true;
+  c.tiers[0].nodes = {node_stats{"127.0.0.1:7000", "primary", "0-16383", true, 0, 0, 1, 1}};
   auto text = render_prometheus({c, two_tier_cache("b")});
   char path[] = "/tmp/mtcache_promtoolXXXXXX";
   int fd = mkstemp(path);

@@ -15,6 +15,7 @@
 
 #include "mtcache/actors/detail/stream_reader.hpp"
 #include "mtcache/codec/redis_url.hpp"
+#include "mtcache/redis/cluster_topology.hpp"
 #include "mtcache/redis/redis_session.hpp"
 #include "mtcache/redis/stream_protocol.hpp"
 
@@ -76,7 +77,11 @@ void complete(self_ptr self, pending& p, std::vector<redis_reply_ptr>& replies) 
   auto& st = self->state;
   auto* r = replies[0].get();
   if (r->type == REDIS_REPLY_ERROR && p.what != pending::op::info) {
-    fail(self, p, make_error(errc::backend_error, std::string{r->str, r->len}));
+    std::string text{r->str, r->len};
+    if (parse_cluster_error(text).what != cluster_redirect::kind::none)
+      st.session.reconnect_soon(
+          make_error(errc::backend_unavailable, "the audit stream moved: " + text));
+    fail(self, p, make_error(errc::backend_error, std::move(text)));
     return;
   }
   switch (p.what) {
@@ -235,10 +240,13 @@ broker_type::behavior_type redis_streams(self_ptr self, redis_tier_config cfg, r
 } // namespace
 
 caf::expected<streams_actor> spawn_redis_streams(caf::actor_system& sys,
-                                                 const redis_tier_config& cfg) {
+                                                 const redis_tier_config& cfg,
+                                                 const std::string& stream) {
   auto url = resolve_redis_url(cfg.url);
   if (!url)
     return std::move(url.error());
+  if (url->mode == redis_url::topology::cluster)
+    url->route_key = stream;
   return sys.middleman().spawn_broker(redis_streams, cfg, std::move(*url));
 }
 

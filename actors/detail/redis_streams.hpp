@@ -1,5 +1,7 @@
 #pragma once
 
+#include <string>
+
 #include <caf/expected.hpp>
 #include <caf/fwd.hpp>
 
@@ -27,7 +29,11 @@ namespace mtcache::detail {
 /// the requests that Redis failed or that could not reach it; reconnects, timeouts and
 /// connected cover both connections. Health is a PING on the first connection. Fails only
 /// for a malformed URL.
+///
+/// On a Redis Cluster both connections go to the primary serving `stream` (the audit
+/// stream, one key, so one slot), and follow it when a reply says it moved.
 caf::expected<streams_actor> spawn_redis_streams(caf::actor_system& sys,
-                                                 const redis_tier_config& cfg);
+                                                 const redis_tier_config& cfg,
+                                                 const std::string& stream = {});
 
 } // namespace mtcache::detail

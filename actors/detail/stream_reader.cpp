@@ -13,6 +13,9 @@
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_response_promise.hpp>
 
+#include <hiredis/hiredis.h>
+
+#include "mtcache/redis/cluster_topology.hpp"
 #include "mtcache/redis/redis_session.hpp"
 #include "mtcache/redis/stream_protocol.hpp"
 
@@ -76,8 +79,15 @@ void pump(self_ptr self) {
 }
 
 void complete(self_ptr self, sent_read& r, std::vector<redis_reply_ptr>& replies) {
-  auto entries = parse_stream_read(replies[0].get());
+  auto* reply = replies[0].get();
+  auto entries = parse_stream_read(reply);
   if (!entries) {
+    if (reply->type == REDIS_REPLY_ERROR) {
+      std::string text{reply->str, reply->len};
+      if (parse_cluster_error(text).what != cluster_redirect::kind::none)
+        self->state.session.reconnect_soon(
+            make_error(errc::backend_unavailable, "the audit stream moved: " + text));
+    }
     failer(self)(r, entries.error());
     return;
   }
