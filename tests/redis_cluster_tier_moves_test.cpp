@@ -142,6 +142,10 @@ TEST_F(RedisClusterTier, LiveReshardLosesNoWriteAndServesNoOldVersion) {
   auto lost = writer.lost_writes();
   EXPECT_TRUE(lost.empty()) << lost.size() << " lost, e.g. " << lost.front();
   EXPECT_GT(writer.writes(), 900u);
+  auto stats = ask<tier_stats>(stats_atom::value);
+  ASSERT_TRUE(stats) << sys.render(stats.error());
+  EXPECT_GT(stats->topology.moved, 0u);
+  EXPECT_GT(stats->topology.refreshes, 1u);
 }
 
 // ASK: a slot held MIGRATING on its owner and IMPORTING on another primary with half its
@@ -160,11 +164,22 @@ TEST_F(RedisClusterTier, HalfMigratedSlotServesEveryKeyWhereItIs) {
     EXPECT_EQ(get(key), "v1") << key;
   auto fresh = numbered("{migrating}:new:", 10);
   for (auto& key : keys)
-    EXPECT_TRUE(put(key, "v2")) << key;
+    EXPECT_TRUE(put(key, "v2", caf::timespan{60s}));
   for (auto& key : fresh)
-    EXPECT_TRUE(put(key, "v2")) << key;
-  for (auto& key : keys)
-    EXPECT_EQ(get(key), "v2") << key;
+    EXPECT_TRUE(put(key, "v2"));
+  // A read is GET and PTTL: on the importing node both need ASKING (it holds for one command).
+  for (auto& key : keys) {
+    auto res = ask<lookup>(get_atom::value, key);
+    ASSERT_TRUE(res) << sys.render(res.error());
+    EXPECT_TRUE(res->found) << key;
+    EXPECT_EQ(res->value.str(), "v2") << key;
+    EXPECT_GT(res->ttl_ms, 50000) << key;
+  }
+  auto read = ask<read_batch>(get_atom::value, keys);
+  ASSERT_TRUE(read) << sys.render(read.error());
+  EXPECT_TRUE(none_failed(keys, read->results, [&](const lookup& res) -> std::string {
+    return res.value.str() == "v2" && res.ttl_ms > 50000 ? "" : "'" + res.value.str() + "'";
+  }));
   // Where each key is: on the source if it is still there, else only on the target.
   auto moved = 0;
   for (auto& key : keys) {
@@ -180,6 +195,9 @@ TEST_F(RedisClusterTier, HalfMigratedSlotServesEveryKeyWhereItIs) {
   EXPECT_EQ(moved, 20);
   for (auto& key : fresh)
     EXPECT_EQ(cluster.node(to).pipeline({{"ASKING"}, {"GET", key}}).back(), "v2") << key;
+  auto stats = ask<tier_stats>(stats_atom::value);
+  ASSERT_TRUE(stats) << sys.render(stats.error());
+  EXPECT_GT(stats->topology.asked, 0u);
   ASSERT_TRUE(migration->finish()) << migration->error();
   for (auto& key : keys)
     EXPECT_EQ(get(key), "v2") << key;
@@ -231,6 +249,9 @@ TEST_F(RedisClusterTier, KilledPrimaryIsReplacedAndNoAcknowledgedWriteIsLost) {
   for (auto& key : keys)
     EXPECT_EQ(get(key), key == victim_key ? "after" : "v-" + key) << key;
   EXPECT_EQ(stored(victim_key), "after");
+  auto stats = ask<tier_stats>(stats_atom::value);
+  ASSERT_TRUE(stats) << sys.render(stats.error());
+  EXPECT_GE(stats->topology.failovers, 1u);
   // The killed node comes back as a replica; the tier keeps working.
   ASSERT_TRUE(cluster.restart(victim)) << cluster.node(victim).error();
   ASSERT_TRUE(cluster.wait_healthy()) << cluster.error();

@@ -2,6 +2,7 @@
 // every operation reaches the primary that serves its key, batches spanning many slots never
 // meet CROSSSLOT, and the tier rides out a live reshard (MOVED), a slot held half-migrated
 // (ASK) and a killed primary (failover) without losing an acknowledged write.
+#include <algorithm>
 #include <chrono>
 #include <map>
 #include <string>
@@ -76,6 +77,14 @@ TEST_F(RedisClusterTier, EverySingleKeyOperationReachesTheSlotOwner) {
   EXPECT_GE(stats->misses, 2u);
   EXPECT_EQ(stats->errors, 0u);
   EXPECT_TRUE(stats->connected);
+  // One entry per node; the primaries together serve every slot.
+  auto primaries = std::count_if(stats->nodes.begin(), stats->nodes.end(),
+                                 [](const node_stats& x) { return x.role == "primary"; });
+  EXPECT_EQ(primaries, 3);
+  for (auto& node : stats->nodes)
+    EXPECT_TRUE(node.connected || node.role != "primary") << node.address;
+  EXPECT_GE(stats->topology.refreshes, 1u);
+  EXPECT_EQ(stats->topology.moved, 0u);
 }
 
 // One batch touches keys of hundreds of slots on every primary: no CROSSSLOT, every answer

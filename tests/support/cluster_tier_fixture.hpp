@@ -60,8 +60,9 @@ public:
   }
 
   /// Success, or the error of the set (shown by ASSERT_TRUE).
-  ::testing::AssertionResult put(const std::string& key, const std::string& value) {
-    auto res = ask<ok_atom>(put_atom::value, key, bytes{value}, caf::timespan{0});
+  ::testing::AssertionResult put(const std::string& key, const std::string& value,
+                                 caf::timespan ttl = caf::timespan{0}) {
+    auto res = ask<ok_atom>(put_atom::value, key, bytes{value}, ttl);
     if (res)
       return ::testing::AssertionSuccess();
     return ::testing::AssertionFailure() << "set " << key << ": " << sys.render(res.error());
