@@ -112,11 +112,11 @@ std::optional<cache_actor> l2_cache(caf::actor_system& sys, const std::string& u
 }
 
 // One key served by each primary, in primary order.
-std::vector<std::string> key_per_primary(const redis_cluster& cluster) {
+std::vector<std::string> key_per_primary(const redis_cluster& cluster, const std::string& prefix) {
   std::vector<std::string> keys;
   for (auto owner : cluster.primaries())
     for (int i = 0;; ++i) {
-      auto key = "bench:" + std::to_string(i);
+      auto key = prefix + std::to_string(i);
       if (cluster.node_of_slot(cluster.slot_of(key)) == owner) {
         keys.push_back(key);
         break;
@@ -127,13 +127,14 @@ std::vector<std::string> key_per_primary(const redis_cluster& cluster) {
 
 void throughput_rounds(caf::actor_system& sys, const redis_cluster& cluster, int rounds,
                        const cache_actor& cache, const std::vector<std::string>& keys) {
+  auto set_keys = key_per_primary(cluster, "bench-set:");
   auto get = [&](caf::event_based_actor* self, size_t d) {
     return self->request(cache, caf::duration{caf::infinite}, get_atom::value,
                          keys[d % keys.size()]);
   };
   auto set = [&](caf::event_based_actor* self, size_t d) {
     return self->request(cache, caf::duration{caf::infinite}, put_atom::value,
-                         "set" + keys[d % keys.size()], bytes{value}, strategy::short_term());
+                         set_keys[d % set_keys.size()], bytes{value}, strategy::short_term());
   };
   std::vector<bench::round_result> gets;
   std::vector<bench::round_result> sets;
@@ -173,11 +174,15 @@ void latency(caf::actor_system& sys, const cache_actor& cluster_cache,
 
 void reshard_under_writes(caf::actor_system& sys, redis_cluster& cluster,
                           const batch_tier_actor& tier) {
-  bench::reshard_load load{sys, tier, 6400, 64};
+  bench::reshard_load load{sys, tier, 12800, 256};
   load.start();
   std::this_thread::sleep_for(1s); // every key written once before slots move
-  auto primaries = cluster.primaries();
+  auto warm = load.writes();
+  std::this_thread::sleep_for(1s);
   auto writes_before = load.writes();
+  std::printf("result cluster_steady_writes_per_s %llu\n",
+              static_cast<unsigned long long>(writes_before - warm));
+  auto primaries = cluster.primaries();
   auto begin = clock_type::now();
   bool ok = cluster.reshard(primaries[0], primaries[1], resharded_slots);
   auto took_ms = ms_since(begin);
@@ -253,7 +258,7 @@ int main(int argc, char** argv) {
   cfg.set("scheduler.max-threads", 2);
   cfg.load<caf::io::middleman>();
   caf::actor_system sys{cfg};
-  auto keys = key_per_primary(cluster);
+  auto keys = key_per_primary(cluster, "bench:");
   auto cluster_cache = l2_cache(sys, cluster.url(), keys);
   auto single_cache = l2_cache(sys, single.url(), keys);
   if (!cluster_cache || !single_cache) {

@@ -58,10 +58,13 @@ bool redis_cluster::start(options opts) {
     auto node = std::make_unique<redis_server>();
     // cluster-replica-validity-factor 0: a replica may always take over, however long its
     // link was down (the default refuses after 10 node timeouts, which a paused test hits).
+    // repl-diskless-sync-delay 0: replicas sync at once, not 5 s after joining (until then a
+    // failover loses every write).
     if (!node->start({"--cluster-enabled", "yes", "--cluster-config-file",
                       dir_ + "/nodes-" + std::to_string(i) + ".conf", "--cluster-node-timeout",
                       std::to_string(opts.node_timeout.count()),
-                      "--cluster-replica-validity-factor", "0", "--dir", dir_})) {
+                      "--cluster-replica-validity-factor", "0", "--repl-diskless-sync-delay", "0",
+                      "--dir", dir_})) {
       error_ = "cluster node " + std::to_string(i) + ": " + node->error();
       return false;
     }
@@ -190,6 +193,37 @@ bool redis_cluster::wait_healthy(std::chrono::milliseconds timeout) {
   if (eventually(healthy, timeout))
     return true;
   error_ = "cluster not healthy within " + std::to_string(timeout.count()) + " ms: " + why;
+  return false;
+}
+
+bool redis_cluster::wait_replicated(std::chrono::milliseconds timeout) {
+  // INFO replication of a primary: "master_repl_offset:<n>" and per replica
+  // "slave<i>:ip=...,port=...,state=online,offset=<n>,lag=<s>".
+  auto replicated = [&] {
+    for (auto i : primaries()) {
+      auto info = nodes_[i]->command({"INFO", "replication"});
+      auto at = info.find("master_repl_offset:");
+      if (at == std::string::npos)
+        return false;
+      auto offset = std::stoll(info.substr(at + 19));
+      size_t replicas = 0;
+      for (auto& line : lines_of(info)) {
+        auto field = line.find(",offset=");
+        if (line.rfind("slave", 0) != 0 || field == std::string::npos)
+          continue;
+        ++replicas;
+        if (line.find("state=online") == std::string::npos ||
+            std::stoll(line.substr(field + 8)) != offset)
+          return false;
+      }
+      if (replicas == 0)
+        return false;
+    }
+    return true;
+  };
+  if (eventually(replicated, timeout))
+    return true;
+  error_ = "replicas did not catch up within " + std::to_string(timeout.count()) + " ms";
   return false;
 }
 

@@ -81,6 +81,10 @@ public:
   /// runs, and all running nodes agree on the owners. Sets `error()` on failure.
   bool wait_healthy(std::chrono::milliseconds timeout = std::chrono::seconds{20});
 
+  /// Waits until every replica of every primary has acknowledged all its primary's writes
+  /// (INFO replication offsets equal): a failover then loses nothing acknowledged.
+  bool wait_replicated(std::chrono::milliseconds timeout = std::chrono::seconds{10});
+
   /// CLUSTER MYID of a node.
   std::string id_of(size_t index) const;
 
