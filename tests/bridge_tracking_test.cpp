@@ -211,6 +211,14 @@ TEST_F(BridgeTracking, ConfigurationIsChecked) {
   cfg.invalidation.tracking_prefixes = {"a:", "a:b"};
   node overlapping(cfg);
   EXPECT_NE(overlapping.error().find("overlap"), std::string::npos) << overlapping.error();
+  cfg = tracked();
+  cfg.invalidation.redis_url = "redis+cluster://127.0.0.1:1,127.0.0.1:2";
+  for (auto& spec : cfg.tiers)
+    if (spec.type == mtcache::tier_spec::kind::redis)
+      spec.redis.url = cfg.invalidation.redis_url;
+  node on_cluster(cfg);
+  EXPECT_NE(on_cluster.error().find("not supported on a Redis Cluster"), std::string::npos)
+      << on_cluster.error();
 }
 
 } // namespace

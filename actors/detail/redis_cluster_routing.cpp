@@ -72,12 +72,15 @@ void finish_step(cluster_ptr self, const std::shared_ptr<cluster_round>& round) 
 namespace {
 
 void write_command(resp_writer& out, const cluster_command& cmd, uint32_t scan_count) {
+  // ASKING holds for the next command only: a read's GET and PTTL each need one.
   if (cmd.asking)
     out.begin(1).arg("ASKING");
   switch (cmd.what) {
   case cluster_command::op::get:
   case cluster_command::op::probe:
     out.begin(2).arg("GET").arg(cmd.key);
+    if (cmd.asking)
+      out.begin(1).arg("ASKING");
     out.begin(2).arg("PTTL").arg(cmd.key);
     return;
   case cluster_command::op::put:
@@ -207,7 +210,7 @@ uint32_t node_at(cluster_ptr self, const std::string& address) {
 void send_to(cluster_ptr self, uint32_t node, cluster_command cmd) {
   auto& st = self->state;
   cmd.node = node;
-  cmd.replies = base_replies(cmd.what) + (cmd.asking ? 1 : 0);
+  cmd.replies = base_replies(cmd.what) * (cmd.asking ? 2 : 1);
   if (cmd.give_up_ms == 0)
     cmd.give_up_ms = now_ms() + st.cfg.request_timeout.count();
   cmd.sent = std::chrono::steady_clock::now();
@@ -289,7 +292,7 @@ void complete(cluster_ptr self, cluster_command& cmd, std::vector<redis_reply_pt
   switch (cmd.what) {
   case cluster_command::op::get:
   case cluster_command::op::probe: {
-    auto res = decode_read(st.stats, st.level, r, replies[offset + 1].get());
+    auto res = decode_read(st.stats, st.level, r, replies[cmd.asking ? 3 : 1].get());
     if (cmd.round) {
       cmd.round->reads.results[cmd.index] = std::move(res);
       finish_step(self, cmd.round);

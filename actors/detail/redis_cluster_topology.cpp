@@ -106,6 +106,7 @@ void complete_slots(cluster_ptr self, cluster_command& cmd, const redisReply* re
   auto ranges = parse_cluster_slots(reply, host);
   if (!ranges || ranges->empty()) {
     ++st.stats.errors;
+    run_waiting(self, false);
     request_refresh(self);
     return;
   }
