@@ -36,6 +36,7 @@
 #include "mtcache/runtime/scheduler_tuning.hpp"
 #include "mtcache/runtime/spawn_cache.hpp"
 #include "request_driver.hpp"
+#include "round_report.hpp"
 #include "support/memcached_server.hpp"
 
 using namespace mtcache;
@@ -189,30 +190,10 @@ double through_cache(caf::actor_system& sys, const cache_actor& cache, size_t ou
          std::chrono::duration<double>(clock_type::now() - begin).count();
 }
 
-struct round_result {
-  double ours;
-  double limit;
-  double ratio() const { return limit > 0 ? ours / limit : 0; }
-};
-
-// Prints the median round of `rounds` as results `<name>`, `<name>_limit` and every round's
-// ratio, comma-separated, as `<name>_ratios`.
-void report(const char* name, const std::vector<round_result>& rounds) {
-  auto sorted = rounds;
-  std::sort(sorted.begin(), sorted.end(),
-            [](const round_result& x, const round_result& y) { return x.ratio() < y.ratio(); });
-  auto& median = sorted[(sorted.size() - 1) / 2];
-  std::string ratios;
-  for (auto& r : rounds) {
-    char text[16];
-    std::snprintf(text, sizeof(text), "%.2f", r.ratio());
-    ratios += (ratios.empty() ? "" : ",") + std::string{text};
-  }
-  std::printf("result %s %.0f\nresult %s_limit %.0f\nresult %s_ratios %s\n", name, median.ours,
-              name, median.limit, name, ratios.c_str());
-}
-
 } // namespace
+
+using mtcache::bench::report;
+using mtcache::bench::round_result;
 
 int main(int argc, char** argv) {
   int rounds = argc > 1 ? std::atoi(argv[1]) : 5;

@@ -24,11 +24,12 @@ namespace mtcache::bench {
 
 // `outstanding` requests in flight, split over drivers of at most 16 each (CAF 0.17 keeps an
 // actor's pending responses in a flat map searched linearly: one driver with hundreds
-// outstanding would measure itself). Latencies go to `latency` if given. Each request has
-// `timeout`: a finite one costs CAF's clock thread a timer set and cancelled per request.
-template <class Reply, class Handle, class... Ts>
-void drive(caf::actor_system& sys, Handle target, size_t total, size_t outstanding,
-           latency_recorder* latency, caf::duration timeout, Ts... xs) {
+// outstanding would measure itself). Latencies go to `latency` if given. `request(self, d)`
+// sends one request from driver `d` (0 .. outstanding/16 - 1) and returns its response
+// handle, so drivers may address different keys (a cluster spreads them over its primaries).
+template <class Reply, class Request>
+void drive_with(caf::actor_system& sys, size_t total, size_t outstanding, latency_recorder* latency,
+                Request request) {
   auto drivers = std::max<size_t>(1, outstanding / 16);
   auto window = std::min<size_t>(outstanding, 16);
   caf::scoped_actor starter{sys};
@@ -43,23 +44,22 @@ void drive(caf::actor_system& sys, Handle target, size_t total, size_t outstandi
       *send_one = [=] {
         ++*sent;
         auto begin = std::chrono::steady_clock::now();
-        self->request(target, timeout, xs...)
-            .then(
-                [=](Reply&) {
-                  if (latency)
-                    local->record(std::chrono::steady_clock::now() - begin);
-                  if (++*done == share) {
-                    self->send(starter_addr, done_atom::value, local);
-                    self->quit();
-                  } else if (*sent < share) {
-                    (*send_one)();
-                  }
-                },
-                [=](caf::error& err) {
-                  std::fprintf(stderr, "request failed: %s\n", self->system().render(err).c_str());
-                  self->send(starter_addr, done_atom::value, local);
-                  self->quit();
-                });
+        request(self, d).then(
+            [=](Reply&) {
+              if (latency)
+                local->record(std::chrono::steady_clock::now() - begin);
+              if (++*done == share) {
+                self->send(starter_addr, done_atom::value, local);
+                self->quit();
+              } else if (*sent < share) {
+                (*send_one)();
+              }
+            },
+            [=](caf::error& err) {
+              std::fprintf(stderr, "request failed: %s\n", self->system().render(err).c_str());
+              self->send(starter_addr, done_atom::value, local);
+              self->quit();
+            });
       };
       for (size_t i = 0; i < window; ++i)
         (*send_one)();
@@ -70,6 +70,16 @@ void drive(caf::actor_system& sys, Handle target, size_t total, size_t outstandi
   starter->receive_for(finished, drivers)([&](done_atom, std::shared_ptr<latency_recorder>& local) {
     if (latency)
       latency->merge(*local);
+  });
+}
+
+// drive_with, every driver sending the same request `xs...` to `target`. Each request has
+// `timeout`: a finite one costs CAF's clock thread a timer set and cancelled per request.
+template <class Reply, class Handle, class... Ts>
+void drive(caf::actor_system& sys, Handle target, size_t total, size_t outstanding,
+           latency_recorder* latency, caf::duration timeout, Ts... xs) {
+  drive_with<Reply>(sys, total, outstanding, latency, [=](caf::event_based_actor* self, size_t) {
+    return self->request(target, timeout, xs...);
   });
 }
 

@@ -145,6 +145,42 @@ std::string redis_server::url(int db, const std::string& credentials) const {
   return "redis://" + credentials + "127.0.0.1:" + std::to_string(port_) + "/" + std::to_string(db);
 }
 
+namespace {
+
+using context_ptr = std::unique_ptr<redisContext, void (*)(redisContext*)>;
+
+context_ptr connect_loopback(uint16_t port) {
+  timeval tv{1, 0};
+  context_ptr c{redisConnectWithTimeout("127.0.0.1", port, tv), redisFree};
+  if (c && !c->err)
+    redisSetTimeout(c.get(), tv);
+  return c;
+}
+
+// Argument pointers and lengths as hiredis takes them (binary-safe).
+struct argv_view {
+  explicit argv_view(const std::vector<std::string>& args) {
+    for (auto& a : args) {
+      ptrs.push_back(a.data());
+      lens.push_back(a.size());
+    }
+  }
+  int argc() const { return static_cast<int>(ptrs.size()); }
+  std::vector<const char*> ptrs;
+  std::vector<size_t> lens;
+};
+
+std::string take_reply(redisContext* c, void* raw) {
+  if (raw == nullptr)
+    return std::string{"ERR: "} + c->errstr;
+  auto* reply = static_cast<redisReply*>(raw);
+  auto text = render(reply);
+  freeReplyObject(reply);
+  return text;
+}
+
+} // namespace
+
 std::string redis_server::command(const std::vector<std::string>& argv, int db,
                                   const std::string& password, const std::string& user) const {
   return redis_command(port_, argv, db, password, user);
@@ -152,26 +188,13 @@ std::string redis_server::command(const std::vector<std::string>& argv, int db,
 
 std::string redis_command(uint16_t port, const std::vector<std::string>& argv, int db,
                           const std::string& password, const std::string& user) {
-  timeval tv{1, 0};
-  std::unique_ptr<redisContext, void (*)(redisContext*)> c{
-      redisConnectWithTimeout("127.0.0.1", port, tv), redisFree};
+  auto c = connect_loopback(port);
   if (!c || c->err)
     return "ERR: cannot connect";
-  redisSetTimeout(c.get(), tv);
   auto run = [&](const std::vector<std::string>& args) {
-    std::vector<const char*> ptrs;
-    std::vector<size_t> lens;
-    for (auto& a : args) {
-      ptrs.push_back(a.data());
-      lens.push_back(a.size());
-    }
-    auto* raw = static_cast<redisReply*>(
-        redisCommandArgv(c.get(), static_cast<int>(args.size()), ptrs.data(), lens.data()));
-    if (raw == nullptr)
-      return std::string{"ERR: "} + c->errstr;
-    auto text = render(raw);
-    freeReplyObject(raw);
-    return text;
+    argv_view view{args};
+    return take_reply(c.get(),
+                      redisCommandArgv(c.get(), view.argc(), view.ptrs.data(), view.lens.data()));
   };
   if (!password.empty()) {
     auto res = user.empty() ? run({"AUTH", password}) : run({"AUTH", user, password});
@@ -184,6 +207,27 @@ std::string redis_command(uint16_t port, const std::vector<std::string>& argv, i
       return res;
   }
   return run(argv);
+}
+
+std::vector<std::string>
+redis_server::pipeline(const std::vector<std::vector<std::string>>& commands) const {
+  std::vector<std::string> replies;
+  auto c = connect_loopback(port_);
+  if (!c || c->err) {
+    replies.assign(commands.size(), "ERR: cannot connect");
+    return replies;
+  }
+  for (auto& args : commands) {
+    argv_view view{args};
+    redisAppendCommandArgv(c.get(), view.argc(), view.ptrs.data(), view.lens.data());
+  }
+  for (size_t i = 0; i < commands.size(); ++i) {
+    void* raw = nullptr;
+    if (redisGetReply(c.get(), &raw) != REDIS_OK)
+      raw = nullptr;
+    replies.push_back(take_reply(c.get(), raw));
+  }
+  return replies;
 }
 
 } // namespace mtcache::testing

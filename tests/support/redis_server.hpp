@@ -47,6 +47,10 @@ public:
   std::string command(const std::vector<std::string>& argv, int db = 0,
                       const std::string& password = "", const std::string& user = "") const;
 
+  /// Runs `commands` pipelined on one fresh connection and returns their replies, rendered as
+  /// `command` does (for commands that depend on the one before, as ASKING does).
+  std::vector<std::string> pipeline(const std::vector<std::vector<std::string>>& commands) const;
+
 private:
   bool spawn();
   bool wait_ready(std::chrono::milliseconds timeout);
