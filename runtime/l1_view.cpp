@@ -14,9 +14,12 @@ l1_view::l1_view(std::shared_ptr<detail::read_view> impl) noexcept : impl_(std::
 std::optional<lookup> l1_view::get(std::string_view key) const {
   std::optional<lookup> out;
   if (impl_)
-    impl_->read(key, now_ms(), [&](const bytes& value, int64_t ttl_ms) {
-      // A copy of the handle: one reference count, no copy of the bytes.
-      out.emplace(lookup{true, value, ttl_ms, impl_->level(), false});
+    impl_->read(key, now_ms(), [&](std::string_view value, const bytes& block, int64_t ttl_ms) {
+      // Small values are copied (no reference count shared with other readers of the key),
+      // large ones shared.
+      out.emplace(lookup{true,
+                         value.size() <= detail::read_view::inline_limit ? bytes{value} : block,
+                         ttl_ms, impl_->level(), false});
     });
   return out;
 }

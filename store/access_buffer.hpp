@@ -34,7 +34,7 @@ public:
   /// Caffeine's BoundedBuffer ring holds 16; ours is drained by a message, not inline on the
   /// reader's thread, so it needs room for a mailbox's latency (~10 us at 10 M reads/s).
   static constexpr size_t ring_size = 256;
-  static constexpr size_t drain_every = ring_size / 4;
+  static constexpr size_t drain_every = ring_size / 2;
 
   access_buffer();
   access_buffer(const access_buffer&) = delete;

@@ -1,6 +1,8 @@
 #include "mtcache/store/read_view.hpp"
 
 #include <algorithm>
+#include <cstring>
+#include <new>
 
 namespace mtcache::detail {
 
@@ -39,18 +41,38 @@ read_view::~read_view() {
   for (size_t i = 0; i <= t->mask; ++i) {
     auto* e = t->slots[i].load(std::memory_order_relaxed);
     if (e != nullptr && e != tombstone())
-      delete e;
+      destroy(e);
   }
   delete t;
   for (auto& [epoch, e] : retired_entries_)
-    delete e;
+    destroy(e);
   for (auto& [epoch, old] : retired_tables_)
     delete old;
 }
 
 const read_view::entry* read_view::tombstone() noexcept {
-  static const entry marker{0, bytes{}, 0, 0, {0}};
+  static const entry marker{0, 0, {0}, 0, 0, bytes{}, false};
   return &marker;
+}
+
+const read_view::entry* read_view::make_entry(const bytes& block, uint64_t hash,
+                                              int64_t ttl_deadline, uint32_t id, int64_t now_ms) {
+  auto key = block.key();
+  bool inline_value = block.size() <= inline_limit;
+  auto* mem = ::operator new(sizeof(entry) + key.size() + (inline_value ? block.size() : 0));
+  auto* e = new (mem) entry{hash,  ttl_deadline, {now_ms}, id, static_cast<uint32_t>(key.size()),
+                            block, inline_value};
+  auto* tail = reinterpret_cast<char*>(e + 1);
+  if (!key.empty())
+    std::memcpy(tail, key.data(), key.size());
+  if (inline_value && !block.empty())
+    std::memcpy(tail + key.size(), block.data(), block.size());
+  return e;
+}
+
+void read_view::destroy(const entry* e) noexcept {
+  e->~entry();
+  ::operator delete(const_cast<entry*>(e));
 }
 
 std::pair<size_t, bool> read_view::locate(std::string_view key, uint64_t hash) const {
@@ -63,7 +85,7 @@ std::pair<size_t, bool> read_view::locate(std::string_view key, uint64_t hash) c
     if (e == tombstone()) {
       if (free_slot == SIZE_MAX)
         free_slot = i;
-    } else if (e->hash == hash && e->block.key() == key) {
+    } else if (e->hash == hash && e->key() == key) {
       return {i, true};
     }
   }
@@ -72,7 +94,7 @@ std::pair<size_t, bool> read_view::locate(std::string_view key, uint64_t hash) c
 void read_view::publish(const bytes& block, int64_t ttl_deadline, uint32_t id, int64_t now_ms) {
   auto key = block.key();
   auto hash = hash_of(key);
-  auto* fresh = new entry{hash, block, ttl_deadline, id, {now_ms}};
+  auto* fresh = make_entry(block, hash, ttl_deadline, id, now_ms);
   auto [i, found] = locate(key, hash);
   auto* t = table_.load(std::memory_order_relaxed);
   auto* old = t->slots[i].load(std::memory_order_relaxed);
@@ -149,15 +171,15 @@ void read_view::reclaim() {
   if (retired_entries_.empty() && retired_tables_.empty())
     return;
   auto oldest = epoch_domain::instance().advance();
-  auto free_older = [oldest](auto& list) {
+  auto free_older = [oldest](auto& list, auto free) {
     auto keep = std::partition(list.begin(), list.end(),
                                [oldest](const auto& r) { return r.first >= oldest; });
     for (auto i = keep; i != list.end(); ++i)
-      delete i->second;
+      free(i->second);
     list.erase(keep, list.end());
   };
-  free_older(retired_entries_);
-  free_older(retired_tables_);
+  free_older(retired_entries_, destroy);
+  free_older(retired_tables_, [](table* t) { delete t; });
 }
 
 } // namespace mtcache::detail

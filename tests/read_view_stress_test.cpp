@@ -64,16 +64,19 @@ void run_stress(memory_tier_config cfg, int readers, int writes) {
         int k = static_cast<int>(rng() % keys);
         auto floor = acked[k].load(std::memory_order_acquire);
         auto key = key_of(k);
-        bool hit = view.read(key, now_ms(), [&](const bytes& value, int64_t ttl) {
-          auto text = value.view();
-          auto slash = text.find('/');
-          auto second = text.find('/', slash + 1);
-          uint64_t version = std::stoull(std::string{text.substr(slash + 1, second - slash - 1)});
-          if (text != value_of(k, version) || ttl < -1)
-            ++out.corrupt;
-          if (version < floor)
-            ++out.violations;
-        });
+        bool hit =
+            view.read(key, now_ms(), [&](std::string_view text, const bytes& block, int64_t ttl) {
+              if (block.view() != text)
+                ++out.corrupt;
+              auto slash = text.find('/');
+              auto second = text.find('/', slash + 1);
+              uint64_t version =
+                  std::stoull(std::string{text.substr(slash + 1, second - slash - 1)});
+              if (text != value_of(k, version) || ttl < -1)
+                ++out.corrupt;
+              if (version < floor)
+                ++out.violations;
+            });
         ++(hit ? out.hits : out.misses);
       }
     });

@@ -30,7 +30,10 @@ bytes block(const std::string& key, const std::string& value) {
 // The value and TTL a read returns; "-" on a miss.
 std::pair<std::string, int64_t> read(const read_view& view, const std::string& key, int64_t now) {
   std::pair<std::string, int64_t> out{"-", 0};
-  view.read(key, now, [&](const bytes& value, int64_t ttl) { out = {value.str(), ttl}; });
+  view.read(key, now, [&](std::string_view value, const bytes& block, int64_t ttl) {
+    EXPECT_EQ(value, block.view());
+    out = {std::string{value}, ttl};
+  });
   return out;
 }
 
