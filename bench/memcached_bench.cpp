@@ -32,6 +32,7 @@
 #include <caf/io/middleman.hpp>
 #include <caf/scoped_actor.hpp>
 
+#include "bench_system.hpp"
 #include "mtcache/runtime/message_types.hpp"
 #include "mtcache/runtime/scheduler_tuning.hpp"
 #include "mtcache/runtime/spawn_cache.hpp"
@@ -207,11 +208,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   caf::actor_system_config cfg;
-  add_message_types(cfg);
-  apply_recommended_scheduler(cfg);
-  cfg.set("scheduler.max-threads", 2);
-  cfg.load<caf::io::middleman>();
-  caf::actor_system sys{cfg};
+  caf::actor_system sys{bench::configure(cfg)};
   cache_config config;
   memcached_tier_config m;
   m.url = server.url();

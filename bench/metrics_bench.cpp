@@ -16,6 +16,7 @@
 #include <caf/actor_system_config.hpp>
 #include <caf/io/middleman.hpp>
 
+#include "bench_system.hpp"
 #include "mtcache/cli/http_get.hpp"
 #include "mtcache/runtime/blocking_client.hpp"
 #include "mtcache/runtime/message_types.hpp"
@@ -79,11 +80,7 @@ double median(std::vector<double> xs) {
 
 int main() {
   caf::actor_system_config cfg;
-  add_message_types(cfg);
-  apply_recommended_scheduler(cfg);
-  cfg.set("scheduler.max-threads", 2);
-  cfg.load<caf::io::middleman>();
-  caf::actor_system sys{cfg};
+  caf::actor_system sys{bench::configure(cfg)};
 
   // Two identical caches; only `on` serves /metrics, and only its rounds are scraped.
   auto plain = cache_config::embedded();

@@ -16,13 +16,16 @@ caf::behavior bridge(caf::event_based_actor* self) {
 
 blocking_cache::blocking_cache(caf::actor_system& sys, cache_actor cache,
                                std::chrono::milliseconds timeout)
-    : cache_(std::move(cache)), timeout_(timeout), bridge_(sys.spawn(bridge)) {}
+    : cache_(std::move(cache)), timeout_(timeout), bridge_(sys.spawn(bridge)),
+      view_(find_l1_view(sys, cache_)) {}
 
 blocking_cache::~blocking_cache() {
   caf::anon_send_exit(bridge_, caf::exit_reason::user_shutdown);
 }
 
 caf::expected<lookup> blocking_cache::get(const std::string& key) {
+  if (auto hit = view_.get(key))
+    return std::move(*hit);
   return call<lookup>(get_atom::value, key);
 }
 

@@ -34,6 +34,7 @@
 
 #include "mtcache/runtime/blocking_client.hpp"
 #include "mtcache/runtime/cache_config.hpp"
+#include "mtcache/runtime/l1_view.hpp"
 #include "mtcache/runtime/message_types.hpp"
 #include "mtcache/runtime/metrics.hpp"
 #include "mtcache/runtime/scheduler_tuning.hpp"

@@ -13,6 +13,7 @@
 #include "mtcache/actors/redis_tier.hpp"
 #include "mtcache/messages/error.hpp"
 #include "mtcache/runtime/detail/cache_catalog.hpp"
+#include "mtcache/store/read_view.hpp"
 
 namespace mtcache {
 
@@ -85,6 +86,7 @@ caf::expected<cache_actor> spawn_cache(caf::actor_system& sys, const cache_confi
   detail::tier_chain chain;
   std::vector<caf::actor> owned;
   std::vector<detail::tracked_tier> tracked;
+  std::shared_ptr<detail::read_view> view;
   auto stop_owned = [&] {
     for (auto& a : owned)
       caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
@@ -94,7 +96,14 @@ caf::expected<cache_actor> spawn_cache(caf::actor_system& sys, const cache_confi
     batch_tier_actor batch;
     switch (spec.type) {
     case tier_spec::kind::memory:
-      batch = spawn_memory_tier(sys, spec.memory, spec.placement.level);
+      // A first tier in this process gets a read view: gets answered without a message.
+      if (chain.empty()) {
+        view = std::make_shared<detail::read_view>(spec.memory.time_to_idle.count(),
+                                                   spec.placement.level);
+        batch = spawn_memory_tier(sys, spec.memory, spec.placement.level, view);
+      } else {
+        batch = spawn_memory_tier(sys, spec.memory, spec.placement.level);
+      }
       tier = batch;
       break;
     case tier_spec::kind::redis: {
@@ -134,7 +143,8 @@ caf::expected<cache_actor> spawn_cache(caf::actor_system& sys, const cache_confi
                                                                : spec.memcached.request_timeout;
     bool in_time = spec.type == tier_spec::kind::memory ||
                    (networked && request_timeout * 5 / 4 <= cfg.options.tier_timeout);
-    chain.push_back({std::move(tier), spec.placement, in_time, std::move(batch), networked});
+    chain.push_back({std::move(tier), spec.placement, in_time, std::move(batch), networked,
+                     chain.empty() ? view : nullptr});
   }
   std::optional<detail::bridge_params> bridge;
   if (cfg.invalidation.enabled()) {
@@ -149,7 +159,7 @@ caf::expected<cache_actor> spawn_cache(caf::actor_system& sys, const cache_confi
   auto cache = detail::spawn_coordinator(sys, std::move(chain), cfg.options, std::move(owned),
                                          std::move(bridge));
   auto& catalog = detail::cache_catalog::instance();
-  catalog.add(sys, cfg.name, cache);
+  catalog.add(sys, cfg.name, cache, std::move(view));
   if (cfg.metrics.enabled) {
     if (auto err = catalog.attach_endpoint(sys, cfg.metrics, cache)) {
       stop_cache(cache);

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "mtcache/store/lru_policy.hpp"
+#include "mtcache/store/read_view.hpp"
 #include "mtcache/store/tinylfu_policy.hpp"
 
 namespace mtcache::detail {
@@ -19,9 +20,9 @@ constexpr size_t max_ids = UINT32_MAX - 4096;
 // The live-or-stale list of `stale_` (it has only one).
 constexpr uint32_t stale_list = 0;
 
+// The read view's hash, folded: its access records name entries by it.
 uint32_t key_hash(std::string_view key) {
-  auto h = static_cast<uint64_t>(std::hash<std::string_view>{}(key));
-  return static_cast<uint32_t>(h ^ (h >> 32));
+  return read_view::fold(read_view::hash_of(key));
 }
 
 int64_t deadline_after(int64_t now, int64_t duration) {
@@ -56,8 +57,11 @@ std::optional<memory_store::found> memory_store::get(std::string_view key, int64
     if (now_ms < wheel_.time_of(id)) {
       ++counters_.hits;
       policy_->record_access(id);
-      if (time_to_idle_ms_ > 0)
+      if (time_to_idle_ms_ > 0) {
         wheel_.schedule(id, std::min(ttl_deadlines_[id], deadline_after(now_ms, time_to_idle_ms_)));
+        if (view_)
+          view_->touch(key, now_ms);
+      }
       return found{blocks_[id], remaining_ttl(id, now_ms)};
     }
     expire_entry(id, now_ms);
@@ -131,6 +135,8 @@ bool memory_store::put(std::string_view key, bytes value, int64_t ttl_ms, int64_
     kept = kept && victim != id;
     erase(victim);
   }
+  if (kept && view_)
+    view_->publish(blocks_[id], ttl_deadline, id, now_ms);
   return kept;
 }
 
@@ -167,6 +173,8 @@ size_t memory_store::clear() {
   stale_.clear();
   policy_->clear();
   weight_ = 0;
+  if (view_)
+    view_->clear();
   return removed;
 }
 
@@ -193,6 +201,32 @@ uint64_t memory_store::weight() const {
 
 const memory_store_counters& memory_store::counters() const {
   return counters_;
+}
+
+void memory_store::attach(read_view* view) {
+  view_ = view;
+  if (!view_)
+    return;
+  view_->clear();
+  auto now = wheel_.now();
+  for (uint32_t id = 0; id < blocks_.size(); ++id)
+    if (is_live(id, now))
+      view_->publish(blocks_[id], time_to_idle_ms_ > 0 ? ttl_deadlines_[id] : wheel_.time_of(id),
+                     id, now);
+}
+
+void memory_store::record_read(const access_record& read) {
+  auto id = read.id;
+  if (id >= states_.size() || states_[id] != entry_state::live ||
+      key_hash(blocks_[id].key()) != read.hash || read.time_ms >= wheel_.time_of(id))
+    return;
+  policy_->record_access(id);
+  if (time_to_idle_ms_ > 0) {
+    // Records from different stripes arrive out of order: a deadline only moves later.
+    auto deadline = std::min(ttl_deadlines_[id], deadline_after(read.time_ms, time_to_idle_ms_));
+    if (deadline > wheel_.time_of(id))
+      wheel_.schedule(id, deadline);
+  }
 }
 
 uint32_t memory_store::find(std::string_view key, uint32_t hash) const {
@@ -226,6 +260,8 @@ void memory_store::expire_entry(uint32_t id, int64_t now_ms) {
   policy_->remove(id);
   auto window_end = deadline_after(wheel_.time_of(id), fail_safe_ms_);
   if (fail_safe_ms_ > 0 && now_ms < window_end) {
+    if (view_)
+      view_->withdraw(blocks_[id].key());
     states_[id] = entry_state::stale;
     stale_.push_back(stale_list, id);
     wheel_.schedule(id, window_end);
@@ -236,6 +272,8 @@ void memory_store::expire_entry(uint32_t id, int64_t now_ms) {
 
 void memory_store::erase(uint32_t id) {
   auto& block = blocks_[id];
+  if (view_ && states_[id] == entry_state::live)
+    view_->withdraw(block.key());
   index_.erase(key_hash(block.key()), id);
   wheel_.cancel(id);
   stale_.unlink(id);

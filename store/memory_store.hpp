@@ -16,6 +16,9 @@
 
 namespace mtcache::detail {
 
+class read_view;
+struct access_record;
+
 /// Counters kept by a `memory_store`.
 struct memory_store_counters {
   uint64_t hits = 0;
@@ -80,6 +83,16 @@ public:
 
   const memory_store_counters& counters() const;
 
+  /// Publishes every change to `view` from now on, before the call that made it returns:
+  /// live entries only, with their TTL deadline. `view` must outlive the store or be detached
+  /// (nullptr); it starts empty.
+  void attach(read_view* view);
+
+  /// A read the view served: tells the policy and restarts the idle time, as `get` does for
+  /// a hit, but counts no hit (the view counts its own). Ignored if the entry is gone or its
+  /// id now holds another key.
+  void record_read(const access_record& read);
+
 private:
   // Layout, per entry: its block (key and value in one allocation) in `blocks_`, a state
   // byte, a slot in `index_`, links and a deadline in `wheel_` if it expires, the policy's
@@ -122,6 +135,7 @@ private:
   std::vector<uint32_t> victims_;
   uint64_t weight_ = 0;
   memory_store_counters counters_;
+  read_view* view_ = nullptr;
 };
 
 } // namespace mtcache::detail

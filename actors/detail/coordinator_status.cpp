@@ -8,12 +8,20 @@
 #include "mtcache/actors/detail/coordinator_state.hpp"
 #include "mtcache/actors/detail/fan_out.hpp"
 #include "mtcache/actors/detail/latency.hpp"
+#include "mtcache/store/read_view.hpp"
 
 namespace mtcache::detail {
 
 cache_stats current_stats(const coordinator_state& st) {
   auto res = st.stats;
   res.tier_hits[0] += st.fast_gets - st.first_tier_misses;
+  // Gets the first tier's read view answered are requests and first-tier hits, counted by
+  // the view (exactly: per stripe, dropped access records included).
+  if (auto& view = st.tiers->front().view) {
+    auto hits = view->hits();
+    res.requests += hits;
+    res.tier_hits[0] += hits;
+  }
   res.in_flight = st.flights.size();
   res.repairs_pending = st.repairs.pending();
   res.repairs = st.repairs.repaired();

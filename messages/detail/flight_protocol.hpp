@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -8,6 +9,8 @@
 #include "mtcache/messages/interfaces.hpp"
 
 namespace mtcache::detail {
+
+class read_view;
 
 // Internal vocabulary between the coordinator and its flights. Users never see these
 // handles: the coordinator's public face is `cache_actor`.
@@ -27,6 +30,9 @@ struct chain_tier {
   /// runs on CAF's one multiplexer thread with all network I/O; a memory tier answers a
   /// passed-on read as cheaply as a batch entry, one hop sooner.
   bool batch_reads = false;
+  /// The tier's read view, if it has one (a memory tier as first tier): its hits never reach
+  /// the coordinator, which adds them to its counters.
+  std::shared_ptr<const read_view> view;
 };
 
 using tier_chain = std::vector<chain_tier>;

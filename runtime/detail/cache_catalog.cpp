@@ -49,7 +49,8 @@ void cache_catalog::prune() {
                    endpoints_.end());
 }
 
-std::string cache_catalog::add(caf::actor_system& sys, std::string name, const cache_actor& cache) {
+std::string cache_catalog::add(caf::actor_system& sys, std::string name, const cache_actor& cache,
+                               std::shared_ptr<read_view> view) {
   std::lock_guard<std::mutex> guard{mtx_};
   prune();
   if (name.empty())
@@ -61,8 +62,18 @@ std::string cache_catalog::add(caf::actor_system& sys, std::string name, const c
   auto chosen = name;
   for (int n = 2; taken(chosen); ++n)
     chosen = name + "_" + std::to_string(n);
-  entries_.push_back({&sys, chosen, caf::actor_cast<caf::weak_actor_ptr>(cache)});
+  entries_.push_back({&sys, chosen, caf::actor_cast<caf::weak_actor_ptr>(cache), std::move(view)});
   return chosen;
+}
+
+std::shared_ptr<read_view> cache_catalog::view_of(caf::actor_system& sys,
+                                                  const cache_actor& cache) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  auto* ctrl = caf::actor_cast<caf::strong_actor_ptr>(cache).get();
+  for (auto& e : entries_)
+    if (e.sys == &sys && e.handle.get() == ctrl)
+      return e.view;
+  return nullptr;
 }
 
 std::vector<named_cache> cache_catalog::caches(caf::actor_system& sys) {

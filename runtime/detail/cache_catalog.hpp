@@ -6,6 +6,7 @@
 // waiting.
 
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -21,13 +22,20 @@
 
 namespace mtcache::detail {
 
+class read_view;
+
 class cache_catalog {
 public:
   static cache_catalog& instance();
 
   /// Lists `cache` in `sys` under `name` ("cache" if empty), or under the first of
   /// `name_2`, `name_3`, ... that no live cache of `sys` uses; returns the name given.
-  std::string add(caf::actor_system& sys, std::string name, const cache_actor& cache);
+  /// `view` is the read view of its first tier, if it has one.
+  std::string add(caf::actor_system& sys, std::string name, const cache_actor& cache,
+                  std::shared_ptr<read_view> view = nullptr);
+
+  /// The read view `cache` was added with; null if none (or `cache` is not listed).
+  std::shared_ptr<read_view> view_of(caf::actor_system& sys, const cache_actor& cache);
 
   /// The live caches of `sys`, in the order they were added.
   std::vector<named_cache> caches(caf::actor_system& sys);
@@ -45,6 +53,7 @@ private:
     const caf::actor_system* sys;
     std::string name;
     caf::weak_actor_ptr handle;
+    std::shared_ptr<read_view> view;
   };
 
   struct endpoint {

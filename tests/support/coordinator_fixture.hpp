@@ -42,8 +42,8 @@ protected:
     l1 = recording_first ? recording : memory;
     l2 = recording_first ? memory : recording;
     detail::tier_chain chain;
-    chain.push_back({l1, tier_config::as_l1(), true, l1, recording_first});
-    chain.push_back({l2, l2_placement, true, l2_batches ? l2 : batch_tier_actor{}, false});
+    chain.push_back({l1, tier_config::as_l1(), true, l1, recording_first, nullptr});
+    chain.push_back({l2, l2_placement, true, l2_batches ? l2 : batch_tier_actor{}, false, nullptr});
     if (cache)
       caf::anon_send_exit(cache, caf::exit_reason::user_shutdown);
     cache = detail::spawn_coordinator(
