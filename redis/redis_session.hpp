@@ -142,6 +142,11 @@ public:
     arm_tick(self);
   }
 
+  /// For a broker owning several sessions, whose one tick serves them all: `armed` is its
+  /// flag, which it clears before calling every session's `on_tick`. Without it, each tick
+  /// would have every session schedule another, and ticks would multiply.
+  void share_tick(bool* armed) { shared_tick_ = armed; }
+
   /// Between `cork` and `uncork`, submitted commands wait in the buffer and go out together
   /// (a broker splitting a batch over several connections writes each once).
   void cork() { corked_ = true; }
@@ -182,7 +187,8 @@ public:
   /// The deadline check: the oldest command overdue means the server stopped answering.
   template <class Self, class Fail>
   void on_tick(Self* self, Fail fail) {
-    tick_armed_ = false;
+    if (shared_tick_ == nullptr)
+      tick_armed_ = false;
     if (queue_.empty())
       return;
     if (queue_.front().deadline_ms > now_ms()) {
@@ -204,16 +210,21 @@ public:
   /// schedules a reconnect.
   template <class Self, class Fail>
   void drop(Self* self, caf::error reason, Fail fail) {
-    fail_all(reason, fail);
-    link_.drop(self, std::move(reason));
+    // The link goes down first: a command submitted while the failed ones are answered (a
+    // broker asking another question on failure) then fails at once instead of waiting in
+    // the queue for a reply the closed connection will never bring.
+    auto queue = take_queue();
+    link_.drop(self, reason);
+    fail_each(queue, reason, fail);
   }
 
   /// The owner exits: every queued command fails with `reason` and the connection closes
   /// without a reconnect.
   template <class Self, class Fail>
   void shut_down(Self* self, const caf::error& reason, Fail fail) {
-    fail_all(reason, fail);
+    auto queue = take_queue();
     link_.close(self);
+    fail_each(queue, reason, fail);
   }
 
   /// The primary moved to `primary` (`(switch_atom, primary)`): unless connected there
@@ -225,8 +236,9 @@ public:
       return;
     auto err = make_error(errc::backend_unavailable,
                           std::string{Protocol::name} + ": the primary moved (failover)");
-    fail_all(err, fail);
-    link_.reconnect_now(self, std::move(err));
+    auto queue = take_queue();
+    link_.reconnect_now(self, err);
+    fail_each(queue, err, fail);
   }
 
   /// A connection attempt failed (the `(connect_atom, caf::error, epoch)` message).
@@ -277,18 +289,29 @@ private:
 
   template <class Fail>
   void fail_all(const caf::error& err, Fail fail) {
+    auto queue = take_queue();
+    fail_each(queue, err, fail);
+  }
+
+  std::deque<Entry> take_queue() {
     auto queue = std::move(queue_);
     queue_.clear();
     partial_.clear();
+    return queue;
+  }
+
+  template <class Fail>
+  static void fail_each(std::deque<Entry>& queue, const caf::error& err, Fail& fail) {
     for (auto& entry : queue)
       fail(entry, err);
   }
 
   template <class Self>
   void arm_tick(Self* self) {
-    if (tick_armed_)
+    auto& armed = shared_tick_ != nullptr ? *shared_tick_ : tick_armed_;
+    if (armed)
       return;
-    tick_armed_ = true;
+    armed = true;
     auto interval = std::max(request_timeout_ / 4, std::chrono::milliseconds{5});
     self->delayed_send(self, interval, caf::tick_atom::value);
   }
@@ -299,6 +322,7 @@ private:
   std::vector<reply> partial_;
   bool tick_armed_ = false;
   bool corked_ = false;
+  bool* shared_tick_ = nullptr;
   uint64_t timeouts_ = 0;
   caf::error reconnect_reason_;
 };

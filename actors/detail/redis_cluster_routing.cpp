@@ -202,6 +202,7 @@ uint32_t node_at(cluster_ptr self, const std::string& address) {
   node->address = address;
   node->session = redis_session<cluster_command>::open(self, std::move(url), st.cfg,
                                                        uint64_t{id} << node_epoch_shift);
+  node->session.share_tick(&st.tick_armed);
   st.nodes.push_back(std::move(node));
   st.by_address.emplace(address, id);
   return id;

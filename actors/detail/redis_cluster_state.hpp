@@ -102,6 +102,8 @@ struct redis_cluster_state {
   // a new map or a short backoff.
   std::deque<cluster_command> parked;
   bool resend_timer = false;
+  // One deadline tick for every node's session (see `basic_session::share_tick`).
+  bool tick_armed = false;
   // What waits for the first slot map (pattern removal, health): run with true once there is
   // one, with false when asking for it failed.
   std::vector<std::function<void(bool)>> waiting;

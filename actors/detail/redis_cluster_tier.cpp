@@ -128,6 +128,7 @@ cluster_broker::behavior_type redis_cluster_tier(cluster_ptr self, redis_tier_co
           node->session.link().retry_now(self);
       },
       [=](caf::tick_atom) {
+        self->state.tick_armed = false;
         for (auto& node : self->state.nodes)
           node->session.on_tick(self, cluster_failer(self));
         after_event(self);
