@@ -333,8 +333,8 @@ TEST_F(Coordinator, DeadlineSweepFailsWritesToAnInTimeTierThatStopsAnswering) {
   auto silent = sys.spawn(silent_tier);
   auto l1 = spawn_memory_tier(sys, memory_tier_config{}, 1);
   tier_chain chain;
-  chain.push_back({l1, tier_config::as_l1(), true, {}});
-  chain.push_back({silent, tier_config::as_l2(), true, {}});
+  chain.push_back({l1, tier_config::as_l1(), true, {}, false, nullptr});
+  chain.push_back({silent, tier_config::as_l2(), true, {}, false, nullptr});
   cache_options opts;
   opts.tier_timeout = 200ms;
   cache = spawn_coordinator(sys, std::move(chain), opts,
