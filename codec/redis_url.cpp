@@ -189,34 +189,48 @@ failure parse_nodes(string_view list, uint16_t default_port, redis_url& out) {
   return std::nullopt;
 }
 
-// Query parameters of a sentinel URL: the sentinels' own credentials.
-failure parse_sentinel_query(string_view query, redis_url& out) {
-  bool seen_user = false;
-  bool seen_password = false;
+// Splits `query` into name=value pairs for `take(name, value)`, which returns a failure
+// for an unknown or bad parameter.
+template <class Take>
+failure each_param(string_view query, Take take) {
   if (query.empty())
     return string{"empty query string after '?'"};
   while (!query.empty()) {
     auto amp = query.find('&');
     auto param = query.substr(0, amp);
     query = amp == string_view::npos ? string_view{} : query.substr(amp + 1);
+    if (param.empty())
+      return string{"empty query parameter"};
     auto eq = param.find('=');
     auto name = param.substr(0, eq);
-    if (param.empty() || eq == string_view::npos)
+    if (eq == string_view::npos)
       return "query parameter '" + string{name} + "' has no value";
-    bool* seen = name == "sentinel_user"       ? &seen_user
-                 : name == "sentinel_password" ? &seen_password
-                                               : nullptr;
-    if (seen == nullptr)
-      return "unknown query parameter '" + string{name} +
-             "' (expected sentinel_user or sentinel_password)";
-    if (*seen)
-      return "query parameter '" + string{name} + "' given twice";
-    *seen = true;
-    auto& field = name == "sentinel_user" ? out.sentinel_user : out.sentinel_password;
-    if (auto err = decode(param.substr(eq + 1), field, string{name}, true))
+    if (auto err = take(name, param.substr(eq + 1)))
       return err;
   }
   return std::nullopt;
+}
+
+// `err` of a parameter, unless `seen` says it came before.
+failure once(bool& seen, string_view name, failure err) {
+  if (seen)
+    return "query parameter '" + string{name} + "' given twice";
+  seen = true;
+  return err;
+}
+
+// Query parameters of a sentinel URL: the sentinels' own credentials.
+failure parse_sentinel_query(string_view query, redis_url& out) {
+  bool seen_user = false;
+  bool seen_password = false;
+  return each_param(query, [&](string_view name, string_view value) -> failure {
+    if (name == "sentinel_user")
+      return once(seen_user, name, decode(value, out.sentinel_user, name, true));
+    if (name == "sentinel_password")
+      return once(seen_password, name, decode(value, out.sentinel_password, name, true));
+    return "unknown query parameter '" + string{name} +
+           "' (expected sentinel_user or sentinel_password)";
+  });
 }
 
 failure parse_cluster(string_view rest, redis_url& out) {
@@ -273,40 +287,15 @@ failure parse_query(string_view query, redis_url& out) {
   bool seen_db = false;
   bool seen_user = false;
   bool seen_password = false;
-  if (query.empty())
-    return string{"empty query string after '?'"};
-  while (!query.empty()) {
-    auto amp = query.find('&');
-    auto param = query.substr(0, amp);
-    query = amp == string_view::npos ? string_view{} : query.substr(amp + 1);
-    if (param.empty())
-      return string{"empty query parameter"};
-    auto eq = param.find('=');
-    auto name = param.substr(0, eq);
-    if (eq == string_view::npos)
-      return "query parameter '" + string{name} + "' has no value";
-    auto value = param.substr(eq + 1);
-    bool* seen = nullptr;
-    failure err;
-    if (name == "db") {
-      seen = &seen_db;
-      err = parse_db(value, out.db);
-    } else if (name == "user") {
-      seen = &seen_user;
-      err = decode(value, out.user, "user", true);
-    } else if (name == "password" || name == "pass") {
-      seen = &seen_password;
-      err = decode(value, out.password, "password", true);
-    } else {
-      return "unknown query parameter '" + string{name} + "' (expected db, user or password)";
-    }
-    if (*seen)
-      return "query parameter '" + string{name} + "' given twice";
-    *seen = true;
-    if (err)
-      return err;
-  }
-  return std::nullopt;
+  return each_param(query, [&](string_view name, string_view value) -> failure {
+    if (name == "db")
+      return once(seen_db, name, parse_db(value, out.db));
+    if (name == "user")
+      return once(seen_user, name, decode(value, out.user, "user", true));
+    if (name == "password" || name == "pass")
+      return once(seen_password, name, decode(value, out.password, "password", true));
+    return "unknown query parameter '" + string{name} + "' (expected db, user or password)";
+  });
 }
 
 failure parse_unix(string_view rest, redis_url& out) {
