@@ -116,10 +116,6 @@ void submit_read(self_ptr self, pending p, const std::string& key) {
 
 } // namespace
 
-caf::error reply_error(const redisReply* r) {
-  return make_error(errc::backend_error, std::string{r->str, r->len});
-}
-
 namespace {
 
 // Answers the front entry with its complete replies.

@@ -25,14 +25,6 @@ namespace {
 // A command is given up after this many redirects (a map changing that often is broken).
 constexpr uint32_t max_redirects = 5;
 
-int64_t now_ms() {
-  return redis_session<cluster_command>::now_ms();
-}
-
-caf::error reply_error(const redisReply* r) {
-  return make_error(errc::backend_error, std::string{r->str, r->len});
-}
-
 void observe_latency(redis_cluster_state& st, cluster_command& cmd) {
   if (cmd.deadline_ms == 0)
     return;

@@ -121,6 +121,10 @@ using cluster_broker = session_broker<
     cluster_tier_impl::extend<caf::reacts_to<resend_atom>, caf::reacts_to<refresh_atom>>>;
 using cluster_ptr = caf::stateful_actor<redis_cluster_state, cluster_broker>*;
 
+inline int64_t now_ms() {
+  return redis_session<cluster_command>::now_ms();
+}
+
 /// Node ids live in the high bits of their links' epochs.
 constexpr int node_epoch_shift = 40;
 

@@ -20,10 +20,6 @@ namespace {
 // The least time between two CLUSTER SLOTS.
 constexpr int64_t refresh_interval_ms = 100;
 
-int64_t now_ms() {
-  return redis_session<cluster_command>::now_ms();
-}
-
 // The node to ask: a connected one, the next after the last asked, so that one node that
 // answers badly does not stop the refresh; else one that is connecting.
 uint32_t pick_node(redis_cluster_state& st) {

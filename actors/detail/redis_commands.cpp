@@ -2,9 +2,17 @@
 
 #include <chrono>
 
+#include <string>
+
 #include <hiredis/hiredis.h>
 
+#include "mtcache/messages/error.hpp"
+
 namespace mtcache::detail {
+
+caf::error reply_error(const redisReply* r) {
+  return make_error(errc::backend_error, std::string{r->str, r->len});
+}
 
 void write_set(resp_writer& out, std::string_view prefix, std::string_view key, const bytes& value,
                caf::timespan ttl) {

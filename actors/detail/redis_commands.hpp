@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <string_view>
 
+#include <caf/error.hpp>
 #include <caf/timespan.hpp>
 
 #include "mtcache/codec/detail/resp.hpp"
@@ -15,6 +16,9 @@
 struct redisReply;
 
 namespace mtcache::detail {
+
+/// An error reply as `errc::backend_error` with Redis' message.
+caf::error reply_error(const redisReply* r);
 
 /// SET with PX; a positive TTL below 1 ms still expires: rounded up rather than dropping PX.
 void write_set(resp_writer& out, std::string_view prefix, std::string_view key, const bytes& value,

@@ -17,6 +17,7 @@
 
 #include <hiredis/hiredis.h>
 
+#include "mtcache/actors/detail/redis_commands.hpp"
 #include "mtcache/messages/config.hpp"
 #include "mtcache/messages/detail/bridge_protocol.hpp"
 #include "mtcache/messages/interfaces.hpp"
@@ -99,8 +100,6 @@ void fail(self_ptr self, pending& p, const caf::error& err);
 
 /// The latency and error counters of the kind of command `what` is.
 backend_op_stats& op_stats(redis_tier_state& st, pending::op what);
-
-caf::error reply_error(const redisReply* r);
 
 inline auto failer(self_ptr self) {
   return [self](pending& p, const caf::error& err) { fail(self, p, err); };
