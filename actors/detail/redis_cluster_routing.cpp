@@ -220,8 +220,17 @@ void send_to(cluster_ptr self, uint32_t node, cluster_command cmd) {
 void dispatch(cluster_ptr self, cluster_command cmd) {
   auto& st = self->state;
   auto node = st.slots[cluster_slot(cmd.key)];
-  if (node == redis_cluster_state::unknown)
+  if (node == redis_cluster_state::unknown) {
+    // Before the first map, wait for it (within request_timeout) rather than guess a node
+    // and be redirected; with no map coming, guess.
+    if (st.refreshing && st.waiting_first_map) {
+      if (cmd.give_up_ms == 0)
+        cmd.give_up_ms = now_ms() + st.cfg.request_timeout.count();
+      park(self, std::move(cmd));
+      return;
+    }
     node = any_node(st);
+  }
   send_to(self, node, std::move(cmd));
 }
 

@@ -97,6 +97,8 @@ struct redis_cluster_state {
   bool refreshing = false;
   bool refresh_again = false;
   bool refresh_timer = false;
+  // No slot map has arrived yet.
+  bool waiting_first_map = true;
   int64_t last_refresh_ms = 0;
   // Commands that could not be sent (their node was down) or were told to retry, waiting for
   // a new map or a short backoff.

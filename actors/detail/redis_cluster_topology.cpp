@@ -106,6 +106,7 @@ void complete_slots(cluster_ptr self, cluster_command& cmd, const redisReply* re
     request_refresh(self);
     return;
   }
+  st.waiting_first_map = false;
   auto old = st.slots;
   st.slots.fill(redis_cluster_state::unknown);
   for (auto& range : *ranges) {
