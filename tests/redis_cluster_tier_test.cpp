@@ -154,6 +154,7 @@ TEST_F(RedisClusterTier, HashTagsKeepKeysOnOneSlot) {
                           [&](const caf::error& err) { return err ? sys.render(err) : ""; }));
   auto owner = *cluster.node_of_slot(cluster.slot_of("{user1}:a"));
   EXPECT_EQ(cluster.node(owner).command({"MGET", "{user1}:a", "{user1}:b"}), "a\nb");
+  cluster.on_primaries({"CONFIG", "RESETSTAT"});
   auto read = ask<read_batch>(get_atom::value,
                               std::vector<std::string>{"{user1}:a", "{user2}:a", "{user1}:b"});
   ASSERT_TRUE(read) << sys.render(read.error());
@@ -161,6 +162,10 @@ TEST_F(RedisClusterTier, HashTagsKeepKeysOnOneSlot) {
   EXPECT_EQ(read->results[0].value.view(), "a");
   EXPECT_EQ(read->results[1].value.view(), "c");
   EXPECT_EQ(read->results[2].value.view(), "b");
+  // The two keys of one slot were read with one MGET (and a PTTL each), not a GET each.
+  auto commands = cluster.node(owner).command({"INFO", "commandstats"});
+  EXPECT_NE(commands.find("cmdstat_mget:calls=1,"), std::string::npos) << commands;
+  EXPECT_EQ(commands.find("cmdstat_get:"), std::string::npos) << commands;
 }
 
 } // namespace

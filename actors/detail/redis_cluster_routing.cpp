@@ -75,6 +75,13 @@ void write_command(resp_writer& out, const cluster_command& cmd, uint32_t scan_c
       out.begin(1).arg("ASKING");
     out.begin(2).arg("PTTL").arg(cmd.key);
     return;
+  case cluster_command::op::mget:
+    out.begin(cmd.keys.size() + 1).arg("MGET");
+    for (auto& key : cmd.keys)
+      out.arg(key);
+    for (auto& key : cmd.keys)
+      out.begin(2).arg("PTTL").arg(key);
+    return;
   case cluster_command::op::put:
     write_set(out, {}, cmd.key, cmd.value, cmd.ttl);
     return;
@@ -103,8 +110,16 @@ bool keyed(cluster_command::op what) {
          what == op::exists;
 }
 
-uint32_t base_replies(cluster_command::op what) {
-  return what == cluster_command::op::get || what == cluster_command::op::probe ? 2 : 1;
+uint32_t base_replies(const cluster_command& cmd) {
+  switch (cmd.what) {
+  case cluster_command::op::get:
+  case cluster_command::op::probe:
+    return 2;
+  case cluster_command::op::mget:
+    return static_cast<uint32_t>(cmd.keys.size()) + 1;
+  default:
+    return 1;
+  }
 }
 
 // A node to ask when no node is known to serve a slot: one that is up, else connecting.
@@ -163,6 +178,47 @@ bool follow(cluster_ptr self, cluster_command& cmd, const redisReply* r) {
   return true;
 }
 
+// An MGET told to go elsewhere or to retry becomes single-key reads that follow the answer
+// one by one: after MOVED they all go to the new node; during a migration (ASK, TRYAGAIN)
+// each key is read where it is now.
+void split_and_follow(cluster_ptr self, cluster_command& cmd, const redisReply* r) {
+  cmd.round->outstanding += static_cast<uint32_t>(cmd.keys.size()) - 1;
+  for (size_t i = 0; i < cmd.keys.size(); ++i) {
+    cluster_command one;
+    one.what = cluster_command::op::get;
+    one.key = std::move(cmd.keys[i]);
+    one.round = cmd.round;
+    one.index = cmd.indices[i];
+    one.node = cmd.node;
+    one.redirects = cmd.redirects;
+    one.give_up_ms = cmd.give_up_ms;
+    one.sent = cmd.sent;
+    follow(self, one, r);
+  }
+}
+
+void complete_mget(cluster_ptr self, cluster_command& cmd, std::vector<redis_reply_ptr>& replies) {
+  auto& st = self->state;
+  auto* r = replies[0].get();
+  if (r->type == REDIS_REPLY_ERROR) {
+    if (parse_cluster_error(std::string_view{r->str, r->len}).what != cluster_redirect::kind::none)
+      split_and_follow(self, cmd, r);
+    else
+      fail(self, cmd, reply_error(r));
+    return;
+  }
+  if (r->type != REDIS_REPLY_ARRAY || r->elements != cmd.keys.size()) {
+    fail(self, cmd, make_error(errc::backend_error, "unexpected MGET reply"));
+    return;
+  }
+  observe_latency(st, cmd);
+  auto& reads = cmd.round->reads;
+  for (size_t i = 0; i < cmd.keys.size(); ++i)
+    reads.results[cmd.indices[i]] =
+        decode_read(st.stats, st.level, r->element[i], replies[1 + i].get());
+  finish_step(self, cmd.round);
+}
+
 } // namespace
 
 backend_op_stats& op_stats(redis_cluster_state& st, cluster_command::op what) {
@@ -170,6 +226,8 @@ backend_op_stats& op_stats(redis_cluster_state& st, cluster_command::op what) {
   case cluster_command::op::get:
   case cluster_command::op::probe:
     return st.ops[0];
+  case cluster_command::op::mget:
+    return st.ops[2];
   case cluster_command::op::put:
     return st.ops[1];
   case cluster_command::op::remove:
@@ -203,7 +261,7 @@ uint32_t node_at(cluster_ptr self, const std::string& address) {
 void send_to(cluster_ptr self, uint32_t node, cluster_command cmd) {
   auto& st = self->state;
   cmd.node = node;
-  cmd.replies = base_replies(cmd.what) * (cmd.asking ? 2 : 1);
+  cmd.replies = base_replies(cmd) * (cmd.asking ? 2 : 1);
   if (cmd.give_up_ms == 0)
     cmd.give_up_ms = now_ms() + st.cfg.request_timeout.count();
   cmd.sent = std::chrono::steady_clock::now();
@@ -247,7 +305,10 @@ void fail(cluster_ptr self, cluster_command& cmd, const caf::error& err) {
     auto& round = *cmd.round;
     switch (round.what) {
     case cluster_round::kind::reads:
-      round.reads.failed.push_back(cmd.index);
+      if (cmd.what == cluster_command::op::mget)
+        round.reads.failed.insert(round.reads.failed.end(), cmd.indices.begin(), cmd.indices.end());
+      else
+        round.reads.failed.push_back(cmd.index);
       break;
     case cluster_round::kind::writes:
       round.writes[cmd.index] = err;
@@ -280,6 +341,10 @@ void fail(cluster_ptr self, cluster_command& cmd, const caf::error& err) {
 
 void complete(cluster_ptr self, cluster_command& cmd, std::vector<redis_reply_ptr>& replies) {
   auto& st = self->state;
+  if (cmd.what == cluster_command::op::mget) {
+    complete_mget(self, cmd, replies);
+    return;
+  }
   auto offset = cmd.asking ? 1u : 0u;
   auto* r = replies[offset].get();
   if (r->type == REDIS_REPLY_ERROR) {
@@ -292,6 +357,8 @@ void complete(cluster_ptr self, cluster_command& cmd, std::vector<redis_reply_pt
   }
   observe_latency(st, cmd);
   switch (cmd.what) {
+  case cluster_command::op::mget:
+    return;
   case cluster_command::op::get:
   case cluster_command::op::probe: {
     auto res = decode_read(st.stats, st.level, r, replies[cmd.asking ? 3 : 1].get());

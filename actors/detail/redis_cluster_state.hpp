@@ -46,13 +46,14 @@ struct cluster_round {
 /// One command to the cluster. Single-key commands carry what it takes to send them again
 /// elsewhere after MOVED, ASK or TRYAGAIN.
 struct cluster_command {
-  enum class op : uint8_t { get, probe, put, remove, exists, ping, scan, slots };
+  enum class op : uint8_t { get, mget, probe, put, remove, exists, ping, scan, slots };
   op what = op::get;
   uint32_t replies = 1;
   int64_t deadline_ms = 0;
   std::chrono::steady_clock::time_point sent;
   caf::response_promise rp;
-  // The key as stored (prefix included), the value and TTL of a put.
+  // The key as stored (prefix included), the value and TTL of a put. An mget routes by its
+  // first key.
   std::string key;
   bytes value;
   caf::timespan ttl{0};
@@ -63,6 +64,9 @@ struct cluster_command {
   // Part of a round (batches, pattern removal, health), at this position.
   std::shared_ptr<cluster_round> round;
   uint32_t index = 0;
+  // mget: keys of one slot (as stored) and their positions in the round.
+  std::vector<std::string> keys;
+  std::vector<uint32_t> indices;
   // scan: the glob and where the walk of its node stands.
   std::string pattern;
   std::string cursor;

@@ -1,6 +1,7 @@
-// The Redis tier over a Redis Cluster. Every request becomes single-key commands, each sent
-// to the node serving its slot (actors/detail/redis_cluster_routing.cpp), so no command ever
-// spans slots and Redis never answers CROSSSLOT; a batch is split per node and written to
+// The Redis tier over a Redis Cluster. Every request becomes commands of one slot each, sent
+// to the node serving that slot (actors/detail/redis_cluster_routing.cpp), so Redis never
+// answers CROSSSLOT: single-key commands, and one MGET for the keys of a batched read that
+// share a slot (as keys with one hash tag do); a batch is split per node and written to
 // each connection at once. The broker owns one session per node: connection events are
 // told apart by the connection handle, or by the node id in the high bits of an epoch.
 
@@ -8,6 +9,7 @@
 
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -58,6 +60,22 @@ void dispatch_all(cluster_ptr self, size_t n, Make make) {
     dispatch(self, make(i));
   for (size_t i = 0; i < nodes.size(); ++i)
     nodes[i]->session.uncork(self);
+}
+
+// The positions of `keys` grouped by slot, in order of first appearance.
+std::vector<std::vector<uint32_t>> by_slot(const std::string& prefix,
+                                           const std::vector<std::string>& keys) {
+  std::vector<std::vector<uint32_t>> groups;
+  std::unordered_map<uint16_t, uint32_t> group_of;
+  std::string stored;
+  for (uint32_t i = 0; i < keys.size(); ++i) {
+    stored.assign(prefix).append(keys[i]);
+    auto [at, added] = group_of.emplace(cluster_slot(stored), groups.size());
+    if (added)
+      groups.emplace_back();
+    groups[at->second].push_back(i);
+  }
+  return groups;
 }
 
 std::shared_ptr<cluster_round> make_round(cluster_round::kind what, caf::response_promise rp,
@@ -161,12 +179,20 @@ cluster_broker::behavior_type redis_cluster_tier(cluster_ptr self, redis_tier_co
         if (keys.empty())
           return read_batch{};
         auto rp = self->make_response_promise<read_batch>();
-        auto round = make_round(cluster_round::kind::reads, rp, keys.size());
+        auto groups = by_slot(self->state.cfg.key_prefix, keys);
+        auto round = make_round(cluster_round::kind::reads, rp, groups.size());
         round->reads.results.resize(keys.size());
-        dispatch_all(self, keys.size(), [&](size_t i) {
-          auto cmd = keyed(self, cluster_command::op::get, keys[i], {});
+        dispatch_all(self, groups.size(), [&](size_t g) {
+          auto& indices = groups[g];
+          auto cmd = keyed(self, cluster_command::op::get, keys[indices[0]], {});
           cmd.round = round;
-          cmd.index = static_cast<uint32_t>(i);
+          cmd.index = indices[0];
+          if (indices.size() > 1) {
+            cmd.what = cluster_command::op::mget;
+            for (auto i : indices)
+              cmd.keys.push_back(self->state.cfg.key_prefix + keys[i]);
+            cmd.indices = std::move(indices);
+          }
           return cmd;
         });
         return rp;
