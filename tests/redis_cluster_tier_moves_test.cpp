@@ -224,6 +224,39 @@ TEST_F(RedisClusterTier, BatchReadOfAHalfMigratedSlotAnswersEveryKey) {
   ASSERT_TRUE(migration->finish()) << migration->error();
 }
 
+// A batch write goes to each node as one group of SETs; the source answers ASK for the keys
+// that moved, and each of those must follow to the importing node on its own.
+TEST_F(RedisClusterTier, BatchWriteOfAHalfMigratedSlotLandsEveryKey) {
+  start();
+  auto keys = numbered("{split}:", 20);
+  for (auto& key : keys)
+    ASSERT_TRUE(put(key, "v1"));
+  auto migration = half_migrate(keys[0], 10);
+  ASSERT_TRUE(migration);
+  auto all = keys;
+  for (auto& key : numbered("elsewhere:", 20))
+    all.push_back(key);
+  std::vector<tier_write> writes;
+  for (auto& key : all)
+    writes.push_back({key, bytes{"v2-" + key}, caf::timespan{0}});
+  auto written = ask<std::vector<caf::error>>(put_atom::value, writes);
+  ASSERT_TRUE(written) << sys.render(written.error());
+  ASSERT_EQ(written->size(), all.size());
+  EXPECT_TRUE(none_failed(all, *written,
+                          [&](const caf::error& err) { return err ? sys.render(err) : ""; }));
+  for (auto& key : all)
+    EXPECT_EQ(get(key), "v2-" + key) << key;
+  auto moved = 0;
+  for (auto& key : keys)
+    if (cluster.node(migration->source()).command({"GET", key}).rfind("ERR: ASK", 0) == 0)
+      ++moved;
+  EXPECT_EQ(moved, 10);
+  auto stats = ask<tier_stats>(stats_atom::value);
+  ASSERT_TRUE(stats) << sys.render(stats.error());
+  EXPECT_GE(stats->topology.asked, 10u);
+  ASSERT_TRUE(migration->finish()) << migration->error();
+}
+
 // A primary that is not a seed of the URL is SIGKILLed; its replica takes over after the
 // node timeout, and writes of its keys succeed again, with nothing acknowledged lost.
 TEST_F(RedisClusterTier, KilledPrimaryIsReplacedAndNoAcknowledgedWriteIsLost) {

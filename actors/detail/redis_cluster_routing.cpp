@@ -85,6 +85,10 @@ void write_command(resp_writer& out, const cluster_command& cmd, uint32_t scan_c
   case cluster_command::op::put:
     write_set(out, {}, cmd.key, cmd.value, cmd.ttl);
     return;
+  case cluster_command::op::puts:
+    for (size_t i = 0; i < cmd.keys.size(); ++i)
+      write_set(out, {}, cmd.keys[i], cmd.values[i], cmd.ttls[i]);
+    return;
   case cluster_command::op::remove:
     out.begin(2).arg("UNLINK").arg(cmd.key);
     return;
@@ -117,6 +121,8 @@ uint32_t base_replies(const cluster_command& cmd) {
     return 2;
   case cluster_command::op::mget:
     return static_cast<uint32_t>(cmd.keys.size()) + 1;
+  case cluster_command::op::puts:
+    return static_cast<uint32_t>(cmd.keys.size());
   default:
     return 1;
   }
@@ -219,6 +225,35 @@ void complete_mget(cluster_ptr self, cluster_command& cmd, std::vector<redis_rep
   finish_step(self, cmd.round);
 }
 
+// The SETs of one node, each answered on its own: a redirected one goes on as a single
+// write that follows its redirect.
+void complete_puts(cluster_ptr self, cluster_command& cmd, std::vector<redis_reply_ptr>& replies) {
+  auto& st = self->state;
+  observe_latency(st, cmd);
+  auto& round = *cmd.round;
+  for (size_t i = 0; i < cmd.keys.size(); ++i) {
+    auto* r = replies[i].get();
+    if (r->type != REDIS_REPLY_ERROR) {
+      ++st.stats.writes;
+      continue;
+    }
+    cluster_command one;
+    one.what = cluster_command::op::put;
+    one.key = std::move(cmd.keys[i]);
+    one.value = std::move(cmd.values[i]);
+    one.ttl = cmd.ttls[i];
+    one.round = cmd.round;
+    one.index = cmd.indices[i];
+    one.node = cmd.node;
+    one.give_up_ms = cmd.give_up_ms;
+    one.sent = cmd.sent;
+    ++round.outstanding;
+    if (!follow(self, one, r))
+      fail(self, one, reply_error(r));
+  }
+  finish_step(self, cmd.round);
+}
+
 } // namespace
 
 backend_op_stats& op_stats(redis_cluster_state& st, cluster_command::op what) {
@@ -230,6 +265,8 @@ backend_op_stats& op_stats(redis_cluster_state& st, cluster_command::op what) {
     return st.ops[2];
   case cluster_command::op::put:
     return st.ops[1];
+  case cluster_command::op::puts:
+    return st.ops[3];
   case cluster_command::op::remove:
     return st.ops[4];
   case cluster_command::op::scan:
@@ -345,6 +382,10 @@ void complete(cluster_ptr self, cluster_command& cmd, std::vector<redis_reply_pt
     complete_mget(self, cmd, replies);
     return;
   }
+  if (cmd.what == cluster_command::op::puts) {
+    complete_puts(self, cmd, replies);
+    return;
+  }
   auto offset = cmd.asking ? 1u : 0u;
   auto* r = replies[offset].get();
   if (r->type == REDIS_REPLY_ERROR) {
@@ -358,6 +399,7 @@ void complete(cluster_ptr self, cluster_command& cmd, std::vector<redis_reply_pt
   observe_latency(st, cmd);
   switch (cmd.what) {
   case cluster_command::op::mget:
+  case cluster_command::op::puts:
     return;
   case cluster_command::op::get:
   case cluster_command::op::probe: {

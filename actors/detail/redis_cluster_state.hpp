@@ -46,7 +46,7 @@ struct cluster_round {
 /// One command to the cluster. Single-key commands carry what it takes to send them again
 /// elsewhere after MOVED, ASK or TRYAGAIN.
 struct cluster_command {
-  enum class op : uint8_t { get, mget, probe, put, remove, exists, ping, scan, slots };
+  enum class op : uint8_t { get, mget, probe, put, puts, remove, exists, ping, scan, slots };
   op what = op::get;
   uint32_t replies = 1;
   int64_t deadline_ms = 0;
@@ -64,9 +64,12 @@ struct cluster_command {
   // Part of a round (batches, pattern removal, health), at this position.
   std::shared_ptr<cluster_round> round;
   uint32_t index = 0;
-  // mget: keys of one slot (as stored) and their positions in the round.
+  // mget: keys of one slot (as stored) and their positions in the round; puts: the writes of
+  // a batch that go to one node (keys, values and TTLs), a SET each.
   std::vector<std::string> keys;
   std::vector<uint32_t> indices;
+  std::vector<bytes> values;
+  std::vector<caf::timespan> ttls;
   // scan: the glob and where the walk of its node stands.
   std::string pattern;
   std::string cursor;

@@ -87,6 +87,51 @@ std::shared_ptr<cluster_round> make_round(cluster_round::kind what, caf::respons
   return round;
 }
 
+// A batch of writes: one command per node holding a SET per write (a write whose slot has no
+// known node yet goes alone, to be routed when the map arrives).
+void write_batch(cluster_ptr self, caf::response_promise rp, std::vector<tier_write>& writes) {
+  auto& st = self->state;
+  std::vector<cluster_command> per_node(st.nodes.size());
+  std::vector<cluster_command> alone;
+  auto round = make_round(cluster_round::kind::writes, std::move(rp), 0);
+  round->writes.resize(writes.size());
+  for (uint32_t i = 0; i < writes.size(); ++i) {
+    auto key = st.cfg.key_prefix + writes[i].key;
+    auto node = st.slots[cluster_slot(key)];
+    if (node == redis_cluster_state::unknown) {
+      cluster_command cmd;
+      cmd.what = cluster_command::op::put;
+      cmd.key = std::move(key);
+      cmd.value = std::move(writes[i].value);
+      cmd.ttl = writes[i].ttl;
+      cmd.round = round;
+      cmd.index = i;
+      alone.push_back(std::move(cmd));
+      continue;
+    }
+    auto& group = per_node[node];
+    group.what = cluster_command::op::puts;
+    group.keys.push_back(std::move(key));
+    group.values.push_back(std::move(writes[i].value));
+    group.ttls.push_back(writes[i].ttl);
+    group.indices.push_back(i);
+  }
+  for (auto& group : per_node)
+    round->outstanding += group.keys.empty() ? 0 : 1;
+  round->outstanding += static_cast<uint32_t>(alone.size());
+  for (auto& node : st.nodes)
+    node->session.cork();
+  for (uint32_t node = 0; node < per_node.size(); ++node)
+    if (auto& group = per_node[node]; !group.keys.empty()) {
+      group.round = round;
+      send_to(self, node, std::move(group));
+    }
+  for (auto& cmd : alone)
+    dispatch(self, std::move(cmd));
+  for (auto& node : st.nodes)
+    node->session.uncork(self);
+}
+
 cluster_broker::behavior_type redis_cluster_tier(cluster_ptr self, redis_tier_config cfg,
                                                  redis_url url, uint32_t level) {
   auto& st = self->state;
@@ -210,20 +255,11 @@ cluster_broker::behavior_type redis_cluster_tier(cluster_ptr self, redis_tier_co
         dispatch(self, std::move(cmd));
         return rp;
       },
-      [=](put_atom, const std::vector<tier_write>& writes) -> caf::result<std::vector<caf::error>> {
+      [=](put_atom, std::vector<tier_write>& writes) -> caf::result<std::vector<caf::error>> {
         if (writes.empty())
           return std::vector<caf::error>{};
         auto rp = self->make_response_promise<std::vector<caf::error>>();
-        auto round = make_round(cluster_round::kind::writes, rp, writes.size());
-        round->writes.resize(writes.size());
-        dispatch_all(self, writes.size(), [&](size_t i) {
-          auto cmd = keyed(self, cluster_command::op::put, writes[i].key, {});
-          cmd.value = writes[i].value;
-          cmd.ttl = writes[i].ttl;
-          cmd.round = round;
-          cmd.index = static_cast<uint32_t>(i);
-          return cmd;
-        });
+        write_batch(self, rp, writes);
         return rp;
       },
       [=](delete_atom, const std::string& key) -> caf::result<uint64_t> {
