@@ -224,9 +224,10 @@ TEST_F(RedisClusterTier, BatchReadOfAHalfMigratedSlotAnswersEveryKey) {
   ASSERT_TRUE(migration->finish()) << migration->error();
 }
 
-// A batch write goes to each node as one group of SETs; the source answers ASK for the keys
-// that moved, and each of those must follow to the importing node on its own.
-TEST_F(RedisClusterTier, BatchWriteOfAHalfMigratedSlotLandsEveryKey) {
+// A batch goes to each node as one command (SETs, or a GET and PTTL per key); the source
+// answers ASK for the keys that moved, and each of those must follow to the importing node
+// on its own.
+TEST_F(RedisClusterTier, BatchesOverAHalfMigratedSlotReachEveryKey) {
   start();
   auto keys = numbered("{split}:", 20);
   for (auto& key : keys)
@@ -251,9 +252,21 @@ TEST_F(RedisClusterTier, BatchWriteOfAHalfMigratedSlotLandsEveryKey) {
     if (cluster.node(migration->source()).command({"GET", key}).rfind("ERR: ASK", 0) == 0)
       ++moved;
   EXPECT_EQ(moved, 10);
+  // Each key of the split slot read in a batch with keys of other slots: it shares one
+  // command with the other keys of its node and still follows its own ASK.
+  for (auto& key : keys) {
+    std::vector<std::string> reads{key};
+    reads.insert(reads.end(), all.begin() + 20, all.end());
+    auto read = ask<read_batch>(get_atom::value, reads);
+    ASSERT_TRUE(read) << sys.render(read.error());
+    ASSERT_EQ(read->results.size(), reads.size());
+    EXPECT_TRUE(read->failed.empty()) << key;
+    for (size_t i = 0; i < reads.size(); ++i)
+      EXPECT_EQ(read->results[i].value.str(), "v2-" + reads[i]) << reads[i];
+  }
   auto stats = ask<tier_stats>(stats_atom::value);
   ASSERT_TRUE(stats) << sys.render(stats.error());
-  EXPECT_GE(stats->topology.asked, 10u);
+  EXPECT_GE(stats->topology.asked, 20u);
   ASSERT_TRUE(migration->finish()) << migration->error();
 }
 

@@ -25,14 +25,14 @@ namespace {
 // A command is given up after this many redirects (a map changing that often is broken).
 constexpr uint32_t max_redirects = 5;
 
+} // namespace
+
 void observe_latency(redis_cluster_state& st, cluster_command& cmd) {
   if (cmd.deadline_ms == 0)
     return;
   observe(op_stats(st, cmd.what).latency, std::chrono::steady_clock::now() - cmd.sent);
   cmd.deadline_ms = 0;
 }
-
-} // namespace
 
 void finish_step(cluster_ptr self, const std::shared_ptr<cluster_round>& round) {
   if (--round->outstanding > 0)
@@ -74,6 +74,12 @@ void write_command(resp_writer& out, const cluster_command& cmd, uint32_t scan_c
     if (cmd.asking)
       out.begin(1).arg("ASKING");
     out.begin(2).arg("PTTL").arg(cmd.key);
+    return;
+  case cluster_command::op::gets:
+    for (auto& key : cmd.keys) {
+      out.begin(2).arg("GET").arg(key);
+      out.begin(2).arg("PTTL").arg(key);
+    }
     return;
   case cluster_command::op::mget:
     out.begin(cmd.keys.size() + 1).arg("MGET");
@@ -123,6 +129,8 @@ uint32_t base_replies(const cluster_command& cmd) {
     return static_cast<uint32_t>(cmd.keys.size()) + 1;
   case cluster_command::op::puts:
     return static_cast<uint32_t>(cmd.keys.size());
+  case cluster_command::op::gets:
+    return static_cast<uint32_t>(cmd.keys.size()) * 2;
   default:
     return 1;
   }
@@ -147,6 +155,8 @@ void park(cluster_ptr self, cluster_command cmd) {
     self->delayed_send(self, std::chrono::milliseconds{10}, resend_atom::value);
   }
 }
+
+} // namespace
 
 // Follows a redirect or retry; false if `r` asks for neither (an ordinary error reply).
 bool follow(cluster_ptr self, cluster_command& cmd, const redisReply* r) {
@@ -184,84 +194,13 @@ bool follow(cluster_ptr self, cluster_command& cmd, const redisReply* r) {
   return true;
 }
 
-// An MGET told to go elsewhere or to retry becomes single-key reads that follow the answer
-// one by one: after MOVED they all go to the new node; during a migration (ASK, TRYAGAIN)
-// each key is read where it is now.
-void split_and_follow(cluster_ptr self, cluster_command& cmd, const redisReply* r) {
-  cmd.round->outstanding += static_cast<uint32_t>(cmd.keys.size()) - 1;
-  for (size_t i = 0; i < cmd.keys.size(); ++i) {
-    cluster_command one;
-    one.what = cluster_command::op::get;
-    one.key = std::move(cmd.keys[i]);
-    one.round = cmd.round;
-    one.index = cmd.indices[i];
-    one.node = cmd.node;
-    one.redirects = cmd.redirects;
-    one.give_up_ms = cmd.give_up_ms;
-    one.sent = cmd.sent;
-    follow(self, one, r);
-  }
-}
-
-void complete_mget(cluster_ptr self, cluster_command& cmd, std::vector<redis_reply_ptr>& replies) {
-  auto& st = self->state;
-  auto* r = replies[0].get();
-  if (r->type == REDIS_REPLY_ERROR) {
-    if (parse_cluster_error(std::string_view{r->str, r->len}).what != cluster_redirect::kind::none)
-      split_and_follow(self, cmd, r);
-    else
-      fail(self, cmd, reply_error(r));
-    return;
-  }
-  if (r->type != REDIS_REPLY_ARRAY || r->elements != cmd.keys.size()) {
-    fail(self, cmd, make_error(errc::backend_error, "unexpected MGET reply"));
-    return;
-  }
-  observe_latency(st, cmd);
-  auto& reads = cmd.round->reads;
-  for (size_t i = 0; i < cmd.keys.size(); ++i)
-    reads.results[cmd.indices[i]] =
-        decode_read(st.stats, st.level, r->element[i], replies[1 + i].get());
-  finish_step(self, cmd.round);
-}
-
-// The SETs of one node, each answered on its own: a redirected one goes on as a single
-// write that follows its redirect.
-void complete_puts(cluster_ptr self, cluster_command& cmd, std::vector<redis_reply_ptr>& replies) {
-  auto& st = self->state;
-  observe_latency(st, cmd);
-  auto& round = *cmd.round;
-  for (size_t i = 0; i < cmd.keys.size(); ++i) {
-    auto* r = replies[i].get();
-    if (r->type != REDIS_REPLY_ERROR) {
-      ++st.stats.writes;
-      continue;
-    }
-    cluster_command one;
-    one.what = cluster_command::op::put;
-    one.key = std::move(cmd.keys[i]);
-    one.value = std::move(cmd.values[i]);
-    one.ttl = cmd.ttls[i];
-    one.round = cmd.round;
-    one.index = cmd.indices[i];
-    one.node = cmd.node;
-    one.give_up_ms = cmd.give_up_ms;
-    one.sent = cmd.sent;
-    ++round.outstanding;
-    if (!follow(self, one, r))
-      fail(self, one, reply_error(r));
-  }
-  finish_step(self, cmd.round);
-}
-
-} // namespace
-
 backend_op_stats& op_stats(redis_cluster_state& st, cluster_command::op what) {
   switch (what) {
   case cluster_command::op::get:
   case cluster_command::op::probe:
     return st.ops[0];
   case cluster_command::op::mget:
+  case cluster_command::op::gets:
     return st.ops[2];
   case cluster_command::op::put:
     return st.ops[1];
@@ -342,7 +281,7 @@ void fail(cluster_ptr self, cluster_command& cmd, const caf::error& err) {
     auto& round = *cmd.round;
     switch (round.what) {
     case cluster_round::kind::reads:
-      if (cmd.what == cluster_command::op::mget)
+      if (!cmd.indices.empty())
         round.reads.failed.insert(round.reads.failed.end(), cmd.indices.begin(), cmd.indices.end());
       else
         round.reads.failed.push_back(cmd.index);
@@ -378,12 +317,8 @@ void fail(cluster_ptr self, cluster_command& cmd, const caf::error& err) {
 
 void complete(cluster_ptr self, cluster_command& cmd, std::vector<redis_reply_ptr>& replies) {
   auto& st = self->state;
-  if (cmd.what == cluster_command::op::mget) {
-    complete_mget(self, cmd, replies);
-    return;
-  }
-  if (cmd.what == cluster_command::op::puts) {
-    complete_puts(self, cmd, replies);
+  if (!cmd.keys.empty()) {
+    complete_group(self, cmd, replies);
     return;
   }
   auto offset = cmd.asking ? 1u : 0u;
@@ -399,6 +334,7 @@ void complete(cluster_ptr self, cluster_command& cmd, std::vector<redis_reply_pt
   observe_latency(st, cmd);
   switch (cmd.what) {
   case cluster_command::op::mget:
+  case cluster_command::op::gets:
   case cluster_command::op::puts:
     return;
   case cluster_command::op::get:

@@ -46,7 +46,7 @@ struct cluster_round {
 /// One command to the cluster. Single-key commands carry what it takes to send them again
 /// elsewhere after MOVED, ASK or TRYAGAIN.
 struct cluster_command {
-  enum class op : uint8_t { get, mget, probe, put, puts, remove, exists, ping, scan, slots };
+  enum class op : uint8_t { get, gets, mget, probe, put, puts, remove, exists, ping, scan, slots };
   op what = op::get;
   uint32_t replies = 1;
   int64_t deadline_ms = 0;
@@ -64,8 +64,9 @@ struct cluster_command {
   // Part of a round (batches, pattern removal, health), at this position.
   std::shared_ptr<cluster_round> round;
   uint32_t index = 0;
-  // mget: keys of one slot (as stored) and their positions in the round; puts: the writes of
-  // a batch that go to one node (keys, values and TTLs), a SET each.
+  // Commands for several keys of a batch, with their positions in the round: mget, keys of
+  // one slot (as stored); gets, keys of one node (a GET and PTTL each); puts, the writes of
+  // one node (keys, values and TTLs, a SET each).
   std::vector<std::string> keys;
   std::vector<uint32_t> indices;
   std::vector<bytes> values;
@@ -155,6 +156,25 @@ void fail(cluster_ptr self, cluster_command& cmd, const caf::error& err);
 
 /// Handles the replies of `cmd`: redirects, or the answer.
 void complete(cluster_ptr self, cluster_command& cmd, std::vector<redis_reply_ptr>& replies);
+
+/// Follows the redirect or retry `r` for `cmd`; false if `r` asks for neither.
+bool follow(cluster_ptr self, cluster_command& cmd, const redisReply* r);
+
+/// Records the latency of `cmd` (once) in its operation's stats.
+void observe_latency(redis_cluster_state& st, cluster_command& cmd);
+
+/// A round answering `rp` once its `n` commands are done.
+std::shared_ptr<cluster_round> make_round(cluster_round::kind what, caf::response_promise rp,
+                                          size_t n);
+
+/// Sends a batch of reads or writes (actors/detail/redis_cluster_batches.cpp); `rp` gets the
+/// answer.
+void read_batch_of(cluster_ptr self, caf::response_promise rp,
+                   const std::vector<std::string>& keys);
+void write_batch(cluster_ptr self, caf::response_promise rp, std::vector<tier_write>& writes);
+
+/// Handles the replies of a command for several keys (mget, gets, puts).
+void complete_group(cluster_ptr self, cluster_command& cmd, std::vector<redis_reply_ptr>& replies);
 
 /// Asks for a new slot map soon (at most one CLUSTER SLOTS in flight, a few per second).
 void request_refresh(cluster_ptr self);

@@ -1,15 +1,15 @@
-// The Redis tier over a Redis Cluster. Every request becomes commands of one slot each, sent
-// to the node serving that slot (actors/detail/redis_cluster_routing.cpp), so Redis never
-// answers CROSSSLOT: single-key commands, and one MGET for the keys of a batched read that
-// share a slot (as keys with one hash tag do); a batch is split per node and written to
-// each connection at once. The broker owns one session per node: connection events are
-// told apart by the connection handle, or by the node id in the high bits of an epoch.
+// The Redis tier over a Redis Cluster. Every request becomes commands sent to the node that
+// serves their keys (actors/detail/redis_cluster_routing.cpp), none spanning slots, so Redis
+// never answers CROSSSLOT: single-key commands; for a batch, one MGET per slot holding
+// several of its keys (as keys with one hash tag do) and one group of single-key commands
+// per node for the rest, written to each connection at once. The broker owns one session per node:
+// connection events are told apart by the connection handle, or by the node id in the high bits of
+// an epoch.
 
 #include "mtcache/actors/detail/redis_cluster_tier.hpp"
 
 #include <memory>
 #include <string>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -60,76 +60,6 @@ void dispatch_all(cluster_ptr self, size_t n, Make make) {
     dispatch(self, make(i));
   for (size_t i = 0; i < nodes.size(); ++i)
     nodes[i]->session.uncork(self);
-}
-
-// The positions of `keys` grouped by slot, in order of first appearance.
-std::vector<std::vector<uint32_t>> by_slot(const std::string& prefix,
-                                           const std::vector<std::string>& keys) {
-  std::vector<std::vector<uint32_t>> groups;
-  std::unordered_map<uint16_t, uint32_t> group_of;
-  std::string stored;
-  for (uint32_t i = 0; i < keys.size(); ++i) {
-    stored.assign(prefix).append(keys[i]);
-    auto [at, added] = group_of.emplace(cluster_slot(stored), groups.size());
-    if (added)
-      groups.emplace_back();
-    groups[at->second].push_back(i);
-  }
-  return groups;
-}
-
-std::shared_ptr<cluster_round> make_round(cluster_round::kind what, caf::response_promise rp,
-                                          size_t n) {
-  auto round = std::make_shared<cluster_round>();
-  round->what = what;
-  round->rp = std::move(rp);
-  round->outstanding = static_cast<uint32_t>(n);
-  return round;
-}
-
-// A batch of writes: one command per node holding a SET per write (a write whose slot has no
-// known node yet goes alone, to be routed when the map arrives).
-void write_batch(cluster_ptr self, caf::response_promise rp, std::vector<tier_write>& writes) {
-  auto& st = self->state;
-  std::vector<cluster_command> per_node(st.nodes.size());
-  std::vector<cluster_command> alone;
-  auto round = make_round(cluster_round::kind::writes, std::move(rp), 0);
-  round->writes.resize(writes.size());
-  for (uint32_t i = 0; i < writes.size(); ++i) {
-    auto key = st.cfg.key_prefix + writes[i].key;
-    auto node = st.slots[cluster_slot(key)];
-    if (node == redis_cluster_state::unknown) {
-      cluster_command cmd;
-      cmd.what = cluster_command::op::put;
-      cmd.key = std::move(key);
-      cmd.value = std::move(writes[i].value);
-      cmd.ttl = writes[i].ttl;
-      cmd.round = round;
-      cmd.index = i;
-      alone.push_back(std::move(cmd));
-      continue;
-    }
-    auto& group = per_node[node];
-    group.what = cluster_command::op::puts;
-    group.keys.push_back(std::move(key));
-    group.values.push_back(std::move(writes[i].value));
-    group.ttls.push_back(writes[i].ttl);
-    group.indices.push_back(i);
-  }
-  for (auto& group : per_node)
-    round->outstanding += group.keys.empty() ? 0 : 1;
-  round->outstanding += static_cast<uint32_t>(alone.size());
-  for (auto& node : st.nodes)
-    node->session.cork();
-  for (uint32_t node = 0; node < per_node.size(); ++node)
-    if (auto& group = per_node[node]; !group.keys.empty()) {
-      group.round = round;
-      send_to(self, node, std::move(group));
-    }
-  for (auto& cmd : alone)
-    dispatch(self, std::move(cmd));
-  for (auto& node : st.nodes)
-    node->session.uncork(self);
 }
 
 cluster_broker::behavior_type redis_cluster_tier(cluster_ptr self, redis_tier_config cfg,
@@ -224,22 +154,7 @@ cluster_broker::behavior_type redis_cluster_tier(cluster_ptr self, redis_tier_co
         if (keys.empty())
           return read_batch{};
         auto rp = self->make_response_promise<read_batch>();
-        auto groups = by_slot(self->state.cfg.key_prefix, keys);
-        auto round = make_round(cluster_round::kind::reads, rp, groups.size());
-        round->reads.results.resize(keys.size());
-        dispatch_all(self, groups.size(), [&](size_t g) {
-          auto& indices = groups[g];
-          auto cmd = keyed(self, cluster_command::op::get, keys[indices[0]], {});
-          cmd.round = round;
-          cmd.index = indices[0];
-          if (indices.size() > 1) {
-            cmd.what = cluster_command::op::mget;
-            for (auto i : indices)
-              cmd.keys.push_back(self->state.cfg.key_prefix + keys[i]);
-            cmd.indices = std::move(indices);
-          }
-          return cmd;
-        });
+        read_batch_of(self, rp, keys);
         return rp;
       },
       [=](get_atom, stale_atom, const std::string&) {

@@ -1,0 +1,225 @@
+// Batches on a cluster: how a batch becomes commands (one MGET per slot holding several of
+// its keys, one group of single-key commands per node for the rest) and how a group's
+// answer comes apart again, each key of it following its own redirect.
+
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include <hiredis/hiredis.h>
+
+#include "mtcache/actors/detail/redis_cluster_state.hpp"
+#include "mtcache/actors/detail/redis_commands.hpp"
+#include "mtcache/redis/cluster_topology.hpp"
+
+namespace mtcache::detail {
+
+namespace {
+
+// Element `i` of a group as a command of its own (to follow a redirect alone).
+cluster_command single_of(cluster_command& group, size_t i, cluster_command::op what) {
+  cluster_command one;
+  one.what = what;
+  one.key = std::move(group.keys[i]);
+  if (what == cluster_command::op::put) {
+    one.value = std::move(group.values[i]);
+    one.ttl = group.ttls[i];
+  }
+  one.round = group.round;
+  one.index = group.indices[i];
+  one.node = group.node;
+  one.redirects = group.redirects;
+  one.give_up_ms = group.give_up_ms;
+  one.sent = group.sent;
+  return one;
+}
+
+// An MGET told to go elsewhere or to retry becomes single-key reads that follow the answer
+// one by one: after MOVED they all go to the new node; during a migration (ASK, TRYAGAIN)
+// each key is read where it is now.
+void split_and_follow(cluster_ptr self, cluster_command& cmd, const redisReply* r) {
+  cmd.round->outstanding += static_cast<uint32_t>(cmd.keys.size()) - 1;
+  for (size_t i = 0; i < cmd.keys.size(); ++i) {
+    auto one = single_of(cmd, i, cluster_command::op::get);
+    follow(self, one, r);
+  }
+}
+
+void complete_mget(cluster_ptr self, cluster_command& cmd, std::vector<redis_reply_ptr>& replies) {
+  auto& st = self->state;
+  auto* r = replies[0].get();
+  if (r->type == REDIS_REPLY_ERROR) {
+    if (parse_cluster_error(std::string_view{r->str, r->len}).what != cluster_redirect::kind::none)
+      split_and_follow(self, cmd, r);
+    else
+      fail(self, cmd, reply_error(r));
+    return;
+  }
+  if (r->type != REDIS_REPLY_ARRAY || r->elements != cmd.keys.size()) {
+    fail(self, cmd, make_error(errc::backend_error, "unexpected MGET reply"));
+    return;
+  }
+  observe_latency(st, cmd);
+  auto& reads = cmd.round->reads;
+  for (size_t i = 0; i < cmd.keys.size(); ++i)
+    reads.results[cmd.indices[i]] =
+        decode_read(st.stats, st.level, r->element[i], replies[1 + i].get());
+  finish_step(self, cmd.round);
+}
+
+// The commands of one node's group (a GET and PTTL per read, a SET per write), each answered
+// on its own: one that is redirected goes on alone and follows its redirect.
+void complete_each(cluster_ptr self, cluster_command& cmd, std::vector<redis_reply_ptr>& replies) {
+  auto& st = self->state;
+  observe_latency(st, cmd);
+  auto reads = cmd.what == cluster_command::op::gets;
+  size_t stride = reads ? 2 : 1;
+  for (size_t i = 0; i < cmd.keys.size(); ++i) {
+    auto* r = replies[stride * i].get();
+    if (r->type == REDIS_REPLY_ERROR) {
+      auto one = single_of(cmd, i, reads ? cluster_command::op::get : cluster_command::op::put);
+      ++cmd.round->outstanding;
+      if (!follow(self, one, r))
+        fail(self, one, reply_error(r));
+    } else if (reads) {
+      cmd.round->reads.results[cmd.indices[i]] =
+          decode_read(st.stats, st.level, r, replies[stride * i + 1].get());
+    } else {
+      ++st.stats.writes;
+    }
+  }
+  finish_step(self, cmd.round);
+}
+
+} // namespace
+
+void complete_group(cluster_ptr self, cluster_command& cmd, std::vector<redis_reply_ptr>& replies) {
+  if (cmd.what == cluster_command::op::mget)
+    complete_mget(self, cmd, replies);
+  else
+    complete_each(self, cmd, replies);
+}
+
+std::shared_ptr<cluster_round> make_round(cluster_round::kind what, caf::response_promise rp,
+                                          size_t n) {
+  auto round = std::make_shared<cluster_round>();
+  round->what = what;
+  round->rp = std::move(rp);
+  round->outstanding = static_cast<uint32_t>(n);
+  return round;
+}
+
+// A batch of reads: one MGET for the keys of a slot that has several, the other keys grouped
+// per node (a GET and a PTTL each); a key whose slot has no known node yet goes alone.
+void read_batch_of(cluster_ptr self, caf::response_promise rp,
+                   const std::vector<std::string>& keys) {
+  auto& st = self->state;
+  std::vector<cluster_command> commands;
+  std::vector<cluster_command> per_node(st.nodes.size());
+  std::unordered_map<uint16_t, uint32_t> command_of_slot;
+  auto round = make_round(cluster_round::kind::reads, rp, 0);
+  round->reads.results.resize(keys.size());
+  for (uint32_t i = 0; i < keys.size(); ++i) {
+    auto key = st.cfg.key_prefix + keys[i];
+    auto slot = cluster_slot(key);
+    auto [at, first] = command_of_slot.emplace(slot, static_cast<uint32_t>(commands.size()));
+    if (first) {
+      cluster_command cmd;
+      cmd.what = cluster_command::op::get;
+      cmd.key = std::move(key);
+      cmd.round = round;
+      cmd.index = i;
+      commands.push_back(std::move(cmd));
+      continue;
+    }
+    auto& cmd = commands[at->second];
+    if (cmd.what == cluster_command::op::get) {
+      cmd.what = cluster_command::op::mget;
+      cmd.keys.push_back(cmd.key);
+      cmd.indices.push_back(cmd.index);
+    }
+    cmd.keys.push_back(std::move(key));
+    cmd.indices.push_back(i);
+  }
+  std::vector<cluster_command> routed;
+  for (auto& cmd : commands) {
+    auto node = st.slots[cluster_slot(cmd.key)];
+    if (cmd.what == cluster_command::op::mget || node == redis_cluster_state::unknown) {
+      routed.push_back(std::move(cmd));
+      continue;
+    }
+    auto& group = per_node[node];
+    group.what = cluster_command::op::gets;
+    group.keys.push_back(std::move(cmd.key));
+    group.indices.push_back(cmd.index);
+  }
+  for (auto& group : per_node) {
+    if (group.keys.empty())
+      continue;
+    group.key = group.keys[0];
+    group.index = group.indices[0];
+    if (group.keys.size() == 1) {
+      group.what = cluster_command::op::get;
+      group.keys.clear();
+      group.indices.clear();
+    }
+    group.round = round;
+    routed.push_back(std::move(group));
+  }
+  round->outstanding = static_cast<uint32_t>(routed.size());
+  for (auto& node : st.nodes)
+    node->session.cork();
+  for (auto& cmd : routed)
+    dispatch(self, std::move(cmd));
+  for (auto& node : st.nodes)
+    node->session.uncork(self);
+}
+
+// A batch of writes: one command per node holding a SET per write (a write whose slot has no
+// known node yet goes alone, to be routed when the map arrives).
+void write_batch(cluster_ptr self, caf::response_promise rp, std::vector<tier_write>& writes) {
+  auto& st = self->state;
+  std::vector<cluster_command> per_node(st.nodes.size());
+  std::vector<cluster_command> alone;
+  auto round = make_round(cluster_round::kind::writes, std::move(rp), 0);
+  round->writes.resize(writes.size());
+  for (uint32_t i = 0; i < writes.size(); ++i) {
+    auto key = st.cfg.key_prefix + writes[i].key;
+    auto node = st.slots[cluster_slot(key)];
+    if (node == redis_cluster_state::unknown) {
+      cluster_command cmd;
+      cmd.what = cluster_command::op::put;
+      cmd.key = std::move(key);
+      cmd.value = std::move(writes[i].value);
+      cmd.ttl = writes[i].ttl;
+      cmd.round = round;
+      cmd.index = i;
+      alone.push_back(std::move(cmd));
+      continue;
+    }
+    auto& group = per_node[node];
+    group.what = cluster_command::op::puts;
+    group.keys.push_back(std::move(key));
+    group.values.push_back(std::move(writes[i].value));
+    group.ttls.push_back(writes[i].ttl);
+    group.indices.push_back(i);
+  }
+  for (auto& group : per_node)
+    round->outstanding += group.keys.empty() ? 0 : 1;
+  round->outstanding += static_cast<uint32_t>(alone.size());
+  for (auto& node : st.nodes)
+    node->session.cork();
+  for (uint32_t node = 0; node < per_node.size(); ++node)
+    if (auto& group = per_node[node]; !group.keys.empty()) {
+      group.round = round;
+      send_to(self, node, std::move(group));
+    }
+  for (auto& cmd : alone)
+    dispatch(self, std::move(cmd));
+  for (auto& node : st.nodes)
+    node->session.uncork(self);
+}
+
+} // namespace mtcache::detail
