@@ -4,7 +4,8 @@
 //   threads of 80/20 get/put over 10 000 keys, broadcast_on_write, the audit stream on;
 //   Redis SIGKILLed for 5 s and restarted): reads more than 250 ms behind a write
 //   acknowledged on every tier (from 100 ms after Redis is back), keys that differ between
-//   the nodes or between a node and Redis 2 s after the load stopped, L1 flushes.
+//   the nodes or between a node and Redis 2 s after the load stopped, L1 flushes (and why).
+//   `outage_bench outage N` runs this scenario alone, N times.
 // - recovery_backlog_ms: a node holds 10 000 changes (distinct keys) while Redis is down;
 //   once it is back, the time from the first to the last of them reaching Redis, by
 //   Redis' own clock (the ids of their audit stream entries).
@@ -13,6 +14,7 @@
 //   set was acknowledged.
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <thread>
 
@@ -41,6 +43,10 @@ void outage(redis_server& redis) {
   std::printf("outage_worst_lag_ms %lld\n", static_cast<long long>(r.worst_lag_ms));
   std::printf("outage_divergent_keys %llu\n", static_cast<unsigned long long>(r.divergent_keys));
   std::printf("outage_l1_flushes %llu\n", static_cast<unsigned long long>(r.l1_flushes));
+  std::printf("outage_l1_flush_reasons reconnect=%llu,gap=%llu,trimmed=%llu\n",
+              static_cast<unsigned long long>(r.flushes_reconnect),
+              static_cast<unsigned long long>(r.flushes_gap),
+              static_cast<unsigned long long>(r.flushes_trimmed));
   std::printf("outage_partial_acks %llu\n", static_cast<unsigned long long>(r.partial_acks));
   std::printf("outage_repairs %llu\n", static_cast<unsigned long long>(r.repairs));
   std::printf("outage_resubscribed_ms %lld\n", static_cast<long long>(r.resubscribed_ms));
@@ -148,11 +154,19 @@ void large_values(redis_server& redis) {
 
 } // namespace
 
-int main() {
+int main(int argc, char** argv) {
   redis_server redis;
   if (!redis.start()) {
     std::fprintf(stderr, "outage_bench: %s\n", redis.error().c_str());
     return 1;
+  }
+  // `outage_bench outage N`: the outage scenario alone, N times (to chase a rare result).
+  if (argc == 3 && std::string{argv[1]} == "outage") {
+    for (int i = std::atoi(argv[2]); i > 0; --i) {
+      outage(redis);
+      redis.command({"FLUSHALL"});
+    }
+    return 0;
   }
   outage(redis);
   redis.command({"FLUSHALL"});

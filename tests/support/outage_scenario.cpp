@@ -224,6 +224,9 @@ outage_report run_outage(redis_server& redis, const outage_options& opts) {
   for (auto* n : {&a, &b}) {
     auto s = n->bridge();
     report.l1_flushes += s.flushes;
+    report.flushes_reconnect += s.flushes_reconnect;
+    report.flushes_gap += s.flushes_gap;
+    report.flushes_trimmed += s.flushes_trimmed;
     report.replays += s.replays;
     report.backlog_messages += s.backlog_messages;
     if (auto stats = n->client().stats())

@@ -52,8 +52,12 @@ struct outage_report {
   /// or between a node and Redis (where both hold one).
   uint64_t compared_keys = 0;
   uint64_t divergent_keys = 0;
-  /// Times either node dropped its local tiers.
+  /// Times either node dropped its local tiers, and why: contact back without a position to
+  /// replay from, a gap in another node's changes, the audit stream trimmed past a gap.
   uint64_t l1_flushes = 0;
+  uint64_t flushes_reconnect = 0;
+  uint64_t flushes_gap = 0;
+  uint64_t flushes_trimmed = 0;
   /// From the bridges and coordinators of both nodes.
   uint64_t replays = 0;
   uint64_t repairs = 0;
