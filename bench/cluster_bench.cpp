@@ -3,7 +3,9 @@
 // - get/set throughput through the cache (L2 alone, as cache_bench's L2 cases) against
 //   `redis-benchmark --cluster -P 16 -d 64` on the same cluster right before, in rounds; the
 //   round with the median ratio is reported. Each driver of the cache asks a key of its own,
-//   the drivers spread over the three primaries, as redis-benchmark spreads its clients.
+//   the drivers spread over the three primaries, as redis-benchmark spreads its clients (one
+//   key per primary: a batch reads each primary's key with one MGET). Also gets over 3 000
+//   keys spread over the slots (a GET and a PTTL each, where redis-benchmark -r sends a GET).
 // - single-request get latency (p50) on the cluster against a single redis-server of its own,
 //   measured the same way in the same run.
 // - 3 000 slots resharded (redis-cli --cluster reshard) under versioned writes: every write
@@ -67,10 +69,13 @@ double through_cache(caf::actor_system& sys, size_t outstanding, Request request
   return static_cast<double>(total) / (ms_since(begin) / 1000.0);
 }
 
-// redis-benchmark --cluster's requests per second for GET and SET.
-std::pair<double, double> redis_benchmark(uint16_t port) {
+// redis-benchmark --cluster's requests per second for GET and SET; with `spread`, over that
+// many random keys instead of one per primary.
+std::pair<double, double> redis_benchmark(uint16_t port, size_t spread = 0) {
   auto line = "redis-benchmark --cluster -h 127.0.0.1 -p " + std::to_string(port) +
-              " -t get,set -P 16 -d 64 -n 1000000 -q 2>/dev/null | tr '\\r' '\\n'";
+              " -t get,set -P 16 -d 64 -n 1000000 -q" +
+              (spread > 0 ? " -r " + std::to_string(spread) : std::string{}) +
+              " 2>/dev/null | tr '\\r' '\\n'";
   auto* pipe = popen(line.c_str(), "r");
   std::pair<double, double> rates{0, 0};
   if (pipe == nullptr)
@@ -126,8 +131,14 @@ std::vector<std::string> key_per_primary(const redis_cluster& cluster, const std
 }
 
 void throughput_rounds(caf::actor_system& sys, const redis_cluster& cluster, int rounds,
-                       const cache_actor& cache, const std::vector<std::string>& keys) {
+                       const cache_actor& cache, const std::vector<std::string>& keys,
+                       const std::vector<std::string>& spread_keys) {
   auto set_keys = key_per_primary(cluster, "bench-set:");
+  auto next = std::make_shared<std::atomic<size_t>>(0);
+  auto spread_get = [&, next](caf::event_based_actor* self, size_t) {
+    auto i = next->fetch_add(1, std::memory_order_relaxed) * 7919 % spread_keys.size();
+    return self->request(cache, caf::duration{caf::infinite}, get_atom::value, spread_keys[i]);
+  };
   auto get = [&](caf::event_based_actor* self, size_t d) {
     return self->request(cache, caf::duration{caf::infinite}, get_atom::value,
                          keys[d % keys.size()]);
@@ -138,7 +149,12 @@ void throughput_rounds(caf::actor_system& sys, const redis_cluster& cluster, int
   };
   std::vector<bench::round_result> gets;
   std::vector<bench::round_result> sets;
+  std::vector<bench::round_result> spread;
   for (int r = 1; r <= rounds; ++r) {
+    auto spread_limit = redis_benchmark(cluster.port(cluster.primaries()[0]), spread_keys.size());
+    auto spread_rate = std::max(through_cache<lookup>(sys, 256, spread_get),
+                                through_cache<lookup>(sys, 1024, spread_get));
+    spread.push_back({spread_rate, spread_limit.first});
     auto [get_limit, set_limit] = redis_benchmark(cluster.port(cluster.primaries()[0]));
     auto get_rate =
         std::max(through_cache<lookup>(sys, 256, get), through_cache<lookup>(sys, 1024, get));
@@ -152,6 +168,7 @@ void throughput_rounds(caf::actor_system& sys, const redis_cluster& cluster, int
   }
   bench::report("l2_cluster_get", gets);
   bench::report("l2_cluster_set", sets);
+  bench::report("l2_cluster_get_spread", spread);
 }
 
 // p50 of single requests (1 outstanding) on the cluster and on one redis-server, alternating
@@ -259,14 +276,19 @@ int main(int argc, char** argv) {
   cfg.load<caf::io::middleman>();
   caf::actor_system sys{cfg};
   auto keys = key_per_primary(cluster, "bench:");
-  auto cluster_cache = l2_cache(sys, cluster.url(), keys);
+  std::vector<std::string> spread_keys;
+  for (int i = 0; i < 3000; ++i)
+    spread_keys.push_back("bench-spread:" + std::to_string(i));
+  auto all_keys = keys;
+  all_keys.insert(all_keys.end(), spread_keys.begin(), spread_keys.end());
+  auto cluster_cache = l2_cache(sys, cluster.url(), all_keys);
   auto single_cache = l2_cache(sys, single.url(), keys);
   if (!cluster_cache || !single_cache) {
     std::fprintf(stderr, "cluster_bench: the %s cache did not take a write\n",
                  cluster_cache ? "single-node" : "cluster");
     return 1;
   }
-  throughput_rounds(sys, cluster, rounds, *cluster_cache, keys);
+  throughput_rounds(sys, cluster, rounds, *cluster_cache, keys, spread_keys);
   latency(sys, *cluster_cache, *single_cache, keys[0]);
   stop_cache(*cluster_cache);
   stop_cache(*single_cache);
