@@ -22,7 +22,7 @@ namespace {
 flight_actor::behavior_type idle_flight(flight_actor::pointer) {
   return {
       [](join_atom) { return lookup{}; },
-      [](join_atom, const compute_options&, const loader_actor&) { return lookup{}; },
+      [](join_atom, const compute_options&, const loader_ref&) { return lookup{}; },
       [](caf::timeout_atom, uint64_t) {},
   };
 }
