@@ -1,10 +1,11 @@
 // Eager refresh under a steady load: one hot key read with get_or_compute at 10 000 calls/s
 // for 20 s from a plain thread (the blocking client), TTL 2 s, refreshed past 80% of it, by
 // an asynchronous loader that answers after 50 ms (as a non-blocking database client would).
-// A caller is "blocked" if a load answered it (level 0) or it took at least the loader's
-// 50 ms. Loads per TTL are the loads of the 20 s divided by the TTLs in it (20 s / 2 s).
-// Memory L1 only: the refresh path does not depend on the tiers below. Prints "name value"
-// lines for bench/run_all.
+// A caller is "blocked" if a load answered it (level 0: it missed the tiers and waited for
+// the key's flight); calls that took at least the loader's 50 ms are counted beside it, as
+// a check (on a shared machine, scheduler stalls alone make a few). Loads per TTL are the loads of
+// the 20 s divided by the TTLs in it (20 s / 2 s). Memory L1 only: the refresh path does not depend
+// on the tiers below. Prints "name value" lines for bench/run_all.
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -96,7 +97,7 @@ int main() {
     uint64_t gets = 0;
     uint64_t errors = 0;
     uint64_t blocked = 0;
-    uint64_t by_load = 0;
+    uint64_t slow = 0;
     clock_type::duration worst{};
     auto begin = clock_type::now();
     auto end = begin + window;
@@ -111,9 +112,8 @@ int main() {
         ++errors;
         continue;
       }
-      auto answered_by_load = !res->found || res->level == 0;
-      by_load += answered_by_load ? 1 : 0;
-      blocked += answered_by_load || took >= loader_delay ? 1 : 0;
+      blocked += !res->found || res->level == 0 ? 1 : 0;
+      slow += took >= loader_delay ? 1 : 0;
     }
     auto elapsed = std::chrono::duration<double>(clock_type::now() - begin).count();
     auto loads = calls->load() - loads_before;
@@ -125,8 +125,9 @@ int main() {
     std::printf("eager_refresh_loads %llu\n", static_cast<unsigned long long>(loads));
     std::printf("eager_refresh_started %llu\n",
                 static_cast<unsigned long long>(stats ? stats->eager_refreshes : 0));
-    std::printf("eager_refresh_answered_by_load %llu\n", static_cast<unsigned long long>(by_load));
+    std::printf("eager_refresh_slow_calls %llu\n", static_cast<unsigned long long>(slow));
     std::printf("eager_refresh_errors %llu\n", static_cast<unsigned long long>(errors));
+    std::printf("eager_refresh_gets %llu\n", static_cast<unsigned long long>(gets));
     std::printf("eager_refresh_gets_per_s %.0f\n", static_cast<double>(gets) / elapsed);
     std::printf("eager_refresh_worst_ms %.2f\n",
                 std::chrono::duration<double, std::milli>(worst).count());

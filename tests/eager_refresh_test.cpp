@@ -57,9 +57,9 @@ protected:
     });
   }
 
-  // TTL 1 s, refreshed past 50% of it.
+  // TTL 2 s, refreshed past 50% of it.
   static compute_options refreshing() {
-    compute_options opts{strategy::custom(1s)};
+    compute_options opts{strategy::custom(2s)};
     opts.eager_refresh = 0.5;
     return opts;
   }
@@ -69,7 +69,7 @@ protected:
     auto first = client->get_or_compute("k", refreshing(), loader);
     ASSERT_TRUE(first) << sys.render(first.error());
     ASSERT_EQ(first->value.view(), "v1");
-    std::this_thread::sleep_for(600ms);
+    std::this_thread::sleep_for(age);
   }
 
   bool serves(const std::string& value) {
@@ -82,6 +82,9 @@ protected:
     EXPECT_TRUE(s);
     return s ? *s : cache_stats{};
   }
+
+  // Past half of the 2 s TTL, with 800 ms left before it expires.
+  static constexpr auto age = 1200ms;
 
   std::optional<cache_actor> cache;
   std::unique_ptr<blocking_cache> client;
@@ -218,11 +221,11 @@ TEST_F(EagerRefresh, RefreshWithALoaderThatChoosesTtlsWritesItsTtl) {
         auto n = ++*calls;
         // The refreshed value lives longer: its TTL shows the refresh wrote the loader's.
         return loaded{bytes{"v" + std::to_string(n)},
-                      n == 1 ? caf::timespan{1s} : caf::timespan{1min}};
+                      n == 1 ? caf::timespan{2s} : caf::timespan{1min}};
       });
   auto opts = refreshing();
   ASSERT_TRUE(client->get_or_compute("k", opts, loader));
-  std::this_thread::sleep_for(600ms);
+  std::this_thread::sleep_for(age);
   auto res = client->get_or_compute("k", opts, loader);
   ASSERT_TRUE(res) << sys.render(res.error());
   EXPECT_EQ(res->value.view(), "v1");
