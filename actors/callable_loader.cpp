@@ -2,6 +2,7 @@
 
 #include <deque>
 #include <exception>
+#include <functional>
 #include <unordered_map>
 #include <vector>
 
@@ -23,10 +24,16 @@ namespace {
 // loader (and its threads) alive that long.
 using worker_actor = caf::typed_actor<caf::reacts_to<load_atom, std::string, uint64_t>>;
 
-using dispatcher_actor = loader_actor::extend<caf::reacts_to<done_atom, uint64_t, bytes>,
-                                              caf::reacts_to<done_atom, uint64_t, caf::error>>;
+// The same dispatcher serves both kinds of loader: `Loader` answers `Value` (bytes, or
+// loaded for a loader that chooses TTLs).
+template <class Loader, class Value>
+using dispatcher_actor =
+    typename Loader::template extend<caf::reacts_to<done_atom, uint64_t, Value>,
+                                     caf::reacts_to<done_atom, uint64_t, caf::error>>;
 
-caf::expected<bytes> call(const load_function& fn, const std::string& key) {
+template <class Value>
+caf::expected<Value> call(const std::function<caf::expected<Value>(const std::string&)>& fn,
+                          const std::string& key) {
   try {
     return fn(key);
   } catch (const std::exception& ex) {
@@ -37,11 +44,14 @@ caf::expected<bytes> call(const load_function& fn, const std::string& key) {
 }
 
 // Runs the function on its own thread and sends the outcome back to whoever asked.
-worker_actor::behavior_type load_worker(worker_actor::pointer self, load_function fn) {
+template <class Value>
+worker_actor::behavior_type
+load_worker(worker_actor::pointer self,
+            std::function<caf::expected<Value>(const std::string&)> fn) {
   return {
       [self, fn](load_atom, const std::string& key, uint64_t job) {
         auto res = call(fn, key);
-        auto dispatcher = caf::actor_cast<dispatcher_actor>(self->current_sender());
+        auto dispatcher = caf::actor_cast<caf::actor>(self->current_sender());
         if (res)
           caf::anon_send(dispatcher, done_atom::value, job, std::move(*res));
         else
@@ -50,36 +60,42 @@ worker_actor::behavior_type load_worker(worker_actor::pointer self, load_functio
   };
 }
 
+template <class Value>
 struct queued_load {
   std::string key;
-  caf::typed_response_promise<bytes> rp;
+  caf::typed_response_promise<Value> rp;
 };
 
+template <class Value>
 struct running_load {
   worker_actor worker;
-  caf::typed_response_promise<bytes> rp;
+  caf::typed_response_promise<Value> rp;
 };
 
+template <class Value>
 struct dispatcher_state {
   std::vector<worker_actor> idle;
-  std::deque<queued_load> queue;
-  std::unordered_map<uint64_t, running_load> running;
+  std::deque<queued_load<Value>> queue;
+  std::unordered_map<uint64_t, running_load<Value>> running;
   uint64_t next_job = 0;
 
   static inline const char* name = "mtcache.callable_loader";
 };
 
-using dispatcher_ptr = dispatcher_actor::stateful_pointer<dispatcher_state>;
+template <class Loader, class Value>
+using dispatcher_ptr =
+    typename dispatcher_actor<Loader, Value>::template stateful_pointer<dispatcher_state<Value>>;
 
-void run(dispatcher_ptr self, worker_actor worker, queued_load job) {
+template <class Self, class Value>
+void run(Self self, worker_actor worker, queued_load<Value> job) {
   auto id = ++self->state.next_job;
   self->send(worker, load_atom::value, job.key, id);
-  self->state.running.emplace(id, running_load{std::move(worker), std::move(job.rp)});
+  self->state.running.emplace(id, running_load<Value>{std::move(worker), std::move(job.rp)});
 }
 
 // A load ended: answer its caller and hand the worker the next queued load, or park it.
-template <class Result>
-void finish(dispatcher_ptr self, uint64_t id, Result&& result) {
+template <class Self, class Result>
+void finish(Self self, uint64_t id, Result&& result) {
   auto& st = self->state;
   auto i = st.running.find(id);
   if (i == st.running.end())
@@ -96,21 +112,23 @@ void finish(dispatcher_ptr self, uint64_t id, Result&& result) {
   run(self, std::move(worker), std::move(next));
 }
 
-dispatcher_actor::behavior_type dispatcher(dispatcher_ptr self, load_function fn,
-                                           callable_loader_config cfg) {
+template <class Loader, class Value>
+typename dispatcher_actor<Loader, Value>::behavior_type
+dispatcher(dispatcher_ptr<Loader, Value> self,
+           std::function<caf::expected<Value>(const std::string&)> fn, callable_loader_config cfg) {
   auto& st = self->state;
   std::vector<worker_actor> workers;
   for (size_t i = 0; i < std::max<size_t>(cfg.threads, 1); ++i)
-    workers.push_back(self->system().spawn<caf::detached>(load_worker, fn));
+    workers.push_back(self->system().template spawn<caf::detached>(load_worker<Value>, fn));
   st.idle = workers;
   self->attach_functor([workers] {
     for (auto& w : workers)
       caf::anon_send_exit(w, caf::exit_reason::user_shutdown);
   });
   return {
-      [=](load_atom, std::string& key) -> caf::result<bytes> {
+      [=](load_atom, std::string& key) -> caf::result<Value> {
         auto& st = self->state;
-        queued_load job{std::move(key), self->make_response_promise<bytes>()};
+        queued_load<Value> job{std::move(key), self->template make_response_promise<Value>()};
         auto rp = job.rp;
         if (st.idle.empty()) {
           st.queue.emplace_back(std::move(job));
@@ -121,7 +139,7 @@ dispatcher_actor::behavior_type dispatcher(dispatcher_ptr self, load_function fn
         }
         return rp;
       },
-      [=](done_atom, uint64_t id, bytes& value) { finish(self, id, std::move(value)); },
+      [=](done_atom, uint64_t id, Value& value) { finish(self, id, std::move(value)); },
       [=](done_atom, uint64_t id, caf::error& err) { finish(self, id, std::move(err)); },
   };
 }
@@ -130,7 +148,12 @@ dispatcher_actor::behavior_type dispatcher(dispatcher_ptr self, load_function fn
 
 loader_actor spawn_callable_loader(caf::actor_system& sys, load_function fn,
                                    callable_loader_config cfg) {
-  return sys.spawn(dispatcher, std::move(fn), cfg);
+  return sys.spawn(dispatcher<loader_actor, bytes>, std::move(fn), cfg);
+}
+
+ttl_loader_actor spawn_callable_ttl_loader(caf::actor_system& sys, ttl_load_function fn,
+                                           callable_loader_config cfg) {
+  return sys.spawn(dispatcher<ttl_loader_actor, loaded>, std::move(fn), cfg);
 }
 
 } // namespace mtcache

@@ -14,6 +14,9 @@ namespace mtcache {
 /// Return an error to fail the load; an exception it throws becomes errc::loader_failed.
 using load_function = std::function<caf::expected<bytes>(const std::string& key)>;
 
+/// As `load_function`, choosing how long each value lives (see `loaded::ttl`).
+using ttl_load_function = std::function<caf::expected<loaded>(const std::string& key)>;
+
 struct callable_loader_config {
   /// Loads that may run at once; each runs on its own thread (a detached actor), so a slow
   /// function never stalls the actor scheduler. Further loads queue. How long a caller
@@ -25,5 +28,9 @@ struct callable_loader_config {
 /// a handle to it.
 loader_actor spawn_callable_loader(caf::actor_system& sys, load_function fn,
                                    callable_loader_config cfg = {});
+
+/// As `spawn_callable_loader`, for a function that also chooses each value's TTL.
+ttl_loader_actor spawn_callable_ttl_loader(caf::actor_system& sys, ttl_load_function fn,
+                                           callable_loader_config cfg = {});
 
 } // namespace mtcache

@@ -59,6 +59,9 @@ using batch_tier_actor = tier_actor::extend<
 /// fail the load; every waiter receives that error and nothing is cached.
 using loader_actor = caf::typed_actor<caf::replies_to<load_atom, std::string>::with<bytes>>;
 
+/// As `loader_actor`, for a loader that also chooses how long each value lives.
+using ttl_loader_actor = caf::typed_actor<caf::replies_to<load_atom, std::string>::with<loaded>>;
+
 /// What a node exposes to other CAF nodes: its peer inbox, published on a port. It passes
 /// changes and link-ups on to the node's bridge, which itself is never exposed.
 using peer_inbox_actor = caf::typed_actor<
@@ -100,6 +103,8 @@ using cache_actor = caf::typed_actor<
     caf::replies_to<delete_atom, match_atom, std::string>::with<uint64_t>,
     // Read, or load once per key on a full miss and fill every tier.
     caf::replies_to<compute_atom, std::string, compute_options, loader_actor>::with<lookup>,
+    // As above, with a loader that chooses the TTL of what it loads.
+    caf::replies_to<compute_atom, std::string, compute_options, ttl_loader_actor>::with<lookup>,
     // Report that the value under a key did not decode: the cache counts it and drops the key
     // from every tier of this node, so the next read misses instead of failing again.
     caf::replies_to<corrupt_atom, std::string>::with<ok_atom>,

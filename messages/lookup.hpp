@@ -89,12 +89,31 @@ struct compute_options {
   /// With fail-safe: answer with the stale value after this long and let the load finish
   /// in the background. Zero disables the soft timeout.
   caf::timespan soft_timeout{0};
+  /// Eager refresh (Caffeine's refreshAfterWrite, FusionCache's EagerRefresh): a hit on a
+  /// value past this share of its TTL answers at once and starts one load in the background
+  /// through the key's flight; nobody waits for it, and if it fails the value stays. The
+  /// share is measured against `ttl` (scaled by the answering tier's ttl_scale), the TTL
+  /// this call writes with. 0 disables it; otherwise it must be above 0 and below 1.
+  double eager_refresh = 0;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, compute_options& x) {
   return f(caf::meta::type_name("mtcache::compute_options"), x.ttl, x.timeout, x.fail_safe,
-           x.soft_timeout);
+           x.soft_timeout, x.eager_refresh);
+}
+
+/// What a loader that chooses the TTL answers (see `ttl_loader_actor`).
+struct loaded {
+  bytes value;
+  /// How long the value lives: zero takes the call's `compute_options::ttl`, a negative TTL
+  /// means "never expires". Scaled per tier by its ttl_scale, as every TTL.
+  caf::timespan ttl{0};
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, loaded& x) {
+  return f(caf::meta::type_name("mtcache::loaded"), x.value, x.ttl);
 }
 
 } // namespace mtcache

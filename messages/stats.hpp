@@ -182,6 +182,10 @@ struct cache_stats {
   /// Flights that served an expired value by fail-safe (after a failed load or at the soft
   /// timeout); `stale_served` counts the requests they answered with it.
   uint64_t fail_safe_activations = 0;
+  /// Eager refreshes started (a get_or_compute hit past its `eager_refresh` share; at most
+  /// one runs per key), and those whose load failed or timed out (the value stayed).
+  uint64_t eager_refreshes = 0;
+  uint64_t eager_refresh_failures = 0;
   /// Promotions by tier pair: `promotions_by_pair[from * n + into]` for n tiers, tier
   /// indices in chain order (0 is the first tier). Empty until the first promotion.
   std::vector<uint64_t> promotions_by_pair;
@@ -199,7 +203,8 @@ typename Inspector::result_type inspect(Inspector& f, cache_stats& x) {
            x.stale_served, x.repairs_pending, x.repairs, x.repairs_superseded,
            x.repairs_compensated, x.repairs_dropped, x.tracking_races, x.invalidated,
            x.flights_started, x.flight_joins, x.load_soft_timeouts, x.fail_safe_activations,
-           x.promotions_by_pair, x.load_success, x.load_failure, x.load_timeout);
+           x.promotions_by_pair, x.load_success, x.load_failure, x.load_timeout, x.eager_refreshes,
+           x.eager_refresh_failures);
 }
 
 /// Counters of a node's invalidation bridge.

@@ -46,6 +46,11 @@ caf::expected<lookup> blocking_cache::get_or_compute(const std::string& key, com
   return call<lookup>(compute_atom::value, key, std::move(opts), std::move(loader));
 }
 
+caf::expected<lookup> blocking_cache::get_or_compute(const std::string& key, compute_options opts,
+                                                     ttl_loader_actor loader) {
+  return call<lookup>(compute_atom::value, key, std::move(opts), std::move(loader));
+}
+
 caf::expected<cache_stats> blocking_cache::stats() {
   return call<cache_stats>(stats_atom::value);
 }

@@ -52,6 +52,9 @@ public:
   caf::expected<uint64_t> remove_matching(const std::string& pattern);
   caf::expected<lookup> get_or_compute(const std::string& key, compute_options opts,
                                        loader_actor loader);
+  /// As above, with a loader that chooses the TTL of what it loads.
+  caf::expected<lookup> get_or_compute(const std::string& key, compute_options opts,
+                                       ttl_loader_actor loader);
   caf::expected<cache_stats> stats();
   /// Each tier's own counters, in tier order.
   caf::expected<std::vector<tier_stats>> tiers();

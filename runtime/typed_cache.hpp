@@ -36,6 +36,31 @@ loader_actor spawn_typed_loader(caf::actor_system& sys,
       cfg);
 }
 
+/// What a typed loader that chooses TTLs answers: the value and how long it lives (as
+/// `loaded::ttl`: zero takes the call's TTL, negative never expires).
+template <class T>
+struct typed_loaded {
+  T value;
+  caf::timespan ttl{0};
+};
+
+/// As `spawn_typed_loader`, for a function that also chooses each value's TTL.
+template <class T>
+ttl_loader_actor
+spawn_typed_ttl_loader(caf::actor_system& sys,
+                       std::function<caf::expected<typed_loaded<T>>(const std::string&)> fn,
+                       callable_loader_config cfg = {}) {
+  return spawn_callable_ttl_loader(
+      sys,
+      [fn = std::move(fn)](const std::string& key) -> caf::expected<loaded> {
+        auto res = fn(key);
+        if (!res)
+          return std::move(res.error());
+        return loaded{typed_value::encode(res->value), res->ttl};
+      },
+      cfg);
+}
+
 /// Decodes a lookup's value as T; on failure reports the key to the cache through `report`
 /// (a callable taking the key) and yields nothing.
 template <class T, class Report>
@@ -93,12 +118,12 @@ caf::expected<write_ack> set(blocking_cache& cache, const std::string& key, cons
   return cache.set(key, typed_value::encode(value), ttl);
 }
 
-/// Reads `key` as T or loads it once with `loader` (made by spawn_typed_loader). A cached
-/// value that does not decode is dropped and loaded again; a loaded value that does not
-/// decode fails with errc::decode_failed.
-template <class T>
+/// Reads `key` as T or loads it once with `loader` (made by spawn_typed_loader, or by
+/// spawn_typed_ttl_loader). A cached value that does not decode is dropped and loaded again;
+/// a loaded value that does not decode fails with errc::decode_failed.
+template <class T, class Loader>
 caf::expected<T> get_or_compute(blocking_cache& cache, const std::string& key, compute_options opts,
-                                const loader_actor& loader) {
+                                const Loader& loader) {
   std::string reason;
   for (int attempt = 0; attempt < 2; ++attempt) {
     auto res = cache.get_or_compute(key, opts, loader);
@@ -143,10 +168,10 @@ void set(Self* self, const cache_actor& cache, const std::string& key, const T& 
 }
 
 /// The same from inside an actor: calls `done(caf::expected<T>)` once, in `self`'s context.
-template <class T, class Self, class Done>
+template <class T, class Self, class Loader, class Done>
 void get_or_compute(Self* self, const cache_actor& cache, const std::string& key,
-                    compute_options opts, const loader_actor& loader,
-                    std::chrono::milliseconds timeout, Done done, int attempt = 0) {
+                    compute_options opts, const Loader& loader, std::chrono::milliseconds timeout,
+                    Done done, int attempt = 0) {
   self->request(cache, timeout, compute_atom::value, key, opts, loader)
       .then(
           [=](lookup& res) mutable {

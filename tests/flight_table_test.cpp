@@ -22,7 +22,7 @@ namespace {
 flight_actor::behavior_type idle_flight(flight_actor::pointer) {
   return {
       [](join_atom) { return lookup{}; },
-      [](join_atom, const compute_options&, const loader_actor&) { return lookup{}; },
+      [](join_atom, const compute_options&, const loader_ref&) { return lookup{}; },
       [](caf::timeout_atom, uint64_t) {},
   };
 }
@@ -41,13 +41,16 @@ protected:
     sched.run();
   }
 
-  // Spawns through the table, recording the ids it hands out.
-  flight_actor spawn(const std::string& key) {
-    return table.spawn_if_absent(key, [&](uint64_t id) {
-      ids.push_back(id);
-      spawned.push_back(sys.spawn(idle_flight));
-      return spawned.back();
-    });
+  // Spawns through the table, recording the ids it hands out; `refresh` as an eager refresh.
+  flight_actor spawn(const std::string& key, bool refresh = false) {
+    return table.spawn_if_absent(
+        key,
+        [&](uint64_t id) {
+          ids.push_back(id);
+          spawned.push_back(sys.spawn(idle_flight));
+          return spawned.back();
+        },
+        refresh);
   }
 
   // The id the table gave the n-th flight it spawned.
@@ -129,4 +132,20 @@ TEST_F(FlightTable, ForEachVisitsEveryRunningFlight) {
   std::set<flight_actor> seen;
   table.for_each([&](const flight_actor& f) { seen.insert(f); });
   EXPECT_EQ(seen, (std::set<flight_actor>(spawned.begin(), spawned.end())));
+}
+
+TEST_F(FlightTable, EagerRefreshTakesNoJoinsButMissesStillFindIt) {
+  auto a = spawn("a", true);
+  // Requests read the tiers, which still hold the value the refresh replaces.
+  EXPECT_EQ(table.join("a"), nullptr);
+  EXPECT_EQ(table.joins(), 0u);
+  EXPECT_TRUE(table.running("a"));
+  EXPECT_TRUE(table.current("a", id_of(0)));
+  // A request that missed the tiers waits for the refresh instead of loading again.
+  EXPECT_EQ(spawn("a"), a);
+  EXPECT_EQ(spawned.size(), 1u);
+  EXPECT_EQ(table.joins(), 1u);
+  spawn("b");
+  EXPECT_NE(table.join("b"), nullptr);
+  EXPECT_FALSE(table.running("c"));
 }

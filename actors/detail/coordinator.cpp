@@ -103,9 +103,12 @@ coordinator_actor::behavior_type coordinator(self_ptr self, tier_chain tiers, ca
         return after_miss(self, key, failed, context);
       },
       [=](compute_atom, const std::string& key, compute_options& opts, loader_actor& loader) {
-        return get_or_compute(self, key, std::move(opts), std::move(loader), false);
+        return get_or_compute(self, key, std::move(opts), loader_ref{std::move(loader), {}}, false);
       },
-      [=](compute_atom, const std::string& key, compute_options& opts, loader_actor& loader,
+      [=](compute_atom, const std::string& key, compute_options& opts, ttl_loader_actor& loader) {
+        return get_or_compute(self, key, std::move(opts), loader_ref{{}, std::move(loader)}, false);
+      },
+      [=](compute_atom, const std::string& key, compute_options& opts, loader_ref& loader,
           retry_atom) {
         return get_or_compute(self, key, std::move(opts), std::move(loader), true);
       },

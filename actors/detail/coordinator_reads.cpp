@@ -1,7 +1,11 @@
 // Reads: a get goes to the first tier, which answers a hit itself; a miss comes back to the
 // coordinator and goes on to the key's flight, which walks the tiers below (and loads, for a
 // get_or_compute). Requests for a key whose flight runs join it directly.
+// A get_or_compute with eager refresh has its answer come back here instead: a value past
+// the call's share of its TTL goes out, then starts the key's flight as a refresh, which
+// loads in the background while requests keep reading the tiers (flight_table.hpp).
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <utility>
@@ -12,6 +16,7 @@
 #include "mtcache/actors/detail/coordinator_state.hpp"
 #include "mtcache/actors/detail/fan_out.hpp"
 #include "mtcache/actors/detail/flight.hpp"
+#include "mtcache/messages/error.hpp"
 
 namespace mtcache::detail {
 
@@ -19,22 +24,27 @@ namespace {
 
 using self_ptr = coordinator_ptr;
 
-// The flight of `key`, spawned if none runs; it walks the tiers from `first_tier` on.
-flight_actor flight_for(self_ptr self, const std::string& key, uint32_t first_tier) {
+// The flight of `key`, spawned if none runs; it walks the tiers from `first_tier` on, or
+// (`refresh`) loads at once as an eager refresh.
+flight_actor flight_for(self_ptr self, const std::string& key, uint32_t first_tier,
+                        const flight_params* refresh = nullptr) {
   auto& st = self->state;
-  return st.flights.spawn_if_absent(key, [&](uint64_t id) {
-    flight_params params;
-    params.key = key;
-    params.id = id;
-    params.tiers = st.tiers;
-    params.first_tier = first_tier;
-    params.tier_timeout = st.opts.tier_timeout;
-    params.load_timeout = st.opts.load_timeout;
-    params.max_value_bytes = st.opts.max_value_bytes;
-    params.fail_safe = st.opts.fail_safe;
-    params.seed = st.rng();
-    return spawn_flight(self, std::move(params));
-  });
+  return st.flights.spawn_if_absent(
+      key,
+      [&](uint64_t id) {
+        flight_params params = refresh ? *refresh : flight_params{};
+        params.key = key;
+        params.id = id;
+        params.tiers = st.tiers;
+        params.first_tier = first_tier;
+        params.tier_timeout = st.opts.tier_timeout;
+        params.load_timeout = st.opts.load_timeout;
+        params.max_value_bytes = st.opts.max_value_bytes;
+        params.fail_safe = st.opts.fail_safe;
+        params.seed = st.rng();
+        return spawn_flight(self, std::move(params));
+      },
+      refresh != nullptr);
 }
 
 // The first tier answers a hit itself; a miss comes back with `context`.
@@ -52,15 +62,73 @@ void after_first_tier(self_ptr self, const std::string& key, bool failed,
   ++st.first_tier_misses;
   if (failed)
     ++st.stats.tier_errors;
-  if (context.match_elements<compute_options, loader_actor>()) {
+  if (context.match_elements<compute_options, loader_ref>()) {
     rp.delegate(flight_for(self, key, 0), join_atom::value, context.get_as<compute_options>(0),
-                context.get_as<loader_actor>(1));
+                context.get_as<loader_ref>(1));
   } else if (st.tiers->size() == 1) {
     ++st.stats.misses;
     rp.deliver(lookup{});
   } else {
     rp.delegate(flight_for(self, key, 1), join_atom::value);
   }
+}
+
+// Whether a value the tiers answered is past the share of its TTL at which `opts` refreshes
+// it. The TTL it was written with is taken to be the call's (`opts.ttl`, scaled by the tier
+// that answered, found by its level): the tiers keep only the remaining TTL.
+bool due_for_refresh(const coordinator_state& st, const lookup& res, const compute_options& opts) {
+  if (!res.found || res.stale || res.ttl_ms < 0)
+    return false;
+  for (auto& tier : *st.tiers) {
+    if (tier.cfg.level != res.level)
+      continue;
+    auto written =
+        std::chrono::duration_cast<std::chrono::milliseconds>(tier.cfg.scale(opts.ttl.ttl()))
+            .count();
+    if (written <= 0)
+      return false;
+    auto left = static_cast<double>(res.ttl_ms) / static_cast<double>(written);
+    return 1.0 - left >= opts.eager_refresh;
+  }
+  // Level 0: a value loaded just now.
+  return false;
+}
+
+// Starts the eager refresh of `key` unless a flight of the key runs already (a load, or
+// another refresh): at most one per key.
+void start_refresh(self_ptr self, const std::string& key, compute_options opts, loader_ref loader) {
+  auto& st = self->state;
+  if (st.flights.running(key))
+    return;
+  ++st.stats.eager_refreshes;
+  flight_params refresh;
+  refresh.refresh = true;
+  refresh.refresh_options = std::move(opts);
+  refresh.refresh_loader = std::move(loader);
+  flight_for(self, key, 0, &refresh);
+}
+
+// A get_or_compute with eager refresh: as `probe`, but the answer comes back here (one hop
+// more than a plain hit) so that a value near its TTL can be refreshed after it went out.
+caf::result<lookup> read_then_refresh(self_ptr self, const std::string& key, compute_options opts,
+                                      loader_ref loader) {
+  auto& st = self->state;
+  ++st.fast_gets;
+  st.outbox.send_ahead_of(tier_order::read);
+  auto rp = self->make_response_promise<lookup>();
+  // No timeout of our own, as for a get passed on: the first tier answers a hit, and a miss
+  // comes back to the flight, which answers within the load's deadline.
+  self->request(st.tiers->front().handle, caf::infinite, get_atom::value, key, miss_route{self},
+                caf::make_message(opts, loader))
+      .then(
+          [=](lookup& res) mutable {
+            bool due = due_for_refresh(self->state, res, opts);
+            rp.deliver(std::move(res));
+            if (due)
+              start_refresh(self, key, std::move(opts), std::move(loader));
+          },
+          [=](caf::error& err) mutable { rp.deliver(std::move(err)); });
+  return rp;
 }
 
 } // namespace
@@ -78,18 +146,25 @@ caf::result<lookup> get_value(self_ptr self, const std::string& key) {
 }
 
 caf::result<lookup> get_or_compute(self_ptr self, const std::string& key, compute_options opts,
-                                   loader_actor loader, bool retry) {
+                                   loader_ref loader, bool retry) {
   auto& st = self->state;
   if (!retry) {
     if (auto err = check_key(st, key)) {
       ++st.stats.rejected;
       return err;
     }
+    if (!(opts.eager_refresh >= 0 && opts.eager_refresh < 1)) {
+      ++st.stats.rejected;
+      return make_error(errc::invalid_config, "eager_refresh must be at least 0 and below 1, not " +
+                                                  std::to_string(opts.eager_refresh));
+    }
     ++st.stats.requests;
   }
   // A key with a flight is not in the first tier yet: join the flight directly.
   if (auto flight = st.flights.join(key))
     return self->delegate(*flight, join_atom::value, std::move(opts), std::move(loader));
+  if (opts.eager_refresh > 0)
+    return read_then_refresh(self, key, std::move(opts), std::move(loader));
   return probe(self, key, caf::make_message(std::move(opts), std::move(loader)));
 }
 

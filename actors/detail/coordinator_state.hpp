@@ -88,7 +88,7 @@ caf::result<lookup> get_value(coordinator_ptr self, const std::string& key);
 
 /// A get_or_compute; `retry` for one a finishing flight routed back (counted already).
 caf::result<lookup> get_or_compute(coordinator_ptr self, const std::string& key,
-                                   compute_options opts, loader_actor loader, bool retry);
+                                   compute_options opts, loader_ref loader, bool retry);
 
 /// A read the first tier passed back: it had no value, or (`failed`) no answer.
 caf::result<lookup> after_miss(coordinator_ptr self, const std::string& key, bool failed,

@@ -46,6 +46,7 @@ void merge(cache_stats& into, const flight_report& r) {
   into.superseded_fills += r.superseded_fills;
   into.load_soft_timeouts += r.load_soft_timeouts;
   into.fail_safe_activations += r.fail_safe_activations;
+  into.eager_refresh_failures += r.eager_refresh_failures;
   if (!r.promotions_by_pair.empty()) {
     auto& pairs = into.promotions_by_pair;
     if (pairs.size() < r.promotions_by_pair.size())

@@ -30,7 +30,7 @@ struct flight_state {
   phase ph = phase::walking;
   std::vector<promise> gets;
   std::vector<promise> computes;
-  loader_actor loader;
+  loader_ref loader;
   compute_options opts;
   bool has_loader = false;
   // The outcome, kept while finishing for waiters that arrive late.
@@ -231,6 +231,9 @@ void load_failed(self_ptr self, caf::error err) {
   } else {
     ++st.report.load_errors;
   }
+  // The refreshed value stays in the tiers until its own TTL ends.
+  if (st.p.refresh)
+    st.report.eager_refresh_failures = 1;
   if (!fail_safe(st)) {
     st.report.failed += st.computes.size();
     finish(self);
@@ -258,6 +261,25 @@ void load_failed(self_ptr self, caf::error err) {
     fetch_stale(self, on_stale);
 }
 
+// A loaded value: checked, then written to every tier with the loader's TTL if it chose one
+// (`ttl` zero: the call's), and answered.
+void loaded_value(self_ptr self, bytes value, caf::timespan ttl) {
+  auto& st = self->state;
+  st.report.load_duration = self->clock().now() - st.load_started;
+  if (st.p.max_value_bytes > 0 && value.size() > st.p.max_value_bytes) {
+    load_failed(self, make_error(errc::value_too_large, "loaded value of " +
+                                                            std::to_string(value.size()) +
+                                                            " bytes exceeds the limit"));
+    return;
+  }
+  if (ttl.count() == 0)
+    ttl = st.opts.ttl.ttl();
+  // Rounded up: a positive TTL under 1 ms must not become "never expires".
+  auto ms = ttl.count() > 0 ? std::chrono::ceil<std::chrono::milliseconds>(ttl).count() : -1;
+  lookup res{true, std::move(value), ms, 0, false};
+  fill_then_answer(self, std::move(res), st.p.tiers->size());
+}
+
 void start_load(self_ptr self) {
   auto& st = self->state;
   st.ph = flight_state::phase::loading;
@@ -269,29 +291,18 @@ void start_load(self_ptr self) {
   if (fail_safe(st) && st.opts.soft_timeout.count() > 0 && st.opts.soft_timeout < timeout)
     self->delayed_send(self, st.opts.soft_timeout, caf::timeout_atom::value, seq);
   st.load_started = self->clock().now();
-  self->request(st.loader, timeout, load_atom::value, st.p.key)
-      .then(
-          [=](bytes& value) {
-            auto& st = self->state;
-            st.report.load_duration = self->clock().now() - st.load_started;
-            if (st.p.max_value_bytes > 0 && value.size() > st.p.max_value_bytes) {
-              load_failed(self, make_error(errc::value_too_large, "loaded value of " +
-                                                                      std::to_string(value.size()) +
-                                                                      " bytes exceeds the limit"));
-              return;
-            }
-            // Rounded up: a positive TTL under 1 ms must not become "never expires".
-            auto ttl = st.opts.ttl.ttl();
-            auto ms =
-                ttl.count() > 0 ? std::chrono::ceil<std::chrono::milliseconds>(ttl).count() : -1;
-            lookup res{true, std::move(value), ms, 0, false};
-            fill_then_answer(self, std::move(res), st.p.tiers->size());
-          },
-          [=](caf::error& err) {
-            auto& st = self->state;
-            st.report.load_duration = self->clock().now() - st.load_started;
-            load_failed(self, std::move(err));
-          });
+  auto on_error = [=](caf::error& err) {
+    self->state.report.load_duration = self->clock().now() - self->state.load_started;
+    load_failed(self, std::move(err));
+  };
+  if (st.loader.timed) {
+    self->request(st.loader.timed, timeout, load_atom::value, st.p.key)
+        .then([=](loaded& res) { loaded_value(self, std::move(res.value), res.ttl); }, on_error);
+    return;
+  }
+  self->request(st.loader.plain, timeout, load_atom::value, st.p.key)
+      .then([=](bytes& value) { loaded_value(self, std::move(value), caf::timespan{0}); },
+            on_error);
 }
 
 flight_actor::behavior_type flight(self_ptr self, coordinator_actor coordinator,
@@ -308,7 +319,14 @@ flight_actor::behavior_type flight(self_ptr self, coordinator_actor coordinator,
     fail_all(self->state.computes, err);
     self->quit(msg.reason);
   });
-  walk(self, st.p.first_tier);
+  if (st.p.refresh) {
+    st.has_loader = true;
+    st.loader = std::move(st.p.refresh_loader);
+    st.opts = std::move(st.p.refresh_options);
+    start_load(self);
+  } else {
+    walk(self, st.p.first_tier);
+  }
   return {
       [=](join_atom) -> caf::result<lookup> {
         auto& st = self->state;
@@ -330,7 +348,7 @@ flight_actor::behavior_type flight(self_ptr self, coordinator_actor coordinator,
         report_one(self, [&](flight_report& r) { count_answered(st, r, 1); });
         return st.value;
       },
-      [=](join_atom, compute_options& opts, loader_actor& loader) -> caf::result<lookup> {
+      [=](join_atom, compute_options& opts, loader_ref& loader) -> caf::result<lookup> {
         auto& st = self->state;
         if (st.ph == flight_state::phase::finishing) {
           if (!st.has_value)

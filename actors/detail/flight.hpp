@@ -27,6 +27,11 @@ struct flight_params {
   bool fail_safe = false;
   /// Seed of the promotion draws.
   uint64_t seed = 0;
+  /// An eager refresh: the tiers hold a value nearing its TTL, so the flight loads at once
+  /// with this loader and these options, without walking the tiers and without a waiter.
+  bool refresh = false;
+  compute_options refresh_options;
+  loader_ref refresh_loader;
 };
 
 /// Spawns the flight of one key for `coordinator` (the spawning actor), which must speak
@@ -34,6 +39,7 @@ struct flight_params {
 /// the tiers below the first, then loads once if a waiter brought a loader, asks the coordinator to
 /// write the value (which it refuses if the key changed meanwhile), answers every waiter and exits
 /// once the coordinator has forgotten it, so no request for its key can reach a dead flight.
+/// An eager refresh starts with the load; a failed one leaves the tiers as they were.
 flight_actor spawn_flight(caf::local_actor* coordinator, flight_params params);
 
 } // namespace mtcache::detail

@@ -23,6 +23,14 @@ const flight_actor* flight_table::live(const std::string& key) const {
   return i != flights_.end() && !i->second.superseded ? &i->second.handle : nullptr;
 }
 
+const flight_actor* flight_table::join(const std::string& key) {
+  auto i = flights_.find(key);
+  if (i == flights_.end() || i->second.superseded || i->second.refresh)
+    return nullptr;
+  ++joins_;
+  return &i->second.handle;
+}
+
 bool flight_table::current(const std::string& key, uint64_t id) const {
   auto i = flights_.find(key);
   return i != flights_.end() && i->second.id == id && !i->second.superseded;

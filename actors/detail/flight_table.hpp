@@ -5,6 +5,9 @@
 // hold, so its fill is refused (CacheLib's tombstone, as a flag), and new requests for the key
 // no longer join it. The entry stays until the flight reports done, so that a flight that
 // still runs is never replaced by a second one for the same key.
+// An eager refresh is a flight too (the one load of its key), but the tiers still hold the
+// value it replaces: requests for its key read them instead of joining it, and only those
+// that miss there wait for it.
 
 #include <cstddef>
 #include <cstdint>
@@ -19,9 +22,9 @@ namespace mtcache::detail {
 class flight_table {
 public:
   /// The flight of `key`, started by `spawn(id)` if none runs; `id` tells it apart from
-  /// earlier and later flights of the key.
+  /// earlier and later flights of the key. `refresh` marks a new flight as an eager refresh.
   template <class Spawn>
-  flight_actor spawn_if_absent(const std::string& key, Spawn&& spawn) {
+  flight_actor spawn_if_absent(const std::string& key, Spawn&& spawn, bool refresh = false) {
     auto i = flights_.find(key);
     if (i != flights_.end()) {
       ++joins_;
@@ -29,9 +32,12 @@ public:
     }
     auto id = ++last_id_;
     auto handle = spawn(id);
-    flights_.emplace(key, entry{handle, id, false});
+    flights_.emplace(key, entry{handle, id, false, refresh});
     return handle;
   }
+
+  /// Whether any flight of `key` runs, superseded or not.
+  bool running(const std::string& key) const { return flights_.count(key) > 0; }
 
   /// Marks the flight of `key` (or of every key `pattern` matches, or every flight) as
   /// superseded: its value is older than a change made since.
@@ -42,13 +48,9 @@ public:
   /// The flight of `key` if one runs and its value is still current, else nullptr.
   const flight_actor* live(const std::string& key) const;
 
-  /// As `live`, for a request that joins the flight: counted in `joins`.
-  const flight_actor* join(const std::string& key) {
-    auto* flight = live(key);
-    if (flight)
-      ++joins_;
-    return flight;
-  }
+  /// As `live`, for a request that joins the flight: counted in `joins`. Not an eager
+  /// refresh: the tiers still hold the value it replaces.
+  const flight_actor* join(const std::string& key);
 
   /// Whether flight `id` of `key` runs and was not superseded: its fill may land.
   bool current(const std::string& key, uint64_t id) const;
@@ -76,6 +78,7 @@ private:
     flight_actor handle;
     uint64_t id;
     bool superseded;
+    bool refresh;
   };
 
   std::unordered_map<std::string, entry> flights_;

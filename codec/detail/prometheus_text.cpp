@@ -108,6 +108,17 @@ void render_loads(exposition& x) {
              x.sample("mtcache_fail_safe_activations_total", with_cache(c),
                       c.cache.fail_safe_activations);
            });
+  x.family("mtcache_eager_refreshes_total", "counter",
+           "Eager refreshes started (a get_or_compute hit past its refresh share).",
+           [&](const cache_snapshot& c) {
+             x.sample("mtcache_eager_refreshes_total", with_cache(c), c.cache.eager_refreshes);
+           });
+  x.family("mtcache_eager_refresh_failures_total", "counter",
+           "Eager refreshes whose load failed or timed out (the value stayed).",
+           [&](const cache_snapshot& c) {
+             x.sample("mtcache_eager_refresh_failures_total", with_cache(c),
+                      c.cache.eager_refresh_failures);
+           });
   x.family("mtcache_superseded_fills_total", "counter",
            "Loaded or promoted values dropped because the key changed meanwhile.",
            [&](const cache_snapshot& c) {

@@ -37,13 +37,24 @@ struct chain_tier {
 
 using tier_chain = std::vector<chain_tier>;
 
+/// The loader of a get_or_compute, of either kind: exactly one of the two is valid.
+struct loader_ref {
+  loader_actor plain;
+  ttl_loader_actor timed;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, loader_ref& x) {
+  return f(caf::meta::type_name("mtcache::loader_ref"), x.plain, x.timed);
+}
+
 /// One short-lived actor per key being looked up or loaded. Joining it makes the caller a
 /// waiter; the flight answers every waiter once the outcome is known.
 using flight_actor = caf::typed_actor<
     // A plain get that missed the first tier.
     caf::replies_to<join_atom>::with<lookup>,
     // A get_or_compute: waits for the value, loading it with `loader` if no tier has it.
-    caf::replies_to<join_atom, compute_options, loader_actor>::with<lookup>,
+    caf::replies_to<join_atom, compute_options, loader_ref>::with<lookup>,
     // A soft-timeout timer of the load with the given sequence number fired.
     caf::reacts_to<caf::timeout_atom, uint64_t>>;
 
@@ -71,6 +82,8 @@ struct flight_report {
   uint64_t fail_safe_activations = 0;
   /// As `cache_stats::promotions_by_pair`; empty without promotions.
   std::vector<uint64_t> promotions_by_pair;
+  /// 1 if this flight was an eager refresh and its load failed or timed out.
+  uint64_t eager_refresh_failures = 0;
 };
 
 template <class Inspector>
@@ -78,7 +91,7 @@ typename Inspector::result_type inspect(Inspector& f, flight_report& x) {
   return f(caf::meta::type_name("mtcache::flight_report"), x.tier_hits, x.misses, x.failed, x.loads,
            x.load_errors, x.load_timeouts, x.tier_errors, x.stale_served, x.promotions,
            x.superseded_fills, x.load_duration, x.load_soft_timeouts, x.fail_safe_activations,
-           x.promotions_by_pair);
+           x.promotions_by_pair, x.eager_refresh_failures);
 }
 
 /// The coordinator as its flights and tiers see it.
@@ -91,7 +104,7 @@ using coordinator_actor = cache_actor::extend_with<miss_route>::extend<
     // A flight is finished; the coordinator forgets it and answers when the flight may exit.
     caf::replies_to<done_atom, std::string, uint64_t, flight_report>::with<ok_atom>,
     // A get_or_compute a finishing flight could not serve, routed back without recounting.
-    caf::replies_to<compute_atom, std::string, compute_options, loader_actor,
+    caf::replies_to<compute_atom, std::string, compute_options, loader_ref,
                     retry_atom>::with<lookup>,
     // Waiters a flight answered after it reported done.
     caf::reacts_to<done_atom, flight_report>,
