@@ -14,12 +14,13 @@ namespace mtcache::detail {
 /// least 256), which Caffeine found gives an error bound of e / (4 * words) at 93.75%
 /// confidence.
 ///
-/// Each of a key's four counters sits in a word picked by its own hash, as in Caffeine 2.x.
-/// Caffeine 3 keeps all four in one 64-byte block so that an update touches one cache line;
-/// but then keys that share a block collide in several rows at once, and the minimum over
-/// the rows over-counts more. A sample of a skewed trace holds about as many distinct keys
-/// as a row has counters, so that shows: independent rows gain 0.05% to 0.3% of hit ratio
-/// on our traces (most on shift at capacity 1 000) for no measurable replay time.
+/// Each of a key's four counters sits in a word of its own, as in Caffeine 2.x; the four
+/// words come from one 64-bit mix by double hashing. Caffeine 3 keeps all four in one
+/// 64-byte block so that an update touches one cache line; but then keys that share a
+/// block collide in several rows at once, and the minimum over the rows over-counts more.
+/// A sample of a skewed trace holds about as many distinct keys as a row has counters, so
+/// that shows: independent rows gain 0.05% to 0.3% of hit ratio on our traces (most on
+/// shift at capacity 1 000) for no measurable replay time.
 ///
 /// Increments are conservative (Estan & Varghese, SIGCOMM 2002): only the key's smallest
 /// counters grow, which never under-counts and over-counts colliding keys less than
@@ -70,7 +71,7 @@ private:
   static constexpr uint32_t depth = 4;
 
   struct slots {
-    size_t words[depth];
+    uint32_t words[depth];
     uint32_t shifts[depth];
   };
 

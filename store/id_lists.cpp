@@ -1,5 +1,7 @@
 #include "mtcache/store/id_lists.hpp"
 
+#include <algorithm>
+
 namespace mtcache::detail {
 
 id_lists::id_lists(uint32_t list_count) : list_count_(list_count) {
@@ -38,8 +40,12 @@ void id_lists::splice_back(uint32_t to, uint32_t from) {
 }
 
 void id_lists::clear() {
-  prev_.resize(list_count_);
-  next_.resize(list_count_);
+  // Keeps the node arrays at their size: a cleared policy refilled with the same ids (the
+  // replicas of `window_referee` are) then links without growing them one node at a time.
+  std::fill(prev_.begin(), prev_.end(), nil);
+  std::fill(next_.begin(), next_.end(), nil);
+  prev_.resize(std::max<size_t>(prev_.size(), list_count_));
+  next_.resize(std::max<size_t>(next_.size(), list_count_));
   for (uint32_t i = 0; i < list_count_; ++i) {
     prev_[i] = i;
     next_[i] = i;

@@ -141,10 +141,10 @@ void tinylfu_policy::remove(uint32_t id) {
 }
 
 void tinylfu_policy::clear() {
+  // The per-id arrays keep their size, so that refilling the same ids does not grow them
+  // again one id at a time.
   queues_.clear();
-  placement_.clear();
-  weights_.clear();
-  hashes_.clear();
+  std::fill(placement_.begin(), placement_.end(), queue::none);
   for (auto& x : held_)
     x = extent{};
   full_ = false;
