@@ -57,6 +57,10 @@ frequency_sketch::frequency_sketch(uint64_t capacity, bool doorkeeper)
     doorkeeper_.assign(words * doorkeeper_bits_per_entry / 64, 0);
 }
 
+uint64_t frequency_sketch::default_sample_size() const {
+  return sample_factor * capacity_;
+}
+
 void frequency_sketch::ensure_capacity(uint64_t capacity) {
   if (capacity <= capacity_)
     return;

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <utility>
@@ -62,6 +63,12 @@ public:
   void age();
 
   uint64_t sample_size() const { return sample_size_; }
+
+  /// Ages after `increments` instead (at least one); `ensure_capacity` restores the default.
+  void set_sample_size(uint64_t increments) { sample_size_ = std::max<uint64_t>(increments, 1); }
+
+  /// The aging period for the capacity: 10 x capacity increments.
+  uint64_t default_sample_size() const;
 
   /// Size of the counter table in 64-bit words.
   size_t table_words() const { return table_.size(); }

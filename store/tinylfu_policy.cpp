@@ -52,6 +52,11 @@ constexpr double max_window_share = 1.0;
 // 80%); the climber may still grow it to 100%.
 constexpr double recency_window_share = 0.8;
 
+// Ours: with a large window the sketch ages after as little as a fifth of its usual period
+// (see `age_by_window`; "multi phases" at 20 000: 0.591 with the full period, 0.616 with
+// this; 0.1 or 0.5 did worse on the corpus).
+constexpr double min_aging_share = 0.2;
+
 // floor(fraction * bound); the small tolerance keeps 0.8 * 0.99 * 1000 at 792, not 791.
 uint64_t share(uint64_t bound, double fraction) {
   if (bound == unbounded)
@@ -80,8 +85,8 @@ tinylfu_policy::tinylfu_policy(extent capacity, tinylfu_options options)
                    : std::max(min_window_step, 1.0 / static_cast<double>(capacity.entries))),
       random_state_(options.seed) {
   if (options.adaptive && options.referee && capacity.entries != unbounded)
-    referee_ =
-        std::make_unique<window_referee>(capacity.entries, window_fraction_, recency_window_share);
+    referee_ = std::make_unique<window_referee>(capacity.entries, window_fraction_,
+                                                recency_window_share, max_window_share);
   update_limits();
 }
 
@@ -273,11 +278,23 @@ void tinylfu_policy::size_sketch() {
     sketch_.ensure_capacity(total.entries);
 }
 
+void tinylfu_policy::age_by_window() {
+  // The main space's share of Caffeine's aging period (10 x capacity increments), at least
+  // `min_aging_share` of it: a large window means recency pays, and a main space that
+  // forgets sooner lets a moving hot set in sooner.
+  auto share = std::max(1.0 - window_fraction_, min_aging_share);
+  sketch_.set_sample_size(
+      static_cast<uint64_t>(share * static_cast<double>(sketch_.default_sample_size())));
+}
+
 void tinylfu_policy::record_sample(bool hit, uint32_t hash) {
   if (referee_ && referee_->sampled(hash)) {
     auto leap = referee_->record(hash, hit, climber_.share());
     if (leap != window_referee::stay && options_.adaptive && full_) {
       climber_.restart(leap);
+      // A leap means the workload changed: halving the counts now lets the new phase's
+      // keys outgrow those the last phase made frequent a sample sooner.
+      sketch_.age();
       resize_window(leap);
     }
   }
@@ -295,6 +312,7 @@ void tinylfu_policy::resize_window(double share) {
   // Protected keeps its share of the main space (Caffeine takes the window's growth from
   // protected alone, but then the window cannot pass 80% and become LRU).
   window_fraction_ = std::clamp(share, 0.0, max_window_share);
+  age_by_window();
   protected_fraction_ = protected_share_of_main * (1.0 - window_fraction_);
   update_limits();
   rebalance();

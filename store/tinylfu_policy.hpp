@@ -119,6 +119,9 @@ private:
 
   void size_sketch();
 
+  /// Shortens the sketch's aging period as the window grows.
+  void age_by_window();
+
   void record_sample(bool hit, uint32_t hash);
 
   /// Gives the window `share` of the capacity; protected keeps 80% of the rest.
