@@ -73,7 +73,7 @@ void frequency_sketch::ensure_capacity(uint64_t capacity) {
   *this = frequency_sketch{capacity, use_doorkeeper_};
 }
 
-frequency_sketch::slots frequency_sketch::locate(uint32_t hash) const {
+inline frequency_sketch::slots frequency_sketch::locate(uint32_t hash) const {
   // One 64-bit mix, then the rows by double hashing, row i at a + i * b (Kirsch &
   // Mitzenmacher, "Less Hashing, Same Performance", ESA 2006): two keys share a counter in
   // two rows only if they share a and b, as rarely as with a hash per row, for one mix

@@ -8,16 +8,6 @@ id_lists::id_lists(uint32_t list_count) : list_count_(list_count) {
   clear();
 }
 
-void id_lists::unlink(uint32_t id) {
-  auto n = node(id);
-  if (n >= next_.size() || next_[n] == nil)
-    return;
-  next_[prev_[n]] = next_[n];
-  prev_[next_[n]] = prev_[n];
-  next_[n] = nil;
-  prev_[n] = nil;
-}
-
 void id_lists::grow_to(size_t count) {
   if (list_count_ + count > next_.size()) {
     prev_.resize(list_count_ + count, nil);
@@ -52,17 +42,10 @@ void id_lists::clear() {
   }
 }
 
-void id_lists::link_before(uint32_t at, uint32_t n) {
-  if (n >= next_.size()) {
-    // resize() grows the capacity geometrically, so this stays amortised O(1).
-    prev_.resize(size_t{n} + 1, nil);
-    next_.resize(size_t{n} + 1, nil);
-  }
-  auto before = prev_[at];
-  prev_[n] = before;
-  next_[n] = at;
-  next_[before] = n;
-  prev_[at] = n;
+void id_lists::grow_for(uint32_t n) {
+  // resize() grows the capacity geometrically, so linking stays amortised O(1).
+  prev_.resize(size_t{n} + 1, nil);
+  next_.resize(size_t{n} + 1, nil);
 }
 
 } // namespace mtcache::detail

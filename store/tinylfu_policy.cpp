@@ -220,6 +220,22 @@ void tinylfu_policy::admit_or_reject(uint32_t candidate, std::vector<uint32_t>& 
   extent need{std::min<uint64_t>(over(total.entries, capacity_.entries), 1),
               std::min<uint64_t>(over(total.weight, capacity_.weight), weights_[candidate])};
   auto candidate_frequency = sketch_.frequency(hashes_[candidate]);
+  // The common case, one victim that covers the need (always so with unit weights): the
+  // general loop below decides the same, without gathering.
+  auto first = queues_.front(index(queue::probation));
+  if (first == nil)
+    first = queues_.front(index(queue::protected_main));
+  bool needs_room = need.entries > 0 || need.weight > 0;
+  if (first != nil && needs_room && covers(extent{1, weights_[first]}, need)) {
+    if (wins(candidate_frequency, sketch_.frequency(hashes_[first]))) {
+      evict_entry(first, victims);
+      take(candidate);
+      place(candidate, queue::probation);
+    } else {
+      evict_entry(candidate, victims);
+    }
+    return;
+  }
   // moka: gather victims from the front of probation (then protected) until they cover the
   // need; stop early once their frequencies add up past the candidate's.
   gathered_.clear();
@@ -271,6 +287,8 @@ void tinylfu_policy::size_sketch() {
   // Caffeine sizes the sketch lazily, once the cache is half full, so that a large bound
   // costs no memory until it is used: for the entry bound at once, for a weight bound by
   // the number of entries it turned out to take.
+  if (capacity_.entries != unbounded && sketch_.capacity() >= capacity_.entries)
+    return; // sized for good
   auto total = held();
   if (capacity_.entries != unbounded && total.entries >= capacity_.entries / 2)
     sketch_.ensure_capacity(capacity_.entries);

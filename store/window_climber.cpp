@@ -52,8 +52,9 @@ bool window_climber::record(bool hit, uint64_t sample_size) {
   ++requests_;
   bool complete = requests_ >= sample_size;
   // Probes and confirmations are looked at after every quarter and end early when clear.
-  auto look = std::max<uint64_t>(sample_size / probe_looks, 1);
-  if (!complete && (phase_ == phase::measuring || requests_ % look != 0))
+  // The division only while probing: this runs on every request.
+  if (!complete && (phase_ == phase::measuring ||
+                    requests_ % std::max<uint64_t>(sample_size / probe_looks, 1) != 0))
     return false;
   sample now{static_cast<double>(hits_) / static_cast<double>(requests_),
              static_cast<double>(requests_)};

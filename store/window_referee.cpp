@@ -58,7 +58,8 @@ std::unique_ptr<eviction_policy> fixed_tinylfu(uint64_t capacity, double initial
 
 window_referee::window_referee(uint64_t capacity, double initial, double recency, double maximum)
     : rate_mask_(rate_for(capacity) - 1), period_(period_factor * replica_capacity(capacity)),
-      initial_(initial), recency_(recency), maximum_(maximum),
+      look_(std::max<uint64_t>(period_ / looks, 1)), initial_(initial), recency_(recency),
+      maximum_(maximum),
       lru_(std::make_unique<lru_policy>(extent{replica_capacity(capacity), UINT64_MAX}),
            replica_capacity(capacity)),
       tinylfu_(fixed_tinylfu(replica_capacity(capacity), initial), replica_capacity(capacity)) {
@@ -74,7 +75,7 @@ double window_referee::record(uint32_t hash, bool hit, double share) {
   count(tinylfu_tally_, tinylfu_.access(hash));
   ++requests_;
   bool complete = requests_ >= period_;
-  if (!complete && requests_ % std::max<uint64_t>(period_ / looks, 1) != 0)
+  if (!complete && requests_ % look_ != 0)
     return stay;
   double sig = complete ? significance : early_significance;
   auto lead = [this](const tally& t) {

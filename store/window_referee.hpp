@@ -62,6 +62,8 @@ private:
 
   uint64_t rate_mask_;
   uint64_t period_;
+  /// Sampled requests between looks at the tallies.
+  uint64_t look_;
   double initial_;
   double recency_;
   double maximum_;
