@@ -162,7 +162,7 @@ extent tinylfu_policy::held() const {
   return total;
 }
 
-void tinylfu_policy::place(uint32_t id, queue q, bool at_front) {
+inline void tinylfu_policy::place(uint32_t id, queue q, bool at_front) {
   if (at_front)
     queues_.push_front(index(q), id);
   else
@@ -171,7 +171,7 @@ void tinylfu_policy::place(uint32_t id, queue q, bool at_front) {
   held_[index(q)] += extent{1, weights_[id]};
 }
 
-void tinylfu_policy::take(uint32_t id) {
+inline void tinylfu_policy::take(uint32_t id) {
   auto q = queue_of(id);
   if (q == queue::none)
     return;
@@ -208,7 +208,7 @@ void tinylfu_policy::evict(std::vector<uint32_t>& victims) {
     rebalance();
 }
 
-void tinylfu_policy::evict_entry(uint32_t id, std::vector<uint32_t>& victims) {
+inline void tinylfu_policy::evict_entry(uint32_t id, std::vector<uint32_t>& victims) {
   full_ = true;
   take(id);
   victims.push_back(id);
@@ -305,7 +305,7 @@ void tinylfu_policy::age_by_window() {
       static_cast<uint64_t>(share * static_cast<double>(sketch_.default_sample_size())));
 }
 
-void tinylfu_policy::record_sample(bool hit, uint32_t hash) {
+inline void tinylfu_policy::record_sample(bool hit, uint32_t hash) {
   if (referee_ && referee_->sampled(hash)) {
     auto leap = referee_->record(hash, hit, climber_.share());
     if (leap != window_referee::stay && options_.adaptive && full_) {
