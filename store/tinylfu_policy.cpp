@@ -42,6 +42,8 @@ constexpr uint64_t unbounded = UINT64_MAX;
 // of one, 0.492 with two; zipf, scan and shift at 250 to 10 000 gain 0.001 to 0.005, zipf at
 // 20 000 loses 0.0007 while the cold cache fills).
 constexpr uint32_t admission_margin = 1;
+static_assert(admission_margin < hash_flooding_threshold,
+              "a candidate that cannot beat a victim never seen must not be randomly admitted");
 
 // Ours: the window may take the whole cache, which makes the policy LRU.
 constexpr double max_window_share = 1.0;
@@ -220,6 +222,12 @@ void tinylfu_policy::admit_or_reject(uint32_t candidate, std::vector<uint32_t>& 
   extent need{std::min<uint64_t>(over(total.entries, capacity_.entries), 1),
               std::min<uint64_t>(over(total.weight, capacity_.weight), weights_[candidate])};
   auto candidate_frequency = sketch_.frequency(hashes_[candidate]);
+  // Too rare to beat even a victim never seen, and below the random admission: no need to
+  // look at victims (most candidates on skewed traces are keys seen once).
+  if (candidate_frequency <= admission_margin) {
+    evict_entry(candidate, victims);
+    return;
+  }
   // The common case, one victim that covers the need (always so with unit weights): the
   // general loop below decides the same, without gathering.
   auto first = queues_.front(index(queue::probation));
