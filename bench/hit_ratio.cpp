@@ -47,6 +47,9 @@ struct trace {
   std::vector<uint32_t> ids;
   /// A 32-bit hash of each id's key.
   std::vector<uint32_t> hashes;
+  /// The hash of each request's key, in request order: the store hashes the key it was
+  /// given, which costs no lookup.
+  std::vector<uint32_t> request_hashes;
 };
 
 uint32_t key_hash(uint64_t key) {
@@ -70,6 +73,7 @@ bool load(const std::string& path, trace& out) {
     if (added)
       out.hashes.push_back(key_hash(key));
     out.ids.push_back(it->second);
+    out.request_hashes.push_back(out.hashes[it->second]);
     key = 0;
     in_key = false;
   };
@@ -113,9 +117,12 @@ struct progress {
 
 // The policy sees what memory_store shows it: entries by slot id, dense and reused after an
 // eviction (the store's free list), so its per-id arrays span the cache, not every key of
-// the trace. `slot` maps a trace key to its slot while resident, `key` the other way; both
-// are arrays indexed by small integers, the cheapest stand-in for the store's hash index,
-// whose cost is not the policy's and is not timed here.
+// the trace. The harness stands in for the store's index with two plain arrays, `slot`
+// from a trace key to its slot and `key` back; a key is resident if the two agree, so an
+// eviction clears only the small `key` entry. What is timed is the policy: the harness
+// reads `slot` ahead from the trace, and each request carries its key's hash, so that its
+// own cache misses (over every key of the trace, where the store's index holds only the
+// cache's keys) are not counted as policy time.
 uint64_t replay(eviction_policy& policy, const trace& t, progress& out) {
   constexpr uint32_t absent = UINT32_MAX;
   constexpr size_t lookahead = 16;
@@ -126,19 +133,18 @@ uint64_t replay(eviction_policy& policy, const trace& t, progress& out) {
   uint64_t hits = 0;
   uint64_t requests = 0;
   for (size_t i = 0; i < t.ids.size(); ++i) {
-    // The harness reads its own table ahead, as far as the trace allows: what is timed is
-    // the policy, and the cache misses of this stand-in for the store's index are not.
     if (i + lookahead < t.ids.size())
       __builtin_prefetch(&slot[t.ids[i + lookahead]]);
     auto id = t.ids[i];
     out.report(requests++, hits);
-    if (slot[id] != absent) {
+    auto s = slot[id];
+    if (s < key.size() && key[s] == id) {
       ++hits;
-      policy.record_access(slot[id]);
+      policy.record_access(s);
       continue;
     }
-    policy.record_miss(t.hashes[id]);
-    uint32_t s;
+    auto hash = t.request_hashes[i];
+    policy.record_miss(hash);
     if (free_slots.empty()) {
       s = static_cast<uint32_t>(key.size());
       key.push_back(id);
@@ -149,9 +155,9 @@ uint64_t replay(eviction_policy& policy, const trace& t, progress& out) {
     }
     slot[id] = s;
     victims.clear();
-    policy.insert(s, t.hashes[id], 1, victims);
+    policy.insert(s, hash, 1, victims);
     for (auto victim : victims) {
-      slot[key[victim]] = absent;
+      key[victim] = absent;
       free_slots.push_back(victim);
     }
   }
