@@ -20,6 +20,9 @@ constexpr uint64_t sample_factor = 10;
 // has a false-positive rate of about 5% when full.
 constexpr uint64_t doorkeeper_bits_per_entry = 8;
 
+// Tables below this many words index each row with 16 bits of one mix (see `locate`).
+constexpr uint64_t small_table_words = uint64_t{1} << 14;
+
 constexpr uint64_t low_bit_of_each_counter = 0x1111'1111'1111'1111;
 constexpr uint64_t high_bits_cleared = 0x7777'7777'7777'7777;
 
@@ -74,21 +77,33 @@ void frequency_sketch::ensure_capacity(uint64_t capacity) {
 }
 
 inline frequency_sketch::slots frequency_sketch::locate(uint32_t hash) const {
-  // One 64-bit mix, then the rows by double hashing, row i at a + i * b (Kirsch &
-  // Mitzenmacher, "Less Hashing, Same Performance", ESA 2006): two keys share a counter in
-  // two rows only if they share a and b, as rarely as with a hash per row, for one mix
-  // instead of two.
-  auto mixed = mix(hash, 1);
-  auto a = static_cast<uint32_t>(mixed);
-  auto b = static_cast<uint32_t>(mixed >> 32) | 1;
-  // A word holds 4 groups of 4 counters, one counter of each group per row (Caffeine 2.x);
-  // the top two bits pick the group (the table has at most 2^28 words). Written out row
-  // by row: as a loop, g++ 12 turned it into slower SSE shuffles.
-  uint32_t bits[depth] = {a, a + b, a + 2 * b, a + 3 * b};
+  // Every row hashes on its own: keys that share a counter in one row rarely share one in
+  // another, which is what the minimum over rows relies on. A row needs log2(words) bits
+  // for its word and two for its group (a word holds 4 groups of 4 counters, one counter
+  // of each group per row, as in Caffeine 2.x). Up to 2^14 words (capacity 16 384) the
+  // four rows take 16 bits each of one 64-bit mix; larger tables take 32 bits each of two.
+  // Written out row by row: as a loop, g++ 12 turned it into slower SSE shuffles.
+  auto first = mix(hash, 1);
+  uint32_t bits[depth];
+  uint32_t group_shift;
+  if (word_mask_ < small_table_words) {
+    bits[0] = static_cast<uint32_t>(first) & 0xffff;
+    bits[1] = static_cast<uint32_t>(first >> 16) & 0xffff;
+    bits[2] = static_cast<uint32_t>(first >> 32) & 0xffff;
+    bits[3] = static_cast<uint32_t>(first >> 48);
+    group_shift = 14;
+  } else {
+    auto second = mix(hash, 2);
+    bits[0] = static_cast<uint32_t>(first);
+    bits[1] = static_cast<uint32_t>(first >> 32);
+    bits[2] = static_cast<uint32_t>(second);
+    bits[3] = static_cast<uint32_t>(second >> 32);
+    group_shift = 30; // the table has at most 2^28 words
+  }
   auto mask = static_cast<uint32_t>(word_mask_);
   return slots{{bits[0] & mask, bits[1] & mask, bits[2] & mask, bits[3] & mask},
-               {(bits[0] >> 30) * 16, (bits[1] >> 30) * 16 + 4, (bits[2] >> 30) * 16 + 8,
-                (bits[3] >> 30) * 16 + 12}};
+               {(bits[0] >> group_shift) * 16, (bits[1] >> group_shift) * 16 + 4,
+                (bits[2] >> group_shift) * 16 + 8, (bits[3] >> group_shift) * 16 + 12}};
 }
 
 void frequency_sketch::increment(uint32_t hash) {

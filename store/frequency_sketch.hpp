@@ -15,8 +15,8 @@ namespace mtcache::detail {
 /// least 256), which Caffeine found gives an error bound of e / (4 * words) at 93.75%
 /// confidence.
 ///
-/// Each of a key's four counters sits in a word of its own, as in Caffeine 2.x; the four
-/// words come from one 64-bit mix by double hashing. Caffeine 3 keeps all four in one
+/// Each of a key's four counters sits in a word picked by its own hash, as in Caffeine 2.x
+/// (one 64-bit mix gives all four up to 2^14 words). Caffeine 3 keeps all four in one
 /// 64-byte block so that an update touches one cache line; but then keys that share a
 /// block collide in several rows at once, and the minimum over the rows over-counts more.
 /// A sample of a skewed trace holds about as many distinct keys as a row has counters, so
