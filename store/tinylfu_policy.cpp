@@ -48,10 +48,10 @@ static_assert(admission_margin < hash_flooding_threshold,
 // Ours: the window may take the whole cache, which makes the policy LRU.
 constexpr double max_window_share = 1.0;
 
-// Ours: where the referee sends the window when LRU does better. Not all of the cache: a
-// main space of 20% keeps the long-term hot set through a phase of recency, which a
-// multiprogrammed mix comes back to ("multi phases" at 20 000: 0.587 with 100%, 0.605 with
-// 80%); the climber may still grow it to 100%.
+// Ours: where the referee first sends the window when LRU does better. Not all of the
+// cache: a main space of 20% keeps the long-term hot set through a phase of recency, which
+// a multiprogrammed mix comes back to ("multi phases" at 20 000: 0.587 with 100%, 0.605
+// with 80%); if LRU is still ahead there, the referee sends it on to 100%.
 constexpr double recency_window_share = 0.8;
 
 // Ours: with a large window the sketch ages after as little as a fifth of its usual period
