@@ -136,6 +136,42 @@ TEST(WindowReferee, RecencyTraceGrowsTheWindowToLrusHitRatio) {
   EXPECT_GE(policy.window_limit().entries, 500u);
 }
 
+TEST(WindowReferee, LeapHalvesTheSketch) {
+  // A probe key kept at the counters' top: at the request that makes the window leap its
+  // estimate halves (the workload changed, so old counts should fade sooner).
+  constexpr uint32_t probe = 0xffff'fff0;
+  tinylfu_policy policy{extent{1000, unbounded}};
+  auto trace = recency_trace(300000, 7);
+  std::vector<bool> resident;
+  std::vector<uint32_t> victims;
+  bool leapt = false;
+  for (size_t i = 0; i < trace.size() && !leapt; ++i) {
+    while (policy.sketch().frequency(probe) < 15 && policy.sketch().table_words() > 0)
+      policy.record_miss(probe);
+    auto before = policy.sketch().frequency(probe);
+    auto leaps = policy.referee()->leaps();
+    auto key = trace[i];
+    if (key >= resident.size())
+      resident.resize(key + 1);
+    if (resident[key]) {
+      policy.record_access(key);
+    } else {
+      policy.record_miss(key);
+      victims.clear();
+      policy.insert(key, key, 1, victims);
+      resident[key] = true;
+      for (auto v : victims)
+        resident[v] = false;
+    }
+    if (policy.referee()->leaps() != leaps) {
+      leapt = true;
+      EXPECT_EQ(before, 15u);
+      EXPECT_EQ(policy.sketch().frequency(probe), 7u);
+    }
+  }
+  EXPECT_TRUE(leapt);
+}
+
 TEST(WindowReferee, LoopKeepsTheWindowSmallAndBeatsLru) {
   // A loop twice the cache: LRU never hits; W-TinyLFU keeps most of main resident.
   tinylfu_policy policy{extent{1000, unbounded}};
