@@ -20,6 +20,9 @@ constexpr uint64_t sample_factor = 10;
 // has a false-positive rate of about 5% when full.
 constexpr uint64_t doorkeeper_bits_per_entry = 8;
 
+// Tables below this many words index each row with 16 bits of one mix (see `locate`).
+constexpr uint64_t small_table_words = uint64_t{1} << 14;
+
 constexpr uint64_t low_bit_of_each_counter = 0x1111'1111'1111'1111;
 constexpr uint64_t high_bits_cleared = 0x7777'7777'7777'7777;
 
@@ -37,6 +40,13 @@ uint64_t mix(uint64_t seed, uint64_t n) {
   z = (z ^ (z >> 30)) * 0xbf58'476d'1ce4'e5b9u;
   z = (z ^ (z >> 27)) * 0x94d0'49bb'1331'11ebu;
   return z ^ (z >> 31);
+}
+
+// The smallest of four counters without branches: which counter is least is a coin toss
+// per request, and g++ 12 compiled std::min of them into jumps.
+uint64_t least_of(uint64_t a, uint64_t b, uint64_t c, uint64_t d) {
+  auto lesser = [](uint64_t x, uint64_t y) { return y ^ ((x ^ y) & (0 - uint64_t{x < y})); };
+  return lesser(lesser(a, b), lesser(c, d));
 }
 
 } // namespace
@@ -57,6 +67,10 @@ frequency_sketch::frequency_sketch(uint64_t capacity, bool doorkeeper)
     doorkeeper_.assign(words * doorkeeper_bits_per_entry / 64, 0);
 }
 
+uint64_t frequency_sketch::default_sample_size() const {
+  return sample_factor * capacity_;
+}
+
 void frequency_sketch::ensure_capacity(uint64_t capacity) {
   if (capacity <= capacity_)
     return;
@@ -69,19 +83,34 @@ void frequency_sketch::ensure_capacity(uint64_t capacity) {
   *this = frequency_sketch{capacity, use_doorkeeper_};
 }
 
-frequency_sketch::slots frequency_sketch::locate(uint32_t hash) const {
-  // Every row hashes on its own, 32 bits of two 64-bit mixes each: keys that share a counter
-  // in one row rarely share one in another, which is what the minimum over rows relies on.
-  uint64_t mixed[2] = {mix(hash, 1), mix(hash, 2)};
-  slots out;
-  for (uint32_t row = 0; row < depth; ++row) {
-    auto bits = static_cast<uint32_t>(mixed[row / 2] >> (32 * (row % 2)));
-    out.words[row] = bits & word_mask_;
-    // A word holds 4 groups of 4 counters, one counter of each group per row (Caffeine
-    // 2.x); the top two bits pick the group (the table has at most 2^28 words).
-    out.shifts[row] = ((bits >> 30) * depth + row) * 4;
+inline frequency_sketch::slots frequency_sketch::locate(uint32_t hash) const {
+  // Every row hashes on its own: keys that share a counter in one row rarely share one in
+  // another, which is what the minimum over rows relies on. A row needs log2(words) bits
+  // for its word and two for its group (a word holds 4 groups of 4 counters, one counter
+  // of each group per row, as in Caffeine 2.x). Up to 2^14 words (capacity 16 384) the
+  // four rows take 16 bits each of one 64-bit mix; larger tables take 32 bits each of two.
+  // Written out row by row: as a loop, g++ 12 turned it into slower SSE shuffles.
+  auto first = mix(hash, 1);
+  uint32_t bits[depth];
+  uint32_t group_shift;
+  if (word_mask_ < small_table_words) {
+    bits[0] = static_cast<uint32_t>(first) & 0xffff;
+    bits[1] = static_cast<uint32_t>(first >> 16) & 0xffff;
+    bits[2] = static_cast<uint32_t>(first >> 32) & 0xffff;
+    bits[3] = static_cast<uint32_t>(first >> 48);
+    group_shift = 14;
+  } else {
+    auto second = mix(hash, 2);
+    bits[0] = static_cast<uint32_t>(first);
+    bits[1] = static_cast<uint32_t>(first >> 32);
+    bits[2] = static_cast<uint32_t>(second);
+    bits[3] = static_cast<uint32_t>(second >> 32);
+    group_shift = 30; // the table has at most 2^28 words
   }
-  return out;
+  auto mask = static_cast<uint32_t>(word_mask_);
+  return slots{{bits[0] & mask, bits[1] & mask, bits[2] & mask, bits[3] & mask},
+               {(bits[0] >> group_shift) * 16, (bits[1] >> group_shift) * 16 + 4,
+                (bits[2] >> group_shift) * 16 + 8, (bits[3] >> group_shift) * 16 + 12}};
 }
 
 void frequency_sketch::increment(uint32_t hash) {
@@ -92,36 +121,34 @@ void frequency_sketch::increment(uint32_t hash) {
       age();
     return;
   }
-  // Conservative update: raise only the counters at the key's current estimate.
+  // Conservative update: raise only the counters at the key's current estimate. The rows
+  // are unrolled by hand: this runs on every request, and the loop kept its indexes in
+  // memory.
   auto s = locate(hash);
-  uint64_t least = 15;
-  for (uint32_t i = 0; i < depth; ++i)
-    least = std::min(least, (table_[s.words[i]] >> s.shifts[i]) & 15);
-  bool added = least < 15;
-  if (added) {
-    for (uint32_t i = 0; i < depth; ++i) {
-      auto& word = table_[s.words[i]];
-      if (((word >> s.shifts[i]) & 15) == least)
-        word += uint64_t{1} << s.shifts[i];
-    }
-  }
+  uint64_t* w[depth] = {&table_[s.words[0]], &table_[s.words[1]], &table_[s.words[2]],
+                        &table_[s.words[3]]};
+  uint64_t c[depth] = {(*w[0] >> s.shifts[0]) & 15, (*w[1] >> s.shifts[1]) & 15,
+                       (*w[2] >> s.shifts[2]) & 15, (*w[3] >> s.shifts[3]) & 15};
+  auto least = least_of(c[0], c[1], c[2], c[3]);
   // Caffeine counts only increments that changed a counter, so saturated keys do not
   // hasten aging.
-  if (added && ++additions_ >= sample_size_)
+  if (least == 15)
+    return;
+  for (uint32_t i = 0; i < depth; ++i)
+    *w[i] += static_cast<uint64_t>(c[i] == least) << s.shifts[i];
+  if (++additions_ >= sample_size_)
     age();
 }
 
 uint32_t frequency_sketch::frequency(uint32_t hash) const {
   if (table_.empty())
     return 0;
-
   auto s = locate(hash);
-  uint32_t count = max_count;
-  for (uint32_t i = 0; i < depth; ++i)
-    count = std::min(count, static_cast<uint32_t>((table_[s.words[i]] >> s.shifts[i]) & 15));
+  auto count = [&](uint32_t row) { return (table_[s.words[row]] >> s.shifts[row]) & 15; };
+  auto least = static_cast<uint32_t>(least_of(count(0), count(1), count(2), count(3)));
   if (use_doorkeeper_ && doorkeeper_contains(hash))
-    ++count;
-  return count;
+    ++least;
+  return least;
 }
 
 void frequency_sketch::age() {

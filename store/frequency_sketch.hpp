@@ -1,5 +1,6 @@
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <utility>
@@ -14,12 +15,13 @@ namespace mtcache::detail {
 /// least 256), which Caffeine found gives an error bound of e / (4 * words) at 93.75%
 /// confidence.
 ///
-/// Each of a key's four counters sits in a word picked by its own hash, as in Caffeine 2.x.
-/// Caffeine 3 keeps all four in one 64-byte block so that an update touches one cache line;
-/// but then keys that share a block collide in several rows at once, and the minimum over
-/// the rows over-counts more. A sample of a skewed trace holds about as many distinct keys
-/// as a row has counters, so that shows: independent rows gain 0.05% to 0.3% of hit ratio
-/// on our traces (most on shift at capacity 1 000) for no measurable replay time.
+/// Each of a key's four counters sits in a word picked by its own hash, as in Caffeine 2.x
+/// (one 64-bit mix gives all four up to 2^14 words). Caffeine 3 keeps all four in one
+/// 64-byte block so that an update touches one cache line; but then keys that share a
+/// block collide in several rows at once, and the minimum over the rows over-counts more.
+/// A sample of a skewed trace holds about as many distinct keys as a row has counters, so
+/// that shows: independent rows gain 0.05% to 0.3% of hit ratio on our traces (most on
+/// shift at capacity 1 000) for no measurable replay time.
 ///
 /// Increments are conservative (Estan & Varghese, SIGCOMM 2002): only the key's smallest
 /// counters grow, which never under-counts and over-counts colliding keys less than
@@ -62,6 +64,12 @@ public:
 
   uint64_t sample_size() const { return sample_size_; }
 
+  /// Ages after `increments` instead (at least one); `ensure_capacity` restores the default.
+  void set_sample_size(uint64_t increments) { sample_size_ = std::max<uint64_t>(increments, 1); }
+
+  /// The aging period for the capacity: 10 x capacity increments.
+  uint64_t default_sample_size() const;
+
   /// Size of the counter table in 64-bit words.
   size_t table_words() const { return table_.size(); }
 
@@ -70,7 +78,7 @@ private:
   static constexpr uint32_t depth = 4;
 
   struct slots {
-    size_t words[depth];
+    uint32_t words[depth];
     uint32_t shifts[depth];
   };
 

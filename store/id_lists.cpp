@@ -1,19 +1,11 @@
 #include "mtcache/store/id_lists.hpp"
 
+#include <algorithm>
+
 namespace mtcache::detail {
 
 id_lists::id_lists(uint32_t list_count) : list_count_(list_count) {
   clear();
-}
-
-void id_lists::unlink(uint32_t id) {
-  auto n = node(id);
-  if (n >= next_.size() || next_[n] == nil)
-    return;
-  next_[prev_[n]] = next_[n];
-  prev_[next_[n]] = prev_[n];
-  next_[n] = nil;
-  prev_[n] = nil;
 }
 
 void id_lists::grow_to(size_t count) {
@@ -38,25 +30,22 @@ void id_lists::splice_back(uint32_t to, uint32_t from) {
 }
 
 void id_lists::clear() {
-  prev_.resize(list_count_);
-  next_.resize(list_count_);
+  // Keeps the node arrays at their size: a cleared policy refilled with the same ids (the
+  // replicas of `window_referee` are) then links without growing them one node at a time.
+  std::fill(prev_.begin(), prev_.end(), nil);
+  std::fill(next_.begin(), next_.end(), nil);
+  prev_.resize(std::max<size_t>(prev_.size(), list_count_));
+  next_.resize(std::max<size_t>(next_.size(), list_count_));
   for (uint32_t i = 0; i < list_count_; ++i) {
     prev_[i] = i;
     next_[i] = i;
   }
 }
 
-void id_lists::link_before(uint32_t at, uint32_t n) {
-  if (n >= next_.size()) {
-    // resize() grows the capacity geometrically, so this stays amortised O(1).
-    prev_.resize(size_t{n} + 1, nil);
-    next_.resize(size_t{n} + 1, nil);
-  }
-  auto before = prev_[at];
-  prev_[n] = before;
-  next_[n] = at;
-  next_[before] = n;
-  prev_[at] = n;
+void id_lists::grow_for(uint32_t n) {
+  // resize() grows the capacity geometrically, so linking stays amortised O(1).
+  prev_.resize(size_t{n} + 1, nil);
+  next_.resize(size_t{n} + 1, nil);
 }
 
 } // namespace mtcache::detail

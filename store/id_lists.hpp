@@ -44,8 +44,17 @@ public:
   /// Makes room for ids below `count` now, so that linking them later cannot allocate.
   void grow_to(size_t count);
 
-  /// Unlinks `id` if it is linked.
-  void unlink(uint32_t id);
+  /// Unlinks `id` if it is linked. Inline, as `link_before`: the policy calls both on
+  /// every request.
+  void unlink(uint32_t id) {
+    auto n = node(id);
+    if (n >= next_.size() || next_[n] == nil)
+      return;
+    next_[prev_[n]] = next_[n];
+    prev_[next_[n]] = prev_[n];
+    next_[n] = nil;
+    prev_[n] = nil;
+  }
 
   void move_to_back(uint32_t list, uint32_t id) {
     unlink(id);
@@ -63,7 +72,18 @@ private:
 
   uint32_t to_id(uint32_t n) const { return n < list_count_ ? nil : n - list_count_; }
 
-  void link_before(uint32_t at, uint32_t n);
+  void link_before(uint32_t at, uint32_t n) {
+    if (n >= next_.size())
+      grow_for(n);
+    auto before = prev_[at];
+    prev_[n] = before;
+    next_[n] = at;
+    next_[before] = n;
+    prev_[at] = n;
+  }
+
+  /// Makes room for node `n`.
+  void grow_for(uint32_t n);
 
   uint32_t list_count_;
   std::vector<uint32_t> prev_;

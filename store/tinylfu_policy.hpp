@@ -53,8 +53,10 @@ struct tinylfu_options {
 /// for how it differs from Caffeine 3's. Protected keeps 80% of whatever main space is
 /// left. Small steps cannot find a large window that only pays as a whole, so a
 /// `window_referee` compares the cache with miniature replicas of LRU and of the fixed 1%
-/// window on sampled keys and makes the window leap to 80% or back to 1% when one of them
-/// is clearly ahead; the climber goes on from there.
+/// window on sampled keys and makes the window leap to 80% (100% if LRU is still ahead
+/// there) or back to 1% when one of them is clearly ahead; the climber goes on from there.
+/// A leap halves the sketch, and a large window shortens its aging period (and with it
+/// the climber's sample), so that a workload that moves on is forgotten sooner.
 ///
 /// Frequency counts reads: `record_access` and `record_miss` each add one; `insert` adds
 /// none because the miss before it was counted already. Every operation is O(1), amortised
@@ -118,6 +120,9 @@ private:
   void demote_protected_overflow();
 
   void size_sketch();
+
+  /// Shortens the sketch's aging period as the window grows.
+  void age_by_window();
 
   void record_sample(bool hit, uint32_t hash);
 

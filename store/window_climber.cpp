@@ -47,13 +47,10 @@ void window_climber::restart(double share) {
   requests_ = 0;
 }
 
-bool window_climber::record(bool hit, uint64_t sample_size) {
-  hits_ += hit ? 1 : 0;
-  ++requests_;
+bool window_climber::look(uint64_t sample_size) {
   bool complete = requests_ >= sample_size;
   // Probes and confirmations are looked at after every quarter and end early when clear.
-  auto look = std::max<uint64_t>(sample_size / probe_looks, 1);
-  if (!complete && (phase_ == phase::measuring || requests_ % look != 0))
+  if (!complete && requests_ % std::max<uint64_t>(sample_size / probe_looks, 1) != 0)
     return false;
   sample now{static_cast<double>(hits_) / static_cast<double>(requests_),
              static_cast<double>(requests_)};

@@ -42,7 +42,15 @@ public:
 
   /// Counts one request of a sample of `sample_size` requests; returns whether the window
   /// share changed, after which the caller resizes the window to `share()`.
-  bool record(bool hit, uint64_t sample_size);
+  bool record(bool hit, uint64_t sample_size) {
+    hits_ += hit ? 1 : 0;
+    ++requests_;
+    // Inline up to here: this runs on every request, and while measuring a baseline it
+    // rarely goes further.
+    if (phase_ == phase::measuring && requests_ < sample_size)
+      return false;
+    return look(sample_size);
+  }
 
   /// Settles at `share` and measures a new baseline before probing from there (after a
   /// leap that the caller decided on).
@@ -67,6 +75,10 @@ private:
   };
 
   enum class phase : uint8_t { measuring, probing, confirming };
+
+  /// The rest of `record`: whether the sample is complete or may end early, and then what
+  /// it says.
+  bool look(uint64_t sample_size);
 
   bool conclude_baseline(sample now);
 

@@ -56,9 +56,10 @@ std::unique_ptr<eviction_policy> fixed_tinylfu(uint64_t capacity, double initial
 
 } // namespace
 
-window_referee::window_referee(uint64_t capacity, double initial, double maximum)
+window_referee::window_referee(uint64_t capacity, double initial, double recency, double maximum)
     : rate_mask_(rate_for(capacity) - 1), period_(period_factor * replica_capacity(capacity)),
-      initial_(initial), maximum_(maximum),
+      look_(std::max<uint64_t>(period_ / looks, 1)), initial_(initial), recency_(recency),
+      maximum_(maximum),
       lru_(std::make_unique<lru_policy>(extent{replica_capacity(capacity), UINT64_MAX}),
            replica_capacity(capacity)),
       tinylfu_(fixed_tinylfu(replica_capacity(capacity), initial), replica_capacity(capacity)) {
@@ -74,7 +75,7 @@ double window_referee::record(uint32_t hash, bool hit, double share) {
   count(tinylfu_tally_, tinylfu_.access(hash));
   ++requests_;
   bool complete = requests_ >= period_;
-  if (!complete && requests_ % std::max<uint64_t>(period_ / looks, 1) != 0)
+  if (!complete && requests_ % look_ != 0)
     return stay;
   double sig = complete ? significance : early_significance;
   auto lead = [this](const tally& t) {
@@ -84,8 +85,12 @@ double window_referee::record(uint32_t hash, bool hit, double share) {
   auto target = stay;
   bool lru_ahead = ahead(lru_tally_, sig) && lead(lru_tally_) >= min_gain;
   bool tinylfu_ahead = ahead(tinylfu_tally_, sig) && lead(tinylfu_tally_) >= min_gain;
+  // A cache already at the recency setting that still trails LRU keeps a stale main space
+  // (keys a phase before made frequent, which the new phase's keys cannot displace): it
+  // becomes LRU ("multi phases" at 20 000 loses 0.025 of hit ratio to LRU in each of its
+  // zipf phases at 80%, none at 100%).
   if (lru_ahead && (!tinylfu_ahead || lead(lru_tally_) > lead(tinylfu_tally_)))
-    target = maximum_;
+    target = share < recency_ ? recency_ : maximum_;
   else if (tinylfu_ahead)
     target = initial_;
   if (target == share)

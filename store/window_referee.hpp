@@ -8,7 +8,8 @@ namespace mtcache::detail {
 
 /// Watches W-TinyLFU against miniature replicas of the two policies it must never fall
 /// behind, LRU and W-TinyLFU with Caffeine's fixed 1% window, and says when the window
-/// should leap to the setting of the one that does better: all of the cache (LRU) or 1%.
+/// should leap to the setting of the one that does better: most of the cache, then all of
+/// it if LRU is still ahead (LRU), or 1%.
 ///
 /// The hill climber (`window_climber`) moves the window by doubling or halving it, and keeps
 /// a step only if it beats sampling noise. On a strongly recency-biased trace the first
@@ -28,8 +29,9 @@ public:
   /// No leap.
   static constexpr double stay = -1;
 
-  /// For a cache of `capacity` entries whose window can reach `maximum`.
-  window_referee(uint64_t capacity, double initial, double maximum);
+  /// For a cache of `capacity` entries whose window starts at `initial`. When LRU is ahead
+  /// the window leaps to `recency`, and from there to `maximum`.
+  window_referee(uint64_t capacity, double initial, double recency, double maximum);
 
   /// Whether requests for the key with this hash are sampled.
   bool sampled(uint32_t hash) const { return (mix(hash) & rate_mask_) == 0; }
@@ -60,7 +62,10 @@ private:
 
   uint64_t rate_mask_;
   uint64_t period_;
+  /// Sampled requests between looks at the tallies.
+  uint64_t look_;
   double initial_;
+  double recency_;
   double maximum_;
   miniature_cache lru_;
   miniature_cache tinylfu_;

@@ -284,6 +284,16 @@ TEST(TinylfuPolicy, HillClimbingGrowsTheWindowWhenRecencyPays) {
   EXPECT_GT(replay(policy, last), 0.45);
 }
 
+TEST(TinylfuPolicy, LargeWindowAgesTheSketchSooner) {
+  tinylfu_policy policy{extent{200, unbounded}};
+  replay(policy, twice_trace(300000, 60, 9));
+  auto window_share = static_cast<double>(policy.window_limit().entries) / 200;
+  ASSERT_GT(window_share, 0.15);
+  // The main space's share of the usual 10 x capacity, at least a fifth of it.
+  auto expected = std::max(1 - window_share, 0.2) * 2000;
+  EXPECT_NEAR(static_cast<double>(policy.sketch().sample_size()), expected, 10.0);
+}
+
 TEST(TinylfuPolicy, HillClimbingDoesNotShrinkAWindowThatRecencyNeeds) {
   // Regression: Caffeine's climber starts by shrinking the window, here from 20 entries
   // (enough for this trace) to one, and that cost twice@10000 a tenth of its hits.

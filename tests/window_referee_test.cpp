@@ -52,7 +52,7 @@ std::vector<uint32_t> loop_trace(size_t length, uint32_t keys) {
 } // namespace
 
 TEST(WindowReferee, SamplesAboutOneKeyInRate) {
-  window_referee referee{100000, 0.01, 0.8};
+  window_referee referee{100000, 0.01, 0.8, 1.0};
   uint64_t sampled = 0;
   for (uint32_t key = 0; key < 1000000; ++key)
     sampled += referee.sampled(key * 2654435761u) ? 1 : 0;
@@ -60,27 +60,44 @@ TEST(WindowReferee, SamplesAboutOneKeyInRate) {
   EXPECT_NEAR(static_cast<double>(sampled), expected, expected * 0.05);
 }
 
-TEST(WindowReferee, LeapsWhenLruIsClearlyAhead) {
-  // Blocks of 100 new sampled keys, each block read twice: the LRU replica (250 entries at
-  // capacity 1 000) hits every second read, the 1% window of the W-TinyLFU replica almost
-  // none, and the real cache none at all.
-  window_referee referee{1000, 0.01, 0.8};
+namespace {
+
+// Blocks of 100 new sampled keys, each block read twice: the LRU replica (250 entries at
+// capacity 1 000) hits every second read, the 1% window of the W-TinyLFU replica almost
+// none, and the real cache, whose window is at `share`, none at all. Returns the leap.
+// Keys are numbered from `first_key`.
+double leap_while_lru_hits(window_referee& referee, double share, uint32_t first_key = 0) {
   std::vector<uint32_t> keys;
-  for (uint32_t k = 0; keys.size() < 100000; ++k)
+  for (uint32_t k = first_key; keys.size() < 100000; ++k)
     if (referee.sampled(k * 2654435761u))
       keys.push_back(k * 2654435761u);
   double leap = window_referee::stay;
   for (size_t block = 0; block + 100 <= keys.size() && leap == window_referee::stay; block += 100)
     for (int pass = 0; pass < 2 && leap == window_referee::stay; ++pass)
       for (size_t i = block; i < block + 100 && leap == window_referee::stay; ++i)
-        leap = referee.record(keys[i], false, 0.01);
-  EXPECT_DOUBLE_EQ(leap, 0.8);
+        leap = referee.record(keys[i], false, share);
+  return leap;
+}
+
+} // namespace
+
+TEST(WindowReferee, LeapsWhenLruIsClearlyAhead) {
+  window_referee referee{1000, 0.01, 0.8, 1.0};
+  EXPECT_DOUBLE_EQ(leap_while_lru_hits(referee, 0.01), 0.8);
   EXPECT_EQ(referee.leaps(), 1u);
+}
+
+TEST(WindowReferee, BecomesLruWhenStillBehindAtTheRecencySetting) {
+  // Warmed up first: while the replicas fill, the W-TinyLFU one hits as often as LRU's.
+  window_referee referee{1000, 0.01, 0.8, 1.0};
+  ASSERT_DOUBLE_EQ(leap_while_lru_hits(referee, 0.01), 0.8);
+  EXPECT_DOUBLE_EQ(leap_while_lru_hits(referee, 0.8, 1u << 30), 1.0);
+  EXPECT_EQ(referee.leaps(), 2u);
 }
 
 TEST(WindowReferee, StaysWhileTheCacheKeepsUp) {
   // The real cache hits whenever the LRU replica would: nothing to gain by leaping.
-  window_referee referee{1000, 0.01, 0.8};
+  window_referee referee{1000, 0.01, 0.8, 1.0};
   auto shadow = std::make_unique<lru_policy>(extent{1000, unbounded});
   std::vector<uint32_t> trace = recency_trace(100000, 4);
   std::vector<bool> resident;
@@ -117,6 +134,42 @@ TEST(WindowReferee, RecencyTraceGrowsTheWindowToLrusHitRatio) {
   EXPECT_GT(theirs, replay(caffeine_like, trace) + 0.05); // the trace is recency-biased
   EXPECT_GT(ours, theirs - 0.005);
   EXPECT_GE(policy.window_limit().entries, 500u);
+}
+
+TEST(WindowReferee, LeapHalvesTheSketch) {
+  // A probe key kept at the counters' top: at the request that makes the window leap its
+  // estimate halves (the workload changed, so old counts should fade sooner).
+  constexpr uint32_t probe = 0xffff'fff0;
+  tinylfu_policy policy{extent{1000, unbounded}};
+  auto trace = recency_trace(300000, 7);
+  std::vector<bool> resident;
+  std::vector<uint32_t> victims;
+  bool leapt = false;
+  for (size_t i = 0; i < trace.size() && !leapt; ++i) {
+    while (policy.sketch().frequency(probe) < 15 && policy.sketch().table_words() > 0)
+      policy.record_miss(probe);
+    auto before = policy.sketch().frequency(probe);
+    auto leaps = policy.referee()->leaps();
+    auto key = trace[i];
+    if (key >= resident.size())
+      resident.resize(key + 1);
+    if (resident[key]) {
+      policy.record_access(key);
+    } else {
+      policy.record_miss(key);
+      victims.clear();
+      policy.insert(key, key, 1, victims);
+      resident[key] = true;
+      for (auto v : victims)
+        resident[v] = false;
+    }
+    if (policy.referee()->leaps() != leaps) {
+      leapt = true;
+      EXPECT_EQ(before, 15u);
+      EXPECT_EQ(policy.sketch().frequency(probe), 7u);
+    }
+  }
+  EXPECT_TRUE(leapt);
 }
 
 TEST(WindowReferee, LoopKeepsTheWindowSmallAndBeatsLru) {
