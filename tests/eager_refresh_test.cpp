@@ -233,4 +233,30 @@ TEST_F(EagerRefresh, RefreshWithALoaderThatChoosesTtlsWritesItsTtl) {
   EXPECT_GT(client->get("k")->ttl_ms, 10'000);
 }
 
+// A loader that chooses a TTL far shorter than the call's: the share is of the chosen TTL,
+// so fresh hits start nothing, and a hit past the share of that TTL refreshes once.
+TEST_F(EagerRefresh, ShareIsOfTheTtlTheLoaderChose) {
+  auto calls = loader_calls;
+  auto loader =
+      spawn_callable_ttl_loader(sys, [calls](const std::string&) -> caf::expected<loaded> {
+        auto n = ++*calls;
+        return loaded{bytes{"v" + std::to_string(n)}, caf::timespan{2s}};
+      });
+  compute_options opts{strategy::custom(1h)};
+  opts.eager_refresh = 0.5;
+  ASSERT_TRUE(client->get_or_compute("k", opts, loader));
+  for (int i = 0; i < 20; ++i) {
+    auto res = client->get_or_compute("k", opts, loader);
+    ASSERT_TRUE(res) << sys.render(res.error());
+    EXPECT_EQ(res->value.view(), "v1");
+  }
+  std::this_thread::sleep_for(200ms);
+  EXPECT_EQ(loader_calls->load(), 1);
+  EXPECT_EQ(stats().eager_refreshes, 0u);
+  std::this_thread::sleep_for(age);
+  ASSERT_TRUE(client->get_or_compute("k", opts, loader));
+  EXPECT_TRUE(eventually([&] { return serves("v2"); }));
+  EXPECT_EQ(stats().eager_refreshes, 1u);
+}
+
 } // namespace

@@ -153,6 +153,7 @@ coordinator_actor::behavior_type coordinator(self_ptr self, tier_chain tiers, ca
         auto& st = self->state;
         st.flights.forget(key, id);
         merge(st.stats, report);
+        remember_ttl(st, key, report);
         return ok_atom::value;
       },
       [=](done_atom, const flight_report& late) { merge(self->state.stats, late); },

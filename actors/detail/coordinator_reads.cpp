@@ -74,17 +74,24 @@ void after_first_tier(self_ptr self, const std::string& key, bool failed,
 }
 
 // Whether a value the tiers answered is past the share of its TTL at which `opts` refreshes
-// it. The TTL it was written with is taken to be the call's (`opts.ttl`, scaled by the tier
-// that answered, found by its level): the tiers keep only the remaining TTL.
-bool due_for_refresh(const coordinator_state& st, const lookup& res, const compute_options& opts) {
+// it. The tiers keep only the remaining TTL, so the TTL it was written with is taken to be
+// the one its loader chose last (remembered from the flight), else the call's, scaled by the
+// tier that answered (found by its level).
+bool due_for_refresh(const coordinator_state& st, const std::string& key, const lookup& res,
+                     const compute_options& opts) {
   if (!res.found || res.stale || res.ttl_ms < 0)
     return false;
+  auto base = opts.ttl.ttl();
+  if (auto i = st.chosen_ttls.find(key); i != st.chosen_ttls.end()) {
+    if (i->second < 0)
+      return false;
+    base = std::chrono::milliseconds{i->second};
+  }
   for (auto& tier : *st.tiers) {
     if (tier.cfg.level != res.level)
       continue;
     auto written =
-        std::chrono::duration_cast<std::chrono::milliseconds>(tier.cfg.scale(opts.ttl.ttl()))
-            .count();
+        std::chrono::duration_cast<std::chrono::milliseconds>(tier.cfg.scale(base)).count();
     if (written <= 0)
       return false;
     auto left = static_cast<double>(res.ttl_ms) / static_cast<double>(written);
@@ -122,7 +129,7 @@ caf::result<lookup> read_then_refresh(self_ptr self, const std::string& key, com
                 caf::make_message(opts, loader))
       .then(
           [=](lookup& res) mutable {
-            bool due = due_for_refresh(self->state, res, opts);
+            bool due = due_for_refresh(self->state, key, res, opts);
             rp.deliver(std::move(res));
             if (due)
               start_refresh(self, key, std::move(opts), std::move(loader));
@@ -132,6 +139,20 @@ caf::result<lookup> read_then_refresh(self_ptr self, const std::string& key, com
 }
 
 } // namespace
+
+void remember_ttl(coordinator_state& st, const std::string& key, const flight_report& report) {
+  if (report.loaded_ttl_ms == 0)
+    return;
+  if (!report.ttl_chosen) {
+    st.chosen_ttls.erase(key);
+    return;
+  }
+  // A bound, not a cache: past it, refreshes measure against the call's TTL again until the
+  // key's next load.
+  if (st.chosen_ttls.size() >= coordinator_state::max_chosen_ttls)
+    st.chosen_ttls.clear();
+  st.chosen_ttls[key] = report.loaded_ttl_ms;
+}
 
 caf::result<lookup> get_value(self_ptr self, const std::string& key) {
   auto& st = self->state;

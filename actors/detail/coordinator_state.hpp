@@ -9,6 +9,7 @@
 #include <memory>
 #include <random>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include <caf/duration.hpp>
@@ -34,6 +35,10 @@ struct coordinator_state {
   std::shared_ptr<const tier_chain> tiers;
   cache_options opts;
   flight_table flights;
+  /// TTLs (ms, -1 for none) that loaders chose for keys, where they differ from the call's:
+  /// what eager refresh measures its share against. At most `max_chosen_ttls` keys.
+  std::unordered_map<std::string, int64_t> chosen_ttls;
+  static constexpr size_t max_chosen_ttls = 65536;
   /// Deadlines of requests to tiers that answer in time.
   deadline_sweep sweep;
   /// What goes to the tiers, in order, with the requests queued for batching.
@@ -85,6 +90,10 @@ caf::error tier_timeout_error(const coordinator_state& st);
 // the key's flight.
 
 caf::result<lookup> get_value(coordinator_ptr self, const std::string& key);
+
+/// Keeps the TTL a flight's loader chose for `key` (or forgets it when the load took the
+/// call's), for eager refresh to measure against.
+void remember_ttl(coordinator_state& st, const std::string& key, const flight_report& report);
 
 /// A get_or_compute; `retry` for one a finishing flight routed back (counted already).
 caf::result<lookup> get_or_compute(coordinator_ptr self, const std::string& key,

@@ -272,10 +272,12 @@ void loaded_value(self_ptr self, bytes value, caf::timespan ttl) {
                                                             " bytes exceeds the limit"));
     return;
   }
+  st.report.ttl_chosen = ttl.count() != 0;
   if (ttl.count() == 0)
     ttl = st.opts.ttl.ttl();
   // Rounded up: a positive TTL under 1 ms must not become "never expires".
   auto ms = ttl.count() > 0 ? std::chrono::ceil<std::chrono::milliseconds>(ttl).count() : -1;
+  st.report.loaded_ttl_ms = ms;
   lookup res{true, std::move(value), ms, 0, false};
   fill_then_answer(self, std::move(res), st.p.tiers->size());
 }

@@ -84,6 +84,10 @@ struct flight_report {
   std::vector<uint64_t> promotions_by_pair;
   /// 1 if this flight was an eager refresh and its load failed or timed out.
   uint64_t eager_refresh_failures = 0;
+  /// The TTL (ms, -1 for none) of a value this flight loaded, 0 without a load, and whether
+  /// the loader chose it: eager refresh measures its share against that TTL.
+  int64_t loaded_ttl_ms = 0;
+  bool ttl_chosen = false;
 };
 
 template <class Inspector>
@@ -91,7 +95,7 @@ typename Inspector::result_type inspect(Inspector& f, flight_report& x) {
   return f(caf::meta::type_name("mtcache::flight_report"), x.tier_hits, x.misses, x.failed, x.loads,
            x.load_errors, x.load_timeouts, x.tier_errors, x.stale_served, x.promotions,
            x.superseded_fills, x.load_duration, x.load_soft_timeouts, x.fail_safe_activations,
-           x.promotions_by_pair, x.eager_refresh_failures);
+           x.promotions_by_pair, x.eager_refresh_failures, x.loaded_ttl_ms, x.ttl_chosen);
 }
 
 /// The coordinator as its flights and tiers see it.
