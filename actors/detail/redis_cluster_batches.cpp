@@ -117,6 +117,7 @@ void read_batch_of(cluster_ptr self, caf::response_promise rp,
                    const std::vector<std::string>& keys) {
   auto& st = self->state;
   std::vector<cluster_command> commands;
+  std::vector<uint16_t> slot_of_command;
   std::vector<cluster_command> per_node(st.nodes.size());
   std::unordered_map<uint16_t, uint32_t> command_of_slot;
   auto round = make_round(cluster_round::kind::reads, rp, 0);
@@ -132,6 +133,7 @@ void read_batch_of(cluster_ptr self, caf::response_promise rp,
       cmd.round = round;
       cmd.index = i;
       commands.push_back(std::move(cmd));
+      slot_of_command.push_back(slot);
       continue;
     }
     auto& cmd = commands[at->second];
@@ -144,8 +146,9 @@ void read_batch_of(cluster_ptr self, caf::response_promise rp,
     cmd.indices.push_back(i);
   }
   std::vector<cluster_command> routed;
-  for (auto& cmd : commands) {
-    auto node = st.slots[cluster_slot(cmd.key)];
+  for (size_t c = 0; c < commands.size(); ++c) {
+    auto& cmd = commands[c];
+    auto node = st.slots[slot_of_command[c]];
     if (cmd.what == cluster_command::op::mget || node == redis_cluster_state::unknown) {
       routed.push_back(std::move(cmd));
       continue;
@@ -169,12 +172,7 @@ void read_batch_of(cluster_ptr self, caf::response_promise rp,
     routed.push_back(std::move(group));
   }
   round->outstanding = static_cast<uint32_t>(routed.size());
-  for (auto& node : st.nodes)
-    node->session.cork();
-  for (auto& cmd : routed)
-    dispatch(self, std::move(cmd));
-  for (auto& node : st.nodes)
-    node->session.uncork(self);
+  dispatch_all(self, routed.size(), [&](size_t c) { return std::move(routed[c]); });
 }
 
 // A batch of writes: one command per node holding a SET per write (a write whose slot has no
@@ -182,7 +180,7 @@ void read_batch_of(cluster_ptr self, caf::response_promise rp,
 void write_batch(cluster_ptr self, caf::response_promise rp, std::vector<tier_write>& writes) {
   auto& st = self->state;
   std::vector<cluster_command> per_node(st.nodes.size());
-  std::vector<cluster_command> alone;
+  std::vector<cluster_command> routed;
   auto round = make_round(cluster_round::kind::writes, std::move(rp), 0);
   round->writes.resize(writes.size());
   for (uint32_t i = 0; i < writes.size(); ++i) {
@@ -196,7 +194,7 @@ void write_batch(cluster_ptr self, caf::response_promise rp, std::vector<tier_wr
       cmd.ttl = writes[i].ttl;
       cmd.round = round;
       cmd.index = i;
-      alone.push_back(std::move(cmd));
+      routed.push_back(std::move(cmd));
       continue;
     }
     auto& group = per_node[node];
@@ -207,19 +205,13 @@ void write_batch(cluster_ptr self, caf::response_promise rp, std::vector<tier_wr
     group.indices.push_back(i);
   }
   for (auto& group : per_node)
-    round->outstanding += group.keys.empty() ? 0 : 1;
-  round->outstanding += static_cast<uint32_t>(alone.size());
-  for (auto& node : st.nodes)
-    node->session.cork();
-  for (uint32_t node = 0; node < per_node.size(); ++node)
-    if (auto& group = per_node[node]; !group.keys.empty()) {
+    if (!group.keys.empty()) {
+      group.key = group.keys[0];
       group.round = round;
-      send_to(self, node, std::move(group));
+      routed.push_back(std::move(group));
     }
-  for (auto& cmd : alone)
-    dispatch(self, std::move(cmd));
-  for (auto& node : st.nodes)
-    node->session.uncork(self);
+  round->outstanding = static_cast<uint32_t>(routed.size());
+  dispatch_all(self, routed.size(), [&](size_t c) { return std::move(routed[c]); });
 }
 
 } // namespace mtcache::detail

@@ -148,6 +148,19 @@ void dispatch(cluster_ptr self, cluster_command cmd);
 /// Sends `cmd` to node `node` as is.
 void send_to(cluster_ptr self, uint32_t node, cluster_command cmd);
 
+/// Sends a batch of commands built by `make(i)`, holding every connection's writes until all
+/// are queued.
+template <class Make>
+void dispatch_all(cluster_ptr self, size_t n, Make make) {
+  auto& nodes = self->state.nodes;
+  for (auto& node : nodes)
+    node->session.cork();
+  for (size_t i = 0; i < n; ++i)
+    dispatch(self, make(i));
+  for (size_t i = 0; i < nodes.size(); ++i)
+    nodes[i]->session.uncork(self);
+}
+
 /// One command of `round` is done; the last one delivers the round's answer.
 void finish_step(cluster_ptr self, const std::shared_ptr<cluster_round>& round);
 

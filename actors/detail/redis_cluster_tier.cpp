@@ -49,19 +49,6 @@ cluster_command keyed(cluster_ptr self, cluster_command::op what, const std::str
   return cmd;
 }
 
-// Sends a batch of commands built by `make(i)`, holding every connection's writes until all
-// are queued.
-template <class Make>
-void dispatch_all(cluster_ptr self, size_t n, Make make) {
-  auto& nodes = self->state.nodes;
-  for (auto& node : nodes)
-    node->session.cork();
-  for (size_t i = 0; i < n; ++i)
-    dispatch(self, make(i));
-  for (size_t i = 0; i < nodes.size(); ++i)
-    nodes[i]->session.uncork(self);
-}
-
 cluster_broker::behavior_type redis_cluster_tier(cluster_ptr self, redis_tier_config cfg,
                                                  redis_url url, uint32_t level) {
   auto& st = self->state;
