@@ -50,18 +50,21 @@ read_view::~read_view() {
     delete old;
 }
 
-const read_view::entry* read_view::tombstone() noexcept {
-  static const entry marker{0, 0, {0}, 0, 0, bytes{}, false};
-  return &marker;
-}
+const read_view::entry read_view::tombstone_{0, 0, {0}, 0, 0, 0, false, bytes{}};
 
 const read_view::entry* read_view::make_entry(const bytes& block, uint64_t hash,
                                               int64_t ttl_deadline, uint32_t id, int64_t now_ms) {
   auto key = block.key();
   bool inline_value = block.size() <= inline_limit;
   auto* mem = ::operator new(sizeof(entry) + key.size() + (inline_value ? block.size() : 0));
-  auto* e = new (mem) entry{hash,  ttl_deadline, {now_ms}, id, static_cast<uint32_t>(key.size()),
-                            block, inline_value};
+  auto* e = new (mem) entry{hash,
+                            ttl_deadline,
+                            {now_ms},
+                            id,
+                            static_cast<uint32_t>(key.size()),
+                            static_cast<uint32_t>(block.size()),
+                            inline_value,
+                            block};
   auto* tail = reinterpret_cast<char*>(e + 1);
   if (!key.empty())
     std::memcpy(tail, key.data(), key.size());

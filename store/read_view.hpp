@@ -125,16 +125,18 @@ private:
     mutable std::atomic<int64_t> last_access;
     uint32_t id;
     uint32_t key_size;
+    // Here, so that a reader of an inline value never touches the store's block.
+    uint32_t value_size;
+    bool inline_value;
     // The store's block: the key, then the value (which is all `bytes` shows of it).
     bytes block;
-    bool inline_value;
 
     std::string_view key() const noexcept {
       return {reinterpret_cast<const char*>(this + 1), key_size};
     }
 
     std::string_view value() const noexcept {
-      return inline_value ? std::string_view{key().data() + key_size, block.size()} : block.view();
+      return inline_value ? std::string_view{key().data() + key_size, value_size} : block.view();
     }
   };
 
@@ -160,7 +162,9 @@ private:
     }
   }
 
-  static const entry* tombstone() noexcept;
+  // Marks a withdrawn slot; a constant address, so that a probe compares without a call.
+  static const entry tombstone_;
+  static const entry* tombstone() noexcept { return &tombstone_; }
 
   /// The slot holding `key` in the current table, or its first free one (the second is
   /// false then).
