@@ -1,9 +1,7 @@
 #include "support/redis_server.hpp"
 
 #include <netinet/in.h>
-#include <signal.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -11,9 +9,6 @@
 #include <memory>
 
 #include <hiredis/hiredis.h>
-
-#include "support/child_process.hpp"
-#include "support/loopback_port.hpp"
 
 namespace mtcache::testing {
 
@@ -45,37 +40,17 @@ std::string render(const redisReply* r) {
 
 } // namespace
 
-redis_server::~redis_server() {
-  if (pid_ > 0) {
-    resume();
-    kill();
-  }
+redis_server::redis_server()
+    : server_process({"redis-server", "redis-server", "PING", /*keep_stderr=*/true}) {
+  // nop
 }
 
-bool redis_server::start(std::vector<std::string> extra_args) {
-  args_ = std::move(extra_args);
-  // Another test may grab the port between our probe and Redis' bind: try a few.
-  for (int attempt = 0; attempt < 5; ++attempt) {
-    port_ = free_loopback_port();
-    if (port_ == 0) {
-      error_ = "no free loopback port";
-      continue;
-    }
-    if (spawn() && wait_ready(std::chrono::seconds{5}))
-      return true;
-    kill();
-  }
-  return false;
-}
+redis_server::~redis_server() = default;
 
-bool redis_server::restart() {
-  return spawn() && wait_ready(std::chrono::seconds{5});
-}
-
-bool redis_server::spawn() {
+std::vector<std::string> redis_server::command_line() const {
   std::vector<std::string> argv{"redis-server",
                                 "--port",
-                                std::to_string(port_),
+                                std::to_string(port()),
                                 "--bind",
                                 "127.0.0.1",
                                 "--save",
@@ -88,61 +63,19 @@ bool redis_server::spawn() {
                                 "warning",
                                 "--logfile",
                                 ""};
-  argv.insert(argv.end(), args_.begin(), args_.end());
-  pid_ = spawn_server(std::move(argv), true, error_);
-  return pid_ > 0;
+  argv.insert(argv.end(), extra_args().begin(), extra_args().end());
+  return argv;
 }
 
-bool redis_server::wait_ready(std::chrono::milliseconds timeout) {
-  int status = 0;
-  bool ok = eventually(
-      [&] {
-        if (pid_ > 0 && waitpid(pid_, &status, WNOHANG) == pid_) {
-          pid_ = -1;
-          return true;
-        }
-        // A server that requires a password answers NOAUTH: it is up all the same.
-        auto reply = command({"PING"});
-        return reply == "PONG" || reply.find("NOAUTH") != std::string::npos;
-      },
-      timeout);
-  if (pid_ < 0) {
-    if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
-      error_ = "cannot run redis-server from PATH (install the redis-server package)";
-    else
-      error_ = "redis-server exited at start (port " + std::to_string(port_) + " taken?)";
-    return false;
-  }
-  if (!ok)
-    error_ = "redis-server did not answer PING within " + std::to_string(timeout.count()) + " ms";
-  return ok;
-}
-
-void redis_server::kill() {
-  if (pid_ <= 0)
-    return;
-  ::kill(pid_, SIGKILL);
-  int status = 0;
-  waitpid(pid_, &status, 0);
-  pid_ = -1;
-}
-
-void redis_server::pause() {
-  if (pid_ <= 0)
-    return;
-  ::kill(pid_, SIGSTOP);
-  // kill() returns before every thread stopped: until then the server may still answer.
-  int status = 0;
-  ::waitpid(pid_, &status, WUNTRACED);
-}
-
-void redis_server::resume() {
-  if (pid_ > 0)
-    ::kill(pid_, SIGCONT);
+bool redis_server::ready() const {
+  // A server that requires a password answers NOAUTH: it is up all the same.
+  auto reply = command({"PING"});
+  return reply == "PONG" || reply.find("NOAUTH") != std::string::npos;
 }
 
 std::string redis_server::url(int db, const std::string& credentials) const {
-  return "redis://" + credentials + "127.0.0.1:" + std::to_string(port_) + "/" + std::to_string(db);
+  return "redis://" + credentials + "127.0.0.1:" + std::to_string(port()) + "/" +
+         std::to_string(db);
 }
 
 namespace {
@@ -183,7 +116,7 @@ std::string take_reply(redisContext* c, void* raw) {
 
 std::string redis_server::command(const std::vector<std::string>& argv, int db,
                                   const std::string& password, const std::string& user) const {
-  return redis_command(port_, argv, db, password, user);
+  return redis_command(port(), argv, db, password, user);
 }
 
 std::string redis_command(uint16_t port, const std::vector<std::string>& argv, int db,
@@ -212,7 +145,7 @@ std::string redis_command(uint16_t port, const std::vector<std::string>& argv, i
 std::vector<std::string>
 redis_server::pipeline(const std::vector<std::vector<std::string>>& commands) const {
   std::vector<std::string> replies;
-  auto c = connect_loopback(port_);
+  auto c = connect_loopback(port());
   if (!c || c->err) {
     replies.assign(commands.size(), "ERR: cannot connect");
     return replies;

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "support/server_process.hpp"
+
 namespace mtcache::testing {
 
 /// A port on 127.0.0.1 that was free a moment ago (another process may take it meanwhile).
@@ -14,30 +16,10 @@ uint16_t free_loopback_port();
 
 /// A redis-server child process on a free loopback port, for tests: started with
 /// `--save '' --appendonly no`, stopped (SIGKILL) with the object. Never a system instance.
-class redis_server {
+class redis_server : public server_process {
 public:
-  redis_server() = default;
+  redis_server();
   ~redis_server();
-  redis_server(const redis_server&) = delete;
-  redis_server& operator=(const redis_server&) = delete;
-
-  /// Starts redis-server from PATH with `extra_args` and waits until it answers PING.
-  /// Returns false with the reason in `error()` (redis-server missing, no port, no answer).
-  bool start(std::vector<std::string> extra_args = {});
-
-  /// SIGKILL and reap; the port stays reserved for `restart`.
-  void kill();
-
-  /// Starts again on the same port with the same arguments (data is gone).
-  bool restart();
-
-  /// SIGSTOP / SIGCONT: Redis stops answering without closing connections.
-  void pause();
-  void resume();
-
-  bool running() const { return pid_ > 0; }
-  uint16_t port() const { return port_; }
-  const std::string& error() const { return error_; }
 
   /// redis://127.0.0.1:<port>/<db>, with `credentials` ("user:pass@" or ":pass@") if given.
   std::string url(int db = 0, const std::string& credentials = "") const;
@@ -52,13 +34,8 @@ public:
   std::vector<std::string> pipeline(const std::vector<std::vector<std::string>>& commands) const;
 
 private:
-  bool spawn();
-  bool wait_ready(std::chrono::milliseconds timeout);
-
-  pid_t pid_ = -1;
-  uint16_t port_ = 0;
-  std::vector<std::string> args_;
-  std::string error_;
+  std::vector<std::string> command_line() const override;
+  bool ready() const override;
 };
 
 /// `redis_server::command` for any server on 127.0.0.1 (a sentinel, say).
