@@ -37,6 +37,9 @@ using track_atom = caf::atom_constant<caf::atom("track")>;
 using retry_atom = caf::atom_constant<caf::atom("retry")>;
 using resend_atom = caf::atom_constant<caf::atom("resend")>;
 using refresh_atom = caf::atom_constant<caf::atom("refresh")>;
+/// Fleet-wide flights: the linked peers a coordinator routes loads over, and a load another
+/// node handed to this one, the key's owner.
+using fleet_atom = caf::atom_constant<caf::atom("fleet")>;
 /// To a Redis connection: the primary moved (Sentinel), reconnect now.
 using switch_atom = caf::atom_constant<caf::atom("switch")>;
 using xadd_atom = caf::atom_constant<caf::atom("xadd")>;

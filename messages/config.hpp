@@ -243,6 +243,15 @@ struct cache_options {
   bool allow_match_all = false;
   /// Fail-safe for every get_or_compute, not only calls that ask for it.
   bool fail_safe = false;
+  /// With CAF peer links up, a get_or_compute that misses every tier is loaded on the key's
+  /// owner node (rendezvous hashing over this node and the peers it is linked with), which
+  /// answers the waiters of every node from one load. Off: each node loads for itself.
+  bool fleet_flights = true;
+  /// How long a node waits for the owner's answer before it loads itself (the owner went
+  /// down, is cut off or stalled). Zero: as long as the load may take (the call's timeout,
+  /// else load_timeout) plus tier_timeout, so that only an owner that cannot answer is
+  /// bypassed.
+  std::chrono::milliseconds fleet_owner_wait{0};
 };
 
 } // namespace mtcache

@@ -63,14 +63,20 @@ using loader_actor = caf::typed_actor<caf::replies_to<load_atom, std::string>::w
 using ttl_loader_actor = caf::typed_actor<caf::replies_to<load_atom, std::string>::with<loaded>>;
 
 /// What a node exposes to other CAF nodes: its peer inbox, published on a port. It passes
-/// changes and link-ups on to the node's bridge, which itself is never exposed.
+/// changes and link-ups on to the node's bridge and loads to its coordinator, which
+/// themselves are never exposed.
 using peer_inbox_actor = caf::typed_actor<
     // A change another node made.
     caf::reacts_to<apply_atom, invalidation>,
     // Another node's inbox links up (links carry changes both ways). The answer comes once
     // this node sends its changes there too: only then does the linking node count the link
     // as up, so no change made here after that can miss it.
-    caf::replies_to<join_atom, caf::actor>::with<ok_atom>>;
+    caf::replies_to<join_atom, caf::actor>::with<ok_atom>,
+    // A get_or_compute that missed every tier of another node, whose flight hands it to this
+    // node as the key's owner: served here (joining the key's flight, loading once with the
+    // first loader any waiter brought) and never handed on. Exactly one loader is valid.
+    caf::replies_to<compute_atom, std::string, compute_options, loader_actor,
+                    ttl_loader_actor>::with<lookup>>;
 
 /// A node's invalidation bridge: the only actor that talks to other nodes' caches.
 using bridge_actor = caf::typed_actor<

@@ -186,6 +186,14 @@ struct cache_stats {
   /// one runs per key), and those whose load failed or timed out (the value stayed).
   uint64_t eager_refreshes = 0;
   uint64_t eager_refresh_failures = 0;
+  /// Fleet-wide flights: loads this node handed to the key's owner node, those it ran itself
+  /// all the same (the owner down, cut off or too slow), and get_or_computes other nodes
+  /// handed to this one as the owner.
+  uint64_t fleet_forwarded = 0;
+  uint64_t fleet_fallbacks = 0;
+  uint64_t fleet_served = 0;
+  /// Peers fleet-wide flights route loads over now (0: every load runs here).
+  uint32_t fleet_peers = 0;
   /// Promotions by tier pair: `promotions_by_pair[from * n + into]` for n tiers, tier
   /// indices in chain order (0 is the first tier). Empty until the first promotion.
   std::vector<uint64_t> promotions_by_pair;
@@ -204,7 +212,8 @@ typename Inspector::result_type inspect(Inspector& f, cache_stats& x) {
            x.repairs_compensated, x.repairs_dropped, x.tracking_races, x.invalidated,
            x.flights_started, x.flight_joins, x.load_soft_timeouts, x.fail_safe_activations,
            x.promotions_by_pair, x.load_success, x.load_failure, x.load_timeout, x.eager_refreshes,
-           x.eager_refresh_failures);
+           x.eager_refresh_failures, x.fleet_forwarded, x.fleet_fallbacks, x.fleet_served,
+           x.fleet_peers);
 }
 
 /// Counters of a node's invalidation bridge.

@@ -160,6 +160,9 @@ coordinator_actor::behavior_type coordinator(self_ptr self, tier_chain tiers, ca
       [=](caf::tick_atom) { self->state.sweep.tick(self); },
       [=](repair_atom) { run_repairs(self); },
       [=](caf::flush_atom) { self->state.outbox.flush(); },
+      [=](fleet_atom, const std::vector<peer_inbox_actor>& peers) { set_fleet(self, peers); },
+      [=](compute_atom, const std::string& key, compute_options& opts, loader_ref& loader,
+          fleet_atom) { return serve_for_peer(self, key, std::move(opts), std::move(loader)); },
   };
 }
 

@@ -26,8 +26,10 @@ using self_ptr = coordinator_ptr;
 
 // The flight of `key`, spawned if none runs; it walks the tiers from `first_tier` on, or
 // (`refresh`) loads at once as an eager refresh.
+// Its load goes to the key's owner node when there are peers, unless `route` is false (the
+// request came from another node already).
 flight_actor flight_for(self_ptr self, const std::string& key, uint32_t first_tier,
-                        const flight_params* refresh = nullptr) {
+                        const flight_params* refresh = nullptr, bool route = true) {
   auto& st = self->state;
   return st.flights.spawn_if_absent(
       key,
@@ -42,6 +44,9 @@ flight_actor flight_for(self_ptr self, const std::string& key, uint32_t first_ti
         params.max_value_bytes = st.opts.max_value_bytes;
         params.fail_safe = st.opts.fail_safe;
         params.seed = st.rng();
+        if (route && !refresh)
+          params.fleet = st.fleet;
+        params.fleet_owner_wait = st.opts.fleet_owner_wait;
         return spawn_flight(self, std::move(params));
       },
       refresh != nullptr);
@@ -65,6 +70,9 @@ void after_first_tier(self_ptr self, const std::string& key, bool failed,
   if (context.match_elements<compute_options, loader_ref>()) {
     rp.delegate(flight_for(self, key, 0), join_atom::value, context.get_as<compute_options>(0),
                 context.get_as<loader_ref>(1));
+  } else if (context.match_elements<compute_options, loader_ref, fleet_atom>()) {
+    rp.delegate(flight_for(self, key, 0, nullptr, false), join_atom::value,
+                context.get_as<compute_options>(0), context.get_as<loader_ref>(1));
   } else if (st.tiers->size() == 1) {
     ++st.stats.misses;
     rp.deliver(lookup{});
@@ -187,6 +195,21 @@ caf::result<lookup> get_or_compute(self_ptr self, const std::string& key, comput
   if (opts.eager_refresh > 0)
     return read_then_refresh(self, key, std::move(opts), std::move(loader));
   return probe(self, key, caf::make_message(std::move(opts), std::move(loader)));
+}
+
+caf::result<lookup> serve_for_peer(self_ptr self, const std::string& key, compute_options opts,
+                                   loader_ref loader) {
+  auto& st = self->state;
+  ++st.stats.fleet_served;
+  if (auto err = check_key(st, key)) {
+    ++st.stats.rejected;
+    return err;
+  }
+  ++st.stats.requests;
+  opts.eager_refresh = 0;
+  if (auto flight = st.flights.join(key))
+    return self->delegate(*flight, join_atom::value, std::move(opts), std::move(loader));
+  return probe(self, key, caf::make_message(std::move(opts), std::move(loader), fleet_atom::value));
 }
 
 caf::result<lookup> after_miss(self_ptr self, const std::string& key, bool failed,

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include <caf/make_message.hpp>
+#include <caf/node_id.hpp>
 
 #include "mtcache/actors/detail/coordinator_state.hpp"
 #include "mtcache/actors/detail/fan_out.hpp"
@@ -129,6 +130,15 @@ caf::result<uint64_t> apply_tracked(coordinator_ptr self, std::vector<std::strin
   auto rp = self->make_response_promise<uint64_t>();
   drop_local(self, std::move(keys), [=]() mutable { rp.deliver(raced); });
   return rp;
+}
+
+void set_fleet(coordinator_ptr self, const std::vector<peer_inbox_actor>& peers) {
+  auto& st = self->state;
+  if (!st.opts.fleet_flights || peers.empty()) {
+    st.fleet = nullptr;
+    return;
+  }
+  st.fleet = std::make_shared<const fleet_members>(fleet_members::of(self->node(), peers));
 }
 
 caf::result<uint64_t> recover(coordinator_ptr self) {

@@ -20,6 +20,7 @@
 
 #include "mtcache/actors/detail/clock.hpp"
 #include "mtcache/actors/detail/deadline_sweep.hpp"
+#include "mtcache/actors/detail/fleet_members.hpp"
 #include "mtcache/actors/detail/flight_table.hpp"
 #include "mtcache/actors/detail/recent_writes.hpp"
 #include "mtcache/actors/detail/repair_table.hpp"
@@ -57,6 +58,9 @@ struct coordinator_state {
   /// Keys this node set lately (kept only with a bridge and a shared tier): another node's
   /// update of one of them may have raced ours there, so it is applied as a removal.
   recent_writes written;
+  /// The peers this node is linked with, for fleet-wide flights; null without any (or with
+  /// `fleet_flights` off).
+  std::shared_ptr<const fleet_members> fleet;
   bool has_shared_tier = false;
   bool repairing = false;
   bool repair_scheduled = false;
@@ -99,6 +103,12 @@ void remember_ttl(coordinator_state& st, const std::string& key, const flight_re
 caf::result<lookup> get_or_compute(coordinator_ptr self, const std::string& key,
                                    compute_options opts, loader_ref loader, bool retry);
 
+/// A get_or_compute another node handed to this one as the key's owner: as a local one, but
+/// its flight loads here whatever this node thinks of the owner, and the asking node
+/// refreshes for itself.
+caf::result<lookup> serve_for_peer(coordinator_ptr self, const std::string& key,
+                                   compute_options opts, loader_ref loader);
+
 /// A read the first tier passed back: it had no value, or (`failed`) no answer.
 caf::result<lookup> after_miss(coordinator_ptr self, const std::string& key, bool failed,
                                const caf::message& context);
@@ -137,6 +147,9 @@ caf::result<ok_atom> drop_corrupt(coordinator_ptr self, const std::string& key);
 
 /// A change from another node: applied to the local tiers only, keeping their ttl_scale.
 caf::result<ok_atom> apply_remote(coordinator_ptr self, invalidation change);
+
+/// The peers this node is linked with now, for the flights that start from here on.
+void set_fleet(coordinator_ptr self, const std::vector<peer_inbox_actor>& peers);
 
 /// Contact with other nodes was lost and is back: drops every entry of the local tiers.
 caf::result<uint64_t> recover(coordinator_ptr self);

@@ -29,6 +29,7 @@ cache_stats current_stats(const coordinator_state& st) {
   res.repairs_dropped = st.repairs.dropped();
   res.flights_started = st.flights.started();
   res.flight_joins = st.flights.joins();
+  res.fleet_peers = st.fleet ? static_cast<uint32_t>(st.fleet->peers.size()) : 0;
   return res;
 }
 
@@ -47,6 +48,8 @@ void merge(cache_stats& into, const flight_report& r) {
   into.load_soft_timeouts += r.load_soft_timeouts;
   into.fail_safe_activations += r.fail_safe_activations;
   into.eager_refresh_failures += r.eager_refresh_failures;
+  into.fleet_forwarded += r.fleet_forwarded;
+  into.fleet_fallbacks += r.fleet_fallbacks;
   if (!r.promotions_by_pair.empty()) {
     auto& pairs = into.promotions_by_pair;
     if (pairs.size() < r.promotions_by_pair.size())

@@ -5,15 +5,18 @@
 #include <caf/exit_reason.hpp>
 #include <caf/local_actor.hpp>
 #include <caf/sec.hpp>
+#include <caf/send.hpp>
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 #include <caf/typed_response_promise.hpp>
 
+#include <algorithm>
 #include <memory>
 #include <random>
 #include <utility>
 #include <vector>
 
+#include "mtcache/actors/detail/fleet_members.hpp"
 #include "mtcache/messages/error.hpp"
 
 namespace mtcache::detail {
@@ -43,6 +46,12 @@ struct flight_state {
   lookup stale;
   uint64_t load_seq = 0;
   caf::actor_clock::time_point load_started;
+  // Fleet-wide flights: the members the owner is chosen from (an owner that could not serve
+  // the load leaves them), and the owner asked, while it may answer.
+  std::shared_ptr<const fleet_members> members;
+  bool waiting_owner = false;
+  caf::actor_addr owner;
+  loader_ref relay;
   // Promotion draws, seeded by the coordinator so that tests are repeatable.
   std::minstd_rand rng;
   flight_report report;
@@ -141,12 +150,9 @@ void count_promotion(flight_state& st, size_t from, size_t into) {
 // Writes a value through the coordinator, then answers everyone with it. Waiters are
 // answered only after the tiers acknowledged, so a request that finds this flight gone is
 // served from the first tier.
-void fill_then_answer(self_ptr self, lookup res, size_t source) {
+void write_then_answer(self_ptr self, lookup res, size_t source,
+                       std::vector<std::pair<uint32_t, caf::timespan>> plan) {
   auto& st = self->state;
-  auto ttl =
-      res.ttl_ms < 0 ? caf::timespan{0} : caf::timespan{std::chrono::milliseconds{res.ttl_ms}};
-  // A found value about to expire is not worth promoting.
-  auto plan = res.ttl_ms == 0 ? decltype(fill_plan(st, source, ttl)){} : fill_plan(st, source, ttl);
   if (plan.empty()) {
     finish_with_value(self, std::move(res), source);
     return;
@@ -175,7 +181,20 @@ void fill_then_answer(self_ptr self, lookup res, size_t source) {
   }
 }
 
+caf::timespan ttl_of(const lookup& res) {
+  return res.ttl_ms < 0 ? caf::timespan{0} : caf::timespan{std::chrono::milliseconds{res.ttl_ms}};
+}
+
+void fill_then_answer(self_ptr self, lookup res, size_t source) {
+  // A found value about to expire is not worth promoting.
+  auto plan = res.ttl_ms == 0 ? std::vector<std::pair<uint32_t, caf::timespan>>{}
+                              : fill_plan(self->state, source, ttl_of(res));
+  write_then_answer(self, std::move(res), source, std::move(plan));
+}
+
 void start_load(self_ptr self);
+
+void load_here(self_ptr self);
 
 void walk(self_ptr self, size_t i) {
   auto& st = self->state;
@@ -282,16 +301,28 @@ void loaded_value(self_ptr self, bytes value, caf::timespan ttl) {
   fill_then_answer(self, std::move(res), st.p.tiers->size());
 }
 
-void start_load(self_ptr self) {
+std::chrono::milliseconds load_limit(const flight_state& st) {
+  return st.opts.timeout.count() > 0
+             ? std::chrono::duration_cast<std::chrono::milliseconds>(st.opts.timeout)
+             : st.p.load_timeout;
+}
+
+// Starts load number `seq` (here or on the owner node): from now on it is what the waiters
+// wait for, and fail-safe's soft timeout runs.
+uint64_t begin_load(self_ptr self) {
   auto& st = self->state;
   st.ph = flight_state::phase::loading;
-  ++st.report.loads;
   auto seq = ++st.load_seq;
-  auto timeout = st.opts.timeout.count() > 0
-                     ? std::chrono::duration_cast<std::chrono::milliseconds>(st.opts.timeout)
-                     : st.p.load_timeout;
-  if (fail_safe(st) && st.opts.soft_timeout.count() > 0 && st.opts.soft_timeout < timeout)
+  if (fail_safe(st) && st.opts.soft_timeout.count() > 0 && st.opts.soft_timeout < load_limit(st))
     self->delayed_send(self, st.opts.soft_timeout, caf::timeout_atom::value, seq);
+  return seq;
+}
+
+void load_here(self_ptr self) {
+  auto& st = self->state;
+  begin_load(self);
+  ++st.report.loads;
+  auto timeout = load_limit(st);
   st.load_started = self->clock().now();
   auto on_error = [=](caf::error& err) {
     self->state.report.load_duration = self->clock().now() - self->state.load_started;
@@ -307,6 +338,121 @@ void start_load(self_ptr self) {
             on_error);
 }
 
+// -- fleet-wide flights: the key's owner node loads for every node -------------------------
+
+// The owner could not serve the load (gone, cut off, too slow, shutting down): the owner
+// among the remaining members loads, which is this node or the one every other node that
+// lost the same owner turns to next, so the fleet still loads once more at most.
+void bypass_owner(self_ptr self) {
+  auto& st = self->state;
+  st.waiting_owner = false;
+  self->demonitor(st.owner);
+  st.report.fleet_fallbacks = 1;
+  auto rest = std::make_shared<fleet_members>(*st.members);
+  auto& peers = rest->peers;
+  peers.erase(std::remove_if(peers.begin(), peers.end(),
+                             [&](auto& peer) { return peer.second.address() == st.owner; }),
+              peers.end());
+  st.members = std::move(rest);
+  start_load(self);
+}
+
+// The owner's answer: a value it loaded (or found) goes into this node's own tiers above the
+// first shared one, which the owner wrote, and to every waiter.
+void owner_answered(self_ptr self, lookup res) {
+  auto& st = self->state;
+  st.waiting_owner = false;
+  self->demonitor(st.owner);
+  if (!res.found) {
+    bypass_owner(self);
+    return;
+  }
+  if (res.stale) {
+    st.report.stale_served += st.computes.size();
+    finish(self);
+    answer_all(st.computes, res);
+    return;
+  }
+  auto& tiers = *st.p.tiers;
+  std::vector<std::pair<uint32_t, caf::timespan>> plan;
+  auto ttl = ttl_of(res);
+  for (uint32_t i = 0; i < tiers.size() && !tiers[i].cfg.shared && res.ttl_ms != 0; ++i)
+    plan.emplace_back(i, tiers[i].cfg.scale(ttl));
+  std::reverse(plan.begin(), plan.end());
+  write_then_answer(self, std::move(res), tiers.size(), std::move(plan));
+}
+
+// An error from the owner. CAF's own errors (no connection, the owner gone, our wait over)
+// and a shutting-down owner mean it could not load; any other error is the load's outcome
+// there, which reaches the waiters as a load here would have.
+void owner_failed(self_ptr self, caf::error err) {
+  if (err.category() == caf::atom("system") || is(err, errc::shutting_down)) {
+    bypass_owner(self);
+    return;
+  }
+  auto& st = self->state;
+  st.waiting_owner = false;
+  self->demonitor(st.owner);
+  load_failed(self, std::move(err));
+}
+
+// What the owner node calls to load: a relay to the loader of this flight's first waiter
+// that exits with the flight. The loader itself never leaves the node: an actor handle sent
+// over the network stays in CAF's registry until its actor exits, which would keep a loader
+// its owner dropped alive for good.
+template <class Loader>
+Loader relay_to(self_ptr self, Loader target) {
+  auto relay =
+      self->spawn([target](typename Loader::pointer relay) -> typename Loader::behavior_type {
+        return {
+            [=](load_atom, const std::string& key) {
+              return relay->delegate(target, load_atom::value, key);
+            },
+        };
+      });
+  self->attach_functor([relay] { caf::anon_send_exit(relay, caf::exit_reason::user_shutdown); });
+  return relay;
+}
+
+loader_ref relay_of(self_ptr self, const loader_ref& loader) {
+  if (loader.timed)
+    return {{}, relay_to(self, loader.timed)};
+  return {relay_to(self, loader.plain), {}};
+}
+
+void ask_owner(self_ptr self, const peer_inbox_actor& owner) {
+  auto& st = self->state;
+  st.waiting_owner = true;
+  st.report.fleet_forwarded = 1;
+  st.owner = owner.address();
+  self->monitor(owner);
+  auto seq = begin_load(self);
+  auto wait = st.p.fleet_owner_wait.count() > 0 ? st.p.fleet_owner_wait
+                                                : load_limit(st) + st.p.tier_timeout;
+  if (!st.relay.plain && !st.relay.timed)
+    st.relay = relay_of(self, st.loader);
+  self->request(owner, wait, compute_atom::value, st.p.key, st.opts, st.relay.plain, st.relay.timed)
+      .then(
+          [=](lookup& res) {
+            if (self->state.load_seq == seq && self->state.waiting_owner)
+              owner_answered(self, std::move(res));
+          },
+          [=](caf::error& err) {
+            if (self->state.load_seq == seq && self->state.waiting_owner)
+              owner_failed(self, std::move(err));
+          });
+}
+
+void start_load(self_ptr self) {
+  auto& st = self->state;
+  if (st.members)
+    if (auto* owner = st.members->owner_of(st.p.key)) {
+      ask_owner(self, *owner);
+      return;
+    }
+  load_here(self);
+}
+
 flight_actor::behavior_type flight(self_ptr self, coordinator_actor coordinator,
                                    flight_params params) {
   auto& st = self->state;
@@ -314,12 +460,19 @@ flight_actor::behavior_type flight(self_ptr self, coordinator_actor coordinator,
   st.report.tier_hits.resize(params.tiers->size());
   st.rng.seed(static_cast<std::minstd_rand::result_type>(params.seed));
   st.p = std::move(params);
+  st.members = st.p.fleet;
   // The coordinator sends an exit message when it goes: answer every waiter first.
   self->set_exit_handler([=](caf::exit_msg& msg) {
     auto err = make_error(errc::shutting_down, "the cache is shutting down");
     fail_all(self->state.gets, err);
     fail_all(self->state.computes, err);
     self->quit(msg.reason);
+  });
+  // The owner node's link dropped while it loaded for us.
+  self->set_down_handler([=](caf::down_msg& msg) {
+    auto& st = self->state;
+    if (st.waiting_owner && msg.source == st.owner)
+      bypass_owner(self);
   });
   if (st.p.refresh) {
     st.has_loader = true;

@@ -11,6 +11,8 @@
 
 namespace mtcache::detail {
 
+struct fleet_members;
+
 /// What a flight needs to know; the coordinator fills it in.
 struct flight_params {
   std::string key;
@@ -32,6 +34,11 @@ struct flight_params {
   bool refresh = false;
   compute_options refresh_options;
   loader_ref refresh_loader;
+  /// With peers: the load goes to the key's owner node if that is not this one, and runs
+  /// here only if the owner cannot answer within `fleet_owner_wait` (zero: the load's
+  /// timeout plus tier_timeout). Null: the load runs here.
+  std::shared_ptr<const fleet_members> fleet;
+  std::chrono::milliseconds fleet_owner_wait{0};
 };
 
 /// Spawns the flight of one key for `coordinator` (the spawning actor), which must speak
@@ -39,7 +46,9 @@ struct flight_params {
 /// the tiers below the first, then loads once if a waiter brought a loader, asks the coordinator to
 /// write the value (which it refuses if the key changed meanwhile), answers every waiter and exits
 /// once the coordinator has forgotten it, so no request for its key can reach a dead flight.
-/// An eager refresh starts with the load; a failed one leaves the tiers as they were.
+/// An eager refresh starts with the load; a failed one leaves the tiers as they were. With a
+/// fleet, the key's owner node loads instead and the flight writes its answer into the local
+/// tiers (the owner wrote the shared ones).
 flight_actor spawn_flight(caf::local_actor* coordinator, flight_params params);
 
 } // namespace mtcache::detail

@@ -163,6 +163,12 @@ void recover(bridge_ptr self, const std::string& why, uint64_t bridge_stats::*re
               &bridge_stats::flushes_reconnect);
 }
 
+// The coordinator routes loads over the peers (fleet-wide flights): it learns every change.
+void tell_fleet(bridge_ptr self) {
+  if (auto coordinator = coordinator_of(self))
+    self->send(coordinator, fleet_atom::value, self->state.peers);
+}
+
 void join(bridge_ptr self, const caf::actor& who) {
   auto& st = self->state;
   auto peer = caf::actor_cast<peer_inbox_actor>(who);
@@ -174,6 +180,7 @@ void join(bridge_ptr self, const caf::actor& who) {
   st.peers.push_back(peer);
   st.stats.peers_connected = static_cast<uint32_t>(st.peers.size());
   self->monitor(peer);
+  tell_fleet(self);
   if (st.lost_peer) {
     st.lost_peer = false;
     ++st.stats.peer_reconnects;
@@ -195,7 +202,7 @@ void start_paths(bridge_ptr self) {
   }
   if (!cfg.listen && cfg.peers.empty())
     return;
-  st.inbox = spawn_peer_inbox(self->system(), me);
+  st.inbox = spawn_peer_inbox(self->system(), me, st.coordinator);
   st.owned.push_back(caf::actor_cast<caf::actor>(st.inbox));
   if (cfg.listen) {
     auto sigs = self->system().message_types(st.inbox);
@@ -246,6 +253,7 @@ bridge_impl::behavior_type invalidation_bridge(bridge_ptr self, bridge_params pa
     st.peers.erase(i);
     st.stats.peers_connected = static_cast<uint32_t>(st.peers.size());
     st.lost_peer = true;
+    tell_fleet(self);
   });
   self->attach_functor(
       [owned = st.owned, network = st.p.network, inbox = st.inbox, listening = st.p.cfg.listen] {

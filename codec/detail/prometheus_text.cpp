@@ -119,6 +119,27 @@ void render_loads(exposition& x) {
              x.sample("mtcache_eager_refresh_failures_total", with_cache(c),
                       c.cache.eager_refresh_failures);
            });
+  x.family("mtcache_fleet_forwarded_total", "counter",
+           "Loads handed to the key's owner node (fleet-wide flights).",
+           [&](const cache_snapshot& c) {
+             x.sample("mtcache_fleet_forwarded_total", with_cache(c), c.cache.fleet_forwarded);
+           });
+  x.family("mtcache_fleet_fallbacks_total", "counter",
+           "Loads handed to an owner node that this node ran itself all the same (the owner "
+           "down, cut off or too slow).",
+           [&](const cache_snapshot& c) {
+             x.sample("mtcache_fleet_fallbacks_total", with_cache(c), c.cache.fleet_fallbacks);
+           });
+  x.family("mtcache_fleet_served_total", "counter",
+           "get_or_compute requests other nodes handed to this node as the key's owner.",
+           [&](const cache_snapshot& c) {
+             x.sample("mtcache_fleet_served_total", with_cache(c), c.cache.fleet_served);
+           });
+  x.family("mtcache_fleet_peers", "gauge",
+           "Peers fleet-wide flights route loads over now (0: every load runs here).",
+           [&](const cache_snapshot& c) {
+             x.sample("mtcache_fleet_peers", with_cache(c), uint64_t{c.cache.fleet_peers});
+           });
   x.family("mtcache_superseded_fills_total", "counter",
            "Loaded or promoted values dropped because the key changed meanwhile.",
            [&](const cache_snapshot& c) {

@@ -88,6 +88,10 @@ struct flight_report {
   /// the loader chose it: eager refresh measures its share against that TTL.
   int64_t loaded_ttl_ms = 0;
   bool ttl_chosen = false;
+  /// 1 if the flight handed its load to the key's owner node; `fleet_fallbacks` 1 if it then
+  /// loaded here all the same, the owner being down, cut off or too slow.
+  uint64_t fleet_forwarded = 0;
+  uint64_t fleet_fallbacks = 0;
 };
 
 template <class Inspector>
@@ -95,7 +99,8 @@ typename Inspector::result_type inspect(Inspector& f, flight_report& x) {
   return f(caf::meta::type_name("mtcache::flight_report"), x.tier_hits, x.misses, x.failed, x.loads,
            x.load_errors, x.load_timeouts, x.tier_errors, x.stale_served, x.promotions,
            x.superseded_fills, x.load_duration, x.load_soft_timeouts, x.fail_safe_activations,
-           x.promotions_by_pair, x.eager_refresh_failures, x.loaded_ttl_ms, x.ttl_chosen);
+           x.promotions_by_pair, x.eager_refresh_failures, x.loaded_ttl_ms, x.ttl_chosen,
+           x.fleet_forwarded, x.fleet_fallbacks);
 }
 
 /// The coordinator as its flights and tiers see it.
@@ -125,6 +130,12 @@ using coordinator_actor = cache_actor::extend_with<miss_route>::extend<
     // Re-applies held changes to shared tiers that failed them (coordinator_repair.cpp).
     caf::reacts_to<repair_atom>,
     // Sends the reads and writes queued for batching.
-    caf::reacts_to<caf::flush_atom>>;
+    caf::reacts_to<caf::flush_atom>,
+    // From the bridge: the peers this node is linked with now; flights route loads over them.
+    caf::reacts_to<fleet_atom, std::vector<peer_inbox_actor>>,
+    // From the peer inbox: a get_or_compute another node handed to this one as the key's
+    // owner. Served here, never handed on.
+    caf::replies_to<compute_atom, std::string, compute_options, loader_ref,
+                    fleet_atom>::with<lookup>>;
 
 } // namespace mtcache::detail
