@@ -309,4 +309,20 @@ TEST_F(BulkReads, EagerRefreshIsRefused) {
   EXPECT_EQ(bulk_calls->load(), 0);
 }
 
+TEST_F(BulkReads, StoppingTheCacheAnswersAPassUnderWay) {
+  caf::scoped_actor self{sys};
+  self->send(*cache, compute_atom::value, std::vector<std::string>{"p1", "p2"}, compute_options{},
+             counting_loader(1s));
+  ASSERT_TRUE(eventually([&] { return bulk_calls->load() == 1; }));
+  client.reset();
+  stop_cache(*cache);
+  cache.reset();
+  auto begin = std::chrono::steady_clock::now();
+  self->receive(
+      [&](bulk_lookup&) { ADD_FAILURE() << "answered with values"; },
+      [&](caf::error& err) { EXPECT_TRUE(is(err, errc::shutting_down)) << sys.render(err); },
+      caf::after(5s) >> [] { ADD_FAILURE() << "no answer"; });
+  EXPECT_LT(std::chrono::steady_clock::now() - begin, 500ms);
+}
+
 } // namespace
