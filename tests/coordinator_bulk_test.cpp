@@ -300,13 +300,57 @@ TEST_F(BulkReads, SlowLoaderTimesOutWithATypedError) {
   EXPECT_EQ(stats().load_timeouts, 1u);
 }
 
-TEST_F(BulkReads, EagerRefreshIsRefused) {
+TEST_F(BulkReads, EagerRefreshOutsideZeroToOneIsRefused) {
   compute_options opts;
-  opts.eager_refresh = 0.5;
+  opts.eager_refresh = 1.0;
   auto res = client->get_or_compute_many({"k"}, opts, counting_loader());
   ASSERT_FALSE(res);
   EXPECT_TRUE(is(res.error(), errc::invalid_config)) << sys.render(res.error());
   EXPECT_EQ(bulk_calls->load(), 0);
+}
+
+TEST_F(BulkReads, RefreshesDueInOnePassGoToTheBulkLoaderInOneCall) {
+  auto calls = bulk_calls;
+  auto seen = asked;
+  auto loader = spawn_callable_bulk_loader(sys, [=](const std::vector<std::string>& keys) {
+    auto n = ++*calls;
+    {
+      std::lock_guard<std::mutex> guard{seen->mtx};
+      seen->keys.push_back(keys);
+    }
+    std::this_thread::sleep_for(300ms);
+    std::vector<bulk_entry> out;
+    for (auto& key : keys)
+      out.push_back(bulk_entry::of(bytes{"v" + std::to_string(n) + ":" + key}));
+    return caf::expected<std::vector<bulk_entry>>{std::move(out)};
+  });
+  // TTL 2 s, refreshed past half of it.
+  compute_options opts{strategy::custom(2s)};
+  opts.eager_refresh = 0.5;
+  std::vector<std::string> keys{"r1", "r2", "r3"};
+  ASSERT_TRUE(client->get_or_compute_many(keys, opts, loader));
+  std::this_thread::sleep_for(1200ms);
+  auto begin = std::chrono::steady_clock::now();
+  auto res = client->get_or_compute_many(keys, opts, loader);
+  auto took = std::chrono::steady_clock::now() - begin;
+  ASSERT_TRUE(res) << sys.render(res.error());
+  for (size_t i = 0; i < keys.size(); ++i)
+    EXPECT_EQ(value_of(*res, i), "v1:" + keys[i]);
+  EXPECT_LT(took, 250ms) << "the caller waited for the refresh";
+  EXPECT_TRUE(eventually([&] {
+    auto now = client->get_many(keys);
+    return now && value_of(*now, 0) == "v2:r1" && value_of(*now, 2) == "v2:r3";
+  }));
+  EXPECT_EQ(bulk_calls->load(), 2);
+  {
+    std::lock_guard<std::mutex> guard{asked->mtx};
+    ASSERT_EQ(asked->keys.size(), 2u);
+    EXPECT_EQ(asked->keys[1], keys);
+  }
+  auto s = stats();
+  EXPECT_EQ(s.eager_refreshes, 3u);
+  EXPECT_EQ(s.loads, 2u);
+  EXPECT_EQ(s.requests, s.tier_hits[0] + s.tier_hits[1] + s.misses + s.failed);
 }
 
 TEST_F(BulkReads, StoppingTheCacheAnswersAPassUnderWay) {

@@ -7,6 +7,9 @@
 // waits for it as any waiter does: the flight promotes or fills through the coordinator, so
 // a key that changed meanwhile is not overwritten, and a single-key request for the key
 // joins that flight instead of loading it again. The pass answers once every key has.
+// With eager refresh, first-tier hits past the call's share of their TTL are answered at once
+// and refreshed together: one more bulk call, each key through a refresh flight that nobody
+// waits for (flight_table.hpp), as a single-key refresh runs.
 
 #include <chrono>
 #include <memory>
@@ -147,19 +150,20 @@ std::vector<std::string> member_keys(const bulk_pass& pass) {
   return out;
 }
 
-// The bulk loader's answer, or its failure for every key, handed to each key's flight.
-void hand_loaded(self_ptr self, const pass_ptr& pass, std::vector<bulk_entry> entries) {
-  auto wait = flight_wait(self->state, *pass);
-  for (size_t k = 0; k < pass->members.size(); ++k)
-    settle_on(self, pass, pass->members[k],
-              self->request(pass->flights[k], wait, load_atom::value, std::move(entries[k])));
-}
-
-// One call of the bulk loader for every key no tier has, counted as one load.
-void load_members(self_ptr self, const pass_ptr& pass) {
-  auto n = pass->members.size();
+// One call of `loader` for `keys`, counted as one load. Flight k of `flights` gets the entry
+// for key k (or the call's failure), and `answered(k, x)` what that flight answered.
+template <class Answered>
+void bulk_load(self_ptr self, std::vector<std::string> keys, std::vector<flight_actor> flights,
+               const bulk_loader_actor& loader, caf::timespan limit, caf::duration wait,
+               Answered answered) {
+  auto n = keys.size();
   auto started = self->clock().now();
-  auto limit = load_limit(self->state, pass->opts);
+  auto hand_out = [=](std::vector<bulk_entry> entries) {
+    for (size_t k = 0; k < n; ++k)
+      self->request(flights[k], wait, load_atom::value, std::move(entries[k]))
+          .then([=](lookup& res) { answered(k, caf::expected<lookup>{std::move(res)}); },
+                [=](caf::error& err) { answered(k, caf::expected<lookup>{std::move(err)}); });
+  };
   auto count = [=](bool timed_out, bool failed) {
     flight_report one;
     one.loads = 1;
@@ -169,14 +173,14 @@ void load_members(self_ptr self, const pass_ptr& pass) {
     merge(self->state.stats, one);
   };
   auto fail_all = [=](const caf::error& err) {
-    hand_loaded(self, pass, std::vector<bulk_entry>(n, bulk_entry::failure(err)));
+    hand_out(std::vector<bulk_entry>(n, bulk_entry::failure(err)));
   };
-  self->request(pass->loader, caf::duration{limit}, load_atom::value, member_keys(*pass))
+  self->request(loader, caf::duration{limit}, load_atom::value, std::move(keys))
       .then(
           [=](std::vector<bulk_entry>& entries) {
             count(false, entries.size() != n);
             if (entries.size() == n) {
-              hand_loaded(self, pass, std::move(entries));
+              hand_out(std::move(entries));
               return;
             }
             fail_all(make_error(errc::loader_failed,
@@ -188,6 +192,42 @@ void load_members(self_ptr self, const pass_ptr& pass) {
             count(err == caf::sec::request_timeout, true);
             fail_all(err);
           });
+}
+
+// Loads every key no tier has with one call; each flight's answer is its key's.
+void load_members(self_ptr self, const pass_ptr& pass) {
+  auto& st = self->state;
+  auto members = pass->members;
+  bulk_load(self, member_keys(*pass), pass->flights, pass->loader, load_limit(st, pass->opts),
+            flight_wait(st, *pass), [=](size_t k, caf::expected<lookup> x) {
+              settle(self, pass, members[k], std::move(x));
+            });
+}
+
+// Eager refresh of the keys a pass found in the first tier past the call's share of their
+// TTL, with one call of the bulk loader for all of them: a refresh flight per key that has no
+// flight running, which loads nothing itself but takes the entry. Nobody waits for them.
+void refresh_due(self_ptr self, const pass_ptr& pass, const std::vector<std::string>& due) {
+  auto& st = self->state;
+  flight_params refresh;
+  refresh.refresh = true;
+  refresh.bulk = true;
+  refresh.options = pass->opts;
+  refresh.loader.bulk = pass->loader;
+  std::vector<std::string> keys;
+  std::vector<flight_actor> flights;
+  for (auto& key : due) {
+    if (st.flights.running(key))
+      continue;
+    ++st.stats.eager_refreshes;
+    keys.push_back(key);
+    flights.push_back(flight_for(self, key, 0, &refresh));
+  }
+  if (!keys.empty())
+    bulk_load(self, std::move(keys), std::move(flights), pass->loader, load_limit(st, pass->opts),
+              flight_wait(st, *pass), [](size_t, const caf::expected<lookup>&) {
+                // nop: a failed refresh leaves the value, and the flight counts it
+              });
 }
 
 // Reads the keys no tier above had from tier `i`, then the tier below; past the last, loads
@@ -299,8 +339,13 @@ caf::result<bulk_lookup> start_pass(self_ptr self, const std::vector<std::string
     return rp;
   read_tier(self, 0, std::move(unread_keys),
             [=](std::vector<lookup>& results, const std::vector<bool>& failed) {
+              std::vector<std::string> due;
               for (size_t k = 0; k < unread.size(); ++k) {
                 if (!failed[k] && results[k].found) {
+                  auto& key = pass->keys[unread[k]];
+                  if (pass->opts.eager_refresh > 0 &&
+                      due_for_refresh(self->state, key, results[k], pass->opts))
+                    due.push_back(key);
                   ++self->state.stats.tier_hits[0];
                   settle(self, pass, unread[k], std::move(results[k]));
                 } else {
@@ -308,6 +353,8 @@ caf::result<bulk_lookup> start_pass(self_ptr self, const std::vector<std::string
                 }
               }
               walk_members(self, pass, 1);
+              if (!due.empty())
+                refresh_due(self, pass, due);
             });
   return rp;
 }
@@ -320,10 +367,10 @@ caf::result<bulk_lookup> get_many(self_ptr self, const std::vector<std::string>&
 
 caf::result<bulk_lookup> get_or_compute_many(self_ptr self, const std::vector<std::string>& keys,
                                              compute_options opts, bulk_loader_actor loader) {
-  if (opts.eager_refresh != 0) {
+  if (!(opts.eager_refresh >= 0 && opts.eager_refresh < 1)) {
     ++self->state.stats.rejected;
-    return make_error(errc::invalid_config, "get_or_compute_many does not refresh eagerly: "
-                                            "eager_refresh must be 0");
+    return make_error(errc::invalid_config, "eager_refresh must be at least 0 and below 1, not " +
+                                                std::to_string(opts.eager_refresh));
   }
   auto pass = std::make_shared<bulk_pass>();
   pass->computes = true;

@@ -55,34 +55,6 @@ std::vector<bool> failed_reads(const caf::expected<read_batch>& answer, size_t n
   return failed;
 }
 
-namespace {
-
-// The first tier answers a hit itself; a miss comes back with `context`.
-caf::result<lookup> probe(self_ptr self, const std::string& key, caf::message context) {
-  auto& st = self->state;
-  ++st.fast_gets;
-  return st.outbox.read(self, st.tiers->front().handle, key, std::move(context));
-}
-
-// A read the first tier had no value for (or failed): on to the key's flight, which loads it
-// for a get_or_compute; with no other tier, a miss.
-void after_first_tier(self_ptr self, const std::string& key, bool failed,
-                      const caf::message& context, caf::typed_response_promise<lookup>& rp) {
-  auto& st = self->state;
-  ++st.first_tier_misses;
-  if (failed)
-    ++st.stats.tier_errors;
-  if (context.match_elements<compute_options, loader_ref>()) {
-    rp.delegate(flight_for(self, key, 0), join_atom::value, context.get_as<compute_options>(0),
-                context.get_as<loader_ref>(1));
-  } else if (st.tiers->size() == 1) {
-    ++st.stats.misses;
-    rp.deliver(lookup{});
-  } else {
-    rp.delegate(flight_for(self, key, 1), join_atom::value);
-  }
-}
-
 // Whether a value the tiers answered is past the share of its TTL at which `opts` refreshes
 // it. The tiers keep only the remaining TTL, so the TTL it was written with is taken to be
 // the one its loader chose last (remembered from the flight), else the call's, scaled by the
@@ -109,6 +81,34 @@ bool due_for_refresh(const coordinator_state& st, const std::string& key, const 
   }
   // Level 0: a value loaded just now.
   return false;
+}
+
+namespace {
+
+// The first tier answers a hit itself; a miss comes back with `context`.
+caf::result<lookup> probe(self_ptr self, const std::string& key, caf::message context) {
+  auto& st = self->state;
+  ++st.fast_gets;
+  return st.outbox.read(self, st.tiers->front().handle, key, std::move(context));
+}
+
+// A read the first tier had no value for (or failed): on to the key's flight, which loads it
+// for a get_or_compute; with no other tier, a miss.
+void after_first_tier(self_ptr self, const std::string& key, bool failed,
+                      const caf::message& context, caf::typed_response_promise<lookup>& rp) {
+  auto& st = self->state;
+  ++st.first_tier_misses;
+  if (failed)
+    ++st.stats.tier_errors;
+  if (context.match_elements<compute_options, loader_ref>()) {
+    rp.delegate(flight_for(self, key, 0), join_atom::value, context.get_as<compute_options>(0),
+                context.get_as<loader_ref>(1));
+  } else if (st.tiers->size() == 1) {
+    ++st.stats.misses;
+    rp.deliver(lookup{});
+  } else {
+    rp.delegate(flight_for(self, key, 1), join_atom::value);
+  }
 }
 
 // Starts the eager refresh of `key` unless a flight of the key runs already (a load, or

@@ -103,6 +103,11 @@ caf::result<lookup> get_value(coordinator_ptr self, const std::string& key);
 flight_actor flight_for(coordinator_ptr self, const std::string& key, uint32_t first_tier,
                         const flight_params* preset = nullptr);
 
+/// Whether a value the tiers answered for `key` is past the share of its TTL at which `opts`
+/// refreshes it (eager refresh).
+bool due_for_refresh(const coordinator_state& st, const std::string& key, const lookup& res,
+                     const compute_options& opts);
+
 /// Which of the `n` reads of a batch failed: all if the batch did, else those it lists or
 /// left out.
 std::vector<bool> failed_reads(const caf::expected<read_batch>& answer, size_t n);

@@ -189,7 +189,7 @@ flight_actor::behavior_type flight(self_ptr self, coordinator_actor coordinator,
     fail_all(self->state.computes, err);
     self->quit(msg.reason);
   });
-  if (st.p.refresh) {
+  if (st.p.refresh && !st.p.bulk) {
     st.has_loader = true;
     st.loader = std::move(st.p.loader);
     st.opts = std::move(st.p.options);
@@ -271,10 +271,15 @@ flight_actor::behavior_type flight(self_ptr self, coordinator_actor coordinator,
         auto& st = self->state;
         if (!awaits_pass(st))
           return pass_misrouted();
-        st.computes.emplace_back(self->make_response_promise<lookup>());
-        auto rp = st.computes.back();
         st.ph = flight_state::phase::loading;
         st.pass_load = true;
+        // An eager refresh has no waiter: the pass is answered at once, and not counted.
+        if (st.p.refresh) {
+          take_entry(self, std::move(entry));
+          return lookup{};
+        }
+        st.computes.emplace_back(self->make_response_promise<lookup>());
+        auto rp = st.computes.back();
         take_entry(self, std::move(entry));
         return rp;
       },
