@@ -4,6 +4,7 @@
 // ways, and every failure of the loader a typed error of the keys it concerns.
 #include <atomic>
 #include <chrono>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -223,6 +224,64 @@ TEST_F(BulkReads, BulkJoinsARunningSingleKeyLoad) {
   ASSERT_EQ(asked->keys.size(), 1u);
   EXPECT_EQ(asked->keys[0], std::vector<std::string>{"y"});
   EXPECT_EQ(single_calls->load(), 1);
+}
+
+TEST_F(BulkReads, ConcurrentSingleAndBulkCallsLoadEachKeyOnce) {
+  // Every load of a key, by either loader, counted per key.
+  struct loads_per_key {
+    std::mutex mtx;
+    std::map<std::string, int> count;
+    void add(const std::string& key) {
+      std::lock_guard<std::mutex> guard{mtx};
+      ++count[key];
+    }
+  };
+  auto loads = std::make_shared<loads_per_key>();
+  auto bulk = spawn_callable_bulk_loader(sys, [=](const std::vector<std::string>& keys) {
+    std::vector<bulk_entry> out;
+    for (auto& key : keys) {
+      loads->add(key);
+      out.push_back(bulk_entry::of(bytes{"loaded:" + key}));
+    }
+    std::this_thread::sleep_for(20ms);
+    return caf::expected<std::vector<bulk_entry>>{std::move(out)};
+  });
+  auto single = spawn_callable_loader(sys, [=](const std::string& key) -> caf::expected<bytes> {
+    loads->add(key);
+    std::this_thread::sleep_for(5ms);
+    return bytes{"loaded:" + key};
+  });
+  constexpr int n = 200;
+  std::vector<std::string> keys;
+  for (int i = 0; i < n; ++i)
+    keys.push_back("c" + std::to_string(i));
+  std::atomic<int> wrong{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 3; ++t)
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < n; ++i) {
+        auto& key = keys[(i * 7 + t * 61) % n];
+        auto res = client->get_or_compute(key, {strategy::long_term()}, single);
+        if (!res || res->value.str() != "loaded:" + key)
+          ++wrong;
+      }
+    });
+  for (int round = 0; round < 3; ++round) {
+    // Overlapping slices, so that bulk calls meet each other's flights too.
+    std::vector<std::string> slice(keys.begin() + round * 50, keys.begin() + round * 50 + 100);
+    auto res = client->get_or_compute_many(slice, {strategy::long_term()}, bulk);
+    ASSERT_TRUE(res) << sys.render(res.error());
+    for (size_t i = 0; i < slice.size(); ++i)
+      if (res->errors[i] || value_of(*res, i) != "loaded:" + slice[i])
+        ++wrong;
+  }
+  for (auto& th : threads)
+    th.join();
+  EXPECT_EQ(wrong.load(), 0);
+  std::lock_guard<std::mutex> guard{loads->mtx};
+  EXPECT_EQ(loads->count.size(), static_cast<size_t>(n));
+  for (auto& [key, count] : loads->count)
+    EXPECT_EQ(count, 1) << key;
 }
 
 TEST_F(BulkReads, EntriesMayBeAbsentOrFailAlone) {
