@@ -428,4 +428,35 @@ TEST_F(BulkReads, StoppingTheCacheAnswersAPassUnderWay) {
   EXPECT_LT(std::chrono::steady_clock::now() - begin, 500ms);
 }
 
+// A bulk call that joins someone else's load waits for it only as long as its own deadline
+// allows (its load timeout plus its tier reads), then answers that key with errc::timeout.
+TEST_F(BulkReads, JoinedLoadPastThePassDeadlineIsATypedTimeout) {
+  cache_config cfg = cache_config::embedded();
+  cfg.options.tier_timeout = 50ms;
+  auto own = spawn_cache(sys, cfg);
+  ASSERT_TRUE(own) << sys.render(own.error());
+  blocking_cache local{sys, *own, 10s};
+  auto started = std::make_shared<std::atomic<bool>>(false);
+  auto slow = spawn_callable_loader(sys, [=](const std::string&) -> caf::expected<bytes> {
+    *started = true;
+    std::this_thread::sleep_for(1500ms);
+    return bytes{"late"};
+  });
+  caf::scoped_actor self{sys};
+  compute_options patient;
+  patient.timeout = 5s;
+  self->send(*own, compute_atom::value, std::string{"j"}, patient, slow);
+  ASSERT_TRUE(eventually([&] { return started->load(); }));
+  compute_options hasty;
+  hasty.timeout = 100ms;
+  auto begin = std::chrono::steady_clock::now();
+  auto res = local.get_or_compute_many({"j"}, hasty, counting_loader());
+  ASSERT_TRUE(res) << sys.render(res.error());
+  EXPECT_TRUE(is(res->errors[0], errc::timeout)) << sys.render(res->errors[0]);
+  EXPECT_LT(std::chrono::steady_clock::now() - begin, 1200ms);
+  self->receive([](lookup&) {}, [&](caf::error& err) { ADD_FAILURE() << sys.render(err); },
+                caf::after(5s) >> [] { ADD_FAILURE() << "no answer"; });
+  stop_cache(*own);
+}
+
 } // namespace

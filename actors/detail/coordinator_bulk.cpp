@@ -54,15 +54,26 @@ caf::timespan load_limit(const coordinator_state& st, const compute_options& opt
 }
 
 // How long the pass waits for a flight's answer: its reads, its load and its fills.
-caf::duration flight_wait(const coordinator_state& st, const bulk_pass& pass) {
+caf::timespan flight_limit(const coordinator_state& st, const bulk_pass& pass) {
   auto reads = st.opts.tier_timeout * (2 * st.tiers->size() + 2);
-  return caf::duration{load_limit(st, pass.opts) + reads};
+  return load_limit(st, pass.opts) + reads;
+}
+
+caf::duration flight_wait(const coordinator_state& st, const bulk_pass& pass) {
+  return caf::duration{flight_limit(st, pass)};
 }
 
 // Key `j` of the pass has its answer: every position that asked for it gets it.
 void settle(self_ptr self, const pass_ptr& pass, size_t j, caf::expected<lookup> x) {
   if (!pass->rp.pending())
     return;
+  // A flight of someone else's may load with a longer timeout than this pass waits for.
+  if (!x && x.error() == caf::sec::request_timeout) {
+    auto ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(flight_limit(self->state, *pass));
+    x = make_error(errc::timeout, "'" + pass->keys[j] + "' had no answer within " +
+                                      std::to_string(ms.count()) + " ms");
+  }
   for (auto pos : pass->positions[j]) {
     if (x)
       pass->out.results[pos] = *x;
