@@ -61,6 +61,8 @@ void finish_with_value(self_ptr self, lookup res, size_t source) {
   answer_all(st.computes, st.value);
 }
 
+namespace {
+
 // Where a value goes, nearest tier first, with the TTL each tier keeps it for: a loaded value
 // (source == tiers.size()) into every tier; a value found in tier `source` into the tiers above
 // it, if that tier promotes and the 1/N draw passes.
@@ -90,6 +92,8 @@ void count_promotion(flight_state& st, size_t from, size_t into) {
   ++pairs[from * n + into];
   ++st.report.promotions;
 }
+
+} // namespace
 
 // Writes a value through the coordinator, then answers everyone with it. Waiters are
 // answered only after the tiers acknowledged, so a request that finds this flight gone is
