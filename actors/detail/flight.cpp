@@ -14,43 +14,12 @@
 #include <utility>
 #include <vector>
 
+#include "mtcache/actors/detail/flight_state.hpp"
 #include "mtcache/messages/error.hpp"
 
 namespace mtcache::detail {
 
-namespace {
-
-using promise = caf::typed_response_promise<lookup>;
-
-struct flight_state {
-  enum class phase : uint8_t { walking, loading, finishing };
-
-  flight_params p;
-  coordinator_actor coordinator;
-  phase ph = phase::walking;
-  std::vector<promise> gets;
-  std::vector<promise> computes;
-  loader_ref loader;
-  compute_options opts;
-  bool has_loader = false;
-  // The outcome, kept while finishing for waiters that arrive late.
-  bool has_value = false;
-  lookup value;
-  // Tier index the value came from; `tiers.size()` for a loaded value.
-  size_t value_source = 0;
-  // An expired value served by fail-safe after the soft timeout, while the load goes on.
-  bool serving_stale = false;
-  lookup stale;
-  uint64_t load_seq = 0;
-  caf::actor_clock::time_point load_started;
-  // Promotion draws, seeded by the coordinator so that tests are repeatable.
-  std::minstd_rand rng;
-  flight_report report;
-
-  static inline const char* name = "mtcache.flight";
-};
-
-using self_ptr = flight_actor::stateful_pointer<flight_state>;
+namespace flight_steps {
 
 // Counts `n` answered waiters as hits of the value's source, or as misses for a loaded one.
 void count_answered(flight_state& st, flight_report& into, size_t n) {
@@ -72,10 +41,6 @@ void fail_all(std::vector<promise>& waiters, const caf::error& err) {
   waiters.clear();
 }
 
-bool fail_safe(const flight_state& st) {
-  return st.opts.fail_safe || st.p.fail_safe;
-}
-
 // Reports to the coordinator. Called before the last answers go out, so that a caller who
 // got its answer and then asks for stats sees them counted.
 void finish(self_ptr self) {
@@ -83,18 +48,6 @@ void finish(self_ptr self) {
   st.ph = flight_state::phase::finishing;
   self->request(st.coordinator, st.p.tier_timeout, done_atom::value, st.p.key, st.p.id, st.report)
       .then([=](ok_atom) { self->quit(); }, [=](caf::error&) { self->quit(); });
-}
-
-// Counts one answer that the flight's own report no longer covers (it went out, or the
-// waiter is answered before it goes out), telling the coordinator before the answer goes
-// out: a caller that then asks for stats sees it counted.
-template <class Count>
-void report_one(self_ptr self, Count count) {
-  auto& st = self->state;
-  flight_report one;
-  one.tier_hits.resize(st.p.tiers->size());
-  count(one);
-  self->send(st.coordinator, done_atom::value, std::move(one));
 }
 
 void finish_with_value(self_ptr self, lookup res, size_t source) {
@@ -107,6 +60,8 @@ void finish_with_value(self_ptr self, lookup res, size_t source) {
   answer_all(st.gets, st.value);
   answer_all(st.computes, st.value);
 }
+
+namespace {
 
 // Where a value goes, nearest tier first, with the TTL each tier keeps it for: a loaded value
 // (source == tiers.size()) into every tier; a value found in tier `source` into the tiers above
@@ -137,6 +92,8 @@ void count_promotion(flight_state& st, size_t from, size_t into) {
   ++pairs[from * n + into];
   ++st.report.promotions;
 }
+
+} // namespace
 
 // Writes a value through the coordinator, then answers everyone with it. Waiters are
 // answered only after the tiers acknowledged, so a request that finds this flight gone is
@@ -175,8 +132,6 @@ void fill_then_answer(self_ptr self, lookup res, size_t source) {
   }
 }
 
-void start_load(self_ptr self);
-
 void walk(self_ptr self, size_t i) {
   auto& st = self->state;
   auto& tiers = *st.p.tiers;
@@ -209,102 +164,19 @@ void walk(self_ptr self, size_t i) {
           });
 }
 
-// Asks the first tier for an expired value kept for fail-safe; `then` gets it or a miss.
-template <class F>
-void fetch_stale(self_ptr self, F then) {
-  auto& st = self->state;
-  self->request(st.p.tiers->front().handle, st.p.tier_timeout, get_atom::value, stale_atom::value,
-                st.p.key)
-      .then([=](lookup& res) mutable { then(std::move(res)); },
-            [=](caf::error&) mutable { then(lookup{}); });
+} // namespace flight_steps
+
+namespace {
+
+using namespace flight_steps;
+
+// A bulk pass tells each flight it started its outcome once, while the flight still waits.
+bool awaits_pass(const flight_state& st) {
+  return st.p.bulk && st.ph == flight_state::phase::walking;
 }
 
-void load_failed(self_ptr self, caf::error err) {
-  auto& st = self->state;
-  if (err == caf::sec::request_timeout) {
-    ++st.report.load_timeouts;
-    auto limit = st.opts.timeout.count() > 0
-                     ? std::chrono::duration_cast<std::chrono::milliseconds>(st.opts.timeout)
-                     : st.p.load_timeout;
-    err = make_error(errc::timeout, "load of '" + st.p.key + "' took longer than " +
-                                        std::to_string(limit.count()) + " ms");
-  } else {
-    ++st.report.load_errors;
-  }
-  // The refreshed value stays in the tiers until its own TTL ends.
-  if (st.p.refresh)
-    st.report.eager_refresh_failures = 1;
-  if (!fail_safe(st)) {
-    st.report.failed += st.computes.size();
-    finish(self);
-    fail_all(st.computes, err);
-    return;
-  }
-  auto on_stale = [=](lookup stale) {
-    auto& st = self->state;
-    if (st.serving_stale || stale.found) {
-      auto& use = st.serving_stale ? st.stale : stale;
-      use.stale = true;
-      st.report.fail_safe_activations = 1;
-      st.report.stale_served += st.computes.size();
-      finish(self);
-      answer_all(st.computes, use);
-    } else {
-      st.report.failed += st.computes.size();
-      finish(self);
-      fail_all(st.computes, err);
-    }
-  };
-  if (st.serving_stale)
-    on_stale(st.stale);
-  else
-    fetch_stale(self, on_stale);
-}
-
-// A loaded value: checked, then written to every tier with the loader's TTL if it chose one
-// (`ttl` zero: the call's), and answered.
-void loaded_value(self_ptr self, bytes value, caf::timespan ttl) {
-  auto& st = self->state;
-  st.report.load_duration = self->clock().now() - st.load_started;
-  if (st.p.max_value_bytes > 0 && value.size() > st.p.max_value_bytes) {
-    load_failed(self, make_error(errc::value_too_large, "loaded value of " +
-                                                            std::to_string(value.size()) +
-                                                            " bytes exceeds the limit"));
-    return;
-  }
-  st.report.ttl_chosen = ttl.count() != 0;
-  if (ttl.count() == 0)
-    ttl = st.opts.ttl.ttl();
-  // Rounded up: a positive TTL under 1 ms must not become "never expires".
-  auto ms = ttl.count() > 0 ? std::chrono::ceil<std::chrono::milliseconds>(ttl).count() : -1;
-  st.report.loaded_ttl_ms = ms;
-  lookup res{true, std::move(value), ms, 0, false};
-  fill_then_answer(self, std::move(res), st.p.tiers->size());
-}
-
-void start_load(self_ptr self) {
-  auto& st = self->state;
-  st.ph = flight_state::phase::loading;
-  ++st.report.loads;
-  auto seq = ++st.load_seq;
-  auto timeout = st.opts.timeout.count() > 0
-                     ? std::chrono::duration_cast<std::chrono::milliseconds>(st.opts.timeout)
-                     : st.p.load_timeout;
-  if (fail_safe(st) && st.opts.soft_timeout.count() > 0 && st.opts.soft_timeout < timeout)
-    self->delayed_send(self, st.opts.soft_timeout, caf::timeout_atom::value, seq);
-  st.load_started = self->clock().now();
-  auto on_error = [=](caf::error& err) {
-    self->state.report.load_duration = self->clock().now() - self->state.load_started;
-    load_failed(self, std::move(err));
-  };
-  if (st.loader.timed) {
-    self->request(st.loader.timed, timeout, load_atom::value, st.p.key)
-        .then([=](loaded& res) { loaded_value(self, std::move(res.value), res.ttl); }, on_error);
-    return;
-  }
-  self->request(st.loader.plain, timeout, load_atom::value, st.p.key)
-      .then([=](bytes& value) { loaded_value(self, std::move(value), caf::timespan{0}); },
-            on_error);
+caf::error pass_misrouted() {
+  return make_error(errc::malformed_message, "a bulk outcome for a flight that does not await one");
 }
 
 flight_actor::behavior_type flight(self_ptr self, coordinator_actor coordinator,
@@ -321,11 +193,17 @@ flight_actor::behavior_type flight(self_ptr self, coordinator_actor coordinator,
     fail_all(self->state.computes, err);
     self->quit(msg.reason);
   });
-  if (st.p.refresh) {
+  if (st.p.refresh && !st.p.bulk) {
     st.has_loader = true;
-    st.loader = std::move(st.p.refresh_loader);
-    st.opts = std::move(st.p.refresh_options);
+    st.loader = std::move(st.p.loader);
+    st.opts = std::move(st.p.options);
     start_load(self);
+  } else if (st.p.bulk) {
+    // Waits for the pass. Its loader, if it loads, stays the flight's: a single-key
+    // get_or_compute joining meanwhile waits for the pass's load instead of starting one.
+    st.has_loader = static_cast<bool>(st.p.loader.bulk);
+    st.loader = std::move(st.p.loader);
+    st.opts = std::move(st.p.options);
   } else {
     walk(self, st.p.first_tier);
   }
@@ -370,6 +248,44 @@ flight_actor::behavior_type flight(self_ptr self, coordinator_actor coordinator,
         }
         st.computes.emplace_back(self->make_response_promise<lookup>());
         return st.computes.back();
+      },
+      [=](fill_atom, uint32_t tier, lookup& res) -> caf::result<lookup> {
+        auto& st = self->state;
+        if (!awaits_pass(st))
+          return pass_misrouted();
+        st.gets.emplace_back(self->make_response_promise<lookup>());
+        auto rp = st.gets.back();
+        if (tier == 0 || tier >= st.p.tiers->size())
+          finish_with_value(self, std::move(res), 0);
+        else
+          fill_then_answer(self, std::move(res), tier);
+        return rp;
+      },
+      [=](miss_atom) -> caf::result<lookup> {
+        auto& st = self->state;
+        if (!awaits_pass(st))
+          return pass_misrouted();
+        st.gets.emplace_back(self->make_response_promise<lookup>());
+        auto rp = st.gets.back();
+        // As a walk that found nothing: a get_or_compute that joined meanwhile loads now.
+        walk(self, st.p.tiers->size());
+        return rp;
+      },
+      [=](load_atom, bulk_entry& entry) -> caf::result<lookup> {
+        auto& st = self->state;
+        if (!awaits_pass(st))
+          return pass_misrouted();
+        st.ph = flight_state::phase::loading;
+        st.pass_load = true;
+        // An eager refresh has no waiter: the pass is answered at once, and not counted.
+        if (st.p.refresh) {
+          take_entry(self, std::move(entry));
+          return lookup{};
+        }
+        st.computes.emplace_back(self->make_response_promise<lookup>());
+        auto rp = st.computes.back();
+        take_entry(self, std::move(entry));
+        return rp;
       },
       [=](caf::timeout_atom, uint64_t seq) {
         auto& st = self->state;
