@@ -22,18 +22,22 @@ namespace {
 // Workers answer with plain messages, not responses: a request would park a strong
 // reference to the dispatcher in the actor clock until its timeout, keeping an unused
 // loader (and its threads) alive that long.
-using worker_actor = caf::typed_actor<caf::reacts_to<load_atom, std::string, uint64_t>>;
+// `Key` is a key, or the keys of a bulk load.
+template <class Key>
+using worker_actor = caf::typed_actor<caf::reacts_to<load_atom, Key, uint64_t>>;
 
-// The same dispatcher serves both kinds of loader: `Loader` answers `Value` (bytes, or
-// loaded for a loader that chooses TTLs).
+template <class Key, class Value>
+using function = std::function<caf::expected<Value>(const Key&)>;
+
+// The same dispatcher serves every kind of loader: `Loader` takes `Key` and answers `Value`
+// (bytes; loaded for a loader that chooses TTLs; bulk entries for keys).
 template <class Loader, class Value>
 using dispatcher_actor =
     typename Loader::template extend<caf::reacts_to<done_atom, uint64_t, Value>,
                                      caf::reacts_to<done_atom, uint64_t, caf::error>>;
 
-template <class Value>
-caf::expected<Value> call(const std::function<caf::expected<Value>(const std::string&)>& fn,
-                          const std::string& key) {
+template <class Key, class Value>
+caf::expected<Value> call(const function<Key, Value>& fn, const Key& key) {
   try {
     return fn(key);
   } catch (const std::exception& ex) {
@@ -44,12 +48,11 @@ caf::expected<Value> call(const std::function<caf::expected<Value>(const std::st
 }
 
 // Runs the function on its own thread and sends the outcome back to whoever asked.
-template <class Value>
-worker_actor::behavior_type
-load_worker(worker_actor::pointer self,
-            std::function<caf::expected<Value>(const std::string&)> fn) {
+template <class Key, class Value>
+typename worker_actor<Key>::behavior_type load_worker(typename worker_actor<Key>::pointer self,
+                                                      function<Key, Value> fn) {
   return {
-      [self, fn](load_atom, const std::string& key, uint64_t job) {
+      [self, fn](load_atom, const Key& key, uint64_t job) {
         auto res = call(fn, key);
         auto dispatcher = caf::actor_cast<caf::actor>(self->current_sender());
         if (res)
@@ -60,37 +63,38 @@ load_worker(worker_actor::pointer self,
   };
 }
 
-template <class Value>
+template <class Key, class Value>
 struct queued_load {
-  std::string key;
+  Key key;
   caf::typed_response_promise<Value> rp;
 };
 
-template <class Value>
+template <class Key, class Value>
 struct running_load {
-  worker_actor worker;
+  worker_actor<Key> worker;
   caf::typed_response_promise<Value> rp;
 };
 
-template <class Value>
+template <class Key, class Value>
 struct dispatcher_state {
-  std::vector<worker_actor> idle;
-  std::deque<queued_load<Value>> queue;
-  std::unordered_map<uint64_t, running_load<Value>> running;
+  std::vector<worker_actor<Key>> idle;
+  std::deque<queued_load<Key, Value>> queue;
+  std::unordered_map<uint64_t, running_load<Key, Value>> running;
   uint64_t next_job = 0;
 
   static inline const char* name = "mtcache.callable_loader";
 };
 
-template <class Loader, class Value>
+template <class Loader, class Key, class Value>
 using dispatcher_ptr =
-    typename dispatcher_actor<Loader, Value>::template stateful_pointer<dispatcher_state<Value>>;
+    typename dispatcher_actor<Loader,
+                              Value>::template stateful_pointer<dispatcher_state<Key, Value>>;
 
-template <class Self, class Value>
-void run(Self self, worker_actor worker, queued_load<Value> job) {
+template <class Self, class Key, class Value>
+void run(Self self, worker_actor<Key> worker, queued_load<Key, Value> job) {
   auto id = ++self->state.next_job;
   self->send(worker, load_atom::value, job.key, id);
-  self->state.running.emplace(id, running_load<Value>{std::move(worker), std::move(job.rp)});
+  self->state.running.emplace(id, running_load<Key, Value>{std::move(worker), std::move(job.rp)});
 }
 
 // A load ended: answer its caller and hand the worker the next queued load, or park it.
@@ -112,23 +116,23 @@ void finish(Self self, uint64_t id, Result&& result) {
   run(self, std::move(worker), std::move(next));
 }
 
-template <class Loader, class Value>
+template <class Loader, class Key, class Value>
 typename dispatcher_actor<Loader, Value>::behavior_type
-dispatcher(dispatcher_ptr<Loader, Value> self,
-           std::function<caf::expected<Value>(const std::string&)> fn, callable_loader_config cfg) {
+dispatcher(dispatcher_ptr<Loader, Key, Value> self, function<Key, Value> fn,
+           callable_loader_config cfg) {
   auto& st = self->state;
-  std::vector<worker_actor> workers;
+  std::vector<worker_actor<Key>> workers;
   for (size_t i = 0; i < std::max<size_t>(cfg.threads, 1); ++i)
-    workers.push_back(self->system().template spawn<caf::detached>(load_worker<Value>, fn));
+    workers.push_back(self->system().template spawn<caf::detached>(load_worker<Key, Value>, fn));
   st.idle = workers;
   self->attach_functor([workers] {
     for (auto& w : workers)
       caf::anon_send_exit(w, caf::exit_reason::user_shutdown);
   });
   return {
-      [=](load_atom, std::string& key) -> caf::result<Value> {
+      [=](load_atom, Key& key) -> caf::result<Value> {
         auto& st = self->state;
-        queued_load<Value> job{std::move(key), self->template make_response_promise<Value>()};
+        queued_load<Key, Value> job{std::move(key), self->template make_response_promise<Value>()};
         auto rp = job.rp;
         if (st.idle.empty()) {
           st.queue.emplace_back(std::move(job));
@@ -148,12 +152,35 @@ dispatcher(dispatcher_ptr<Loader, Value> self,
 
 loader_actor spawn_callable_loader(caf::actor_system& sys, load_function fn,
                                    callable_loader_config cfg) {
-  return sys.spawn(dispatcher<loader_actor, bytes>, std::move(fn), cfg);
+  return sys.spawn(dispatcher<loader_actor, std::string, bytes>, std::move(fn), cfg);
 }
 
 ttl_loader_actor spawn_callable_ttl_loader(caf::actor_system& sys, ttl_load_function fn,
                                            callable_loader_config cfg) {
-  return sys.spawn(dispatcher<ttl_loader_actor, loaded>, std::move(fn), cfg);
+  return sys.spawn(dispatcher<ttl_loader_actor, std::string, loaded>, std::move(fn), cfg);
+}
+
+namespace {
+
+// Checked here, not only by the cache: a loader of our making answers one entry per key.
+caf::expected<std::vector<bulk_entry>> counted(const bulk_load_function& fn,
+                                               const std::vector<std::string>& keys) {
+  auto res = fn(keys);
+  if (res && res->size() != keys.size())
+    return make_error(errc::loader_failed, "the bulk load function returned " +
+                                               std::to_string(res->size()) + " entries for " +
+                                               std::to_string(keys.size()) + " keys");
+  return res;
+}
+
+} // namespace
+
+bulk_loader_actor spawn_callable_bulk_loader(caf::actor_system& sys, bulk_load_function fn,
+                                             callable_loader_config cfg) {
+  function<std::vector<std::string>, std::vector<bulk_entry>> checked =
+      [fn = std::move(fn)](const std::vector<std::string>& keys) { return counted(fn, keys); };
+  return sys.spawn(dispatcher<bulk_loader_actor, std::vector<std::string>, std::vector<bulk_entry>>,
+                   std::move(checked), cfg);
 }
 
 } // namespace mtcache

@@ -2,6 +2,7 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 #include <caf/expected.hpp>
 #include <caf/fwd.hpp>
@@ -16,6 +17,13 @@ using load_function = std::function<caf::expected<bytes>(const std::string& key)
 
 /// As `load_function`, choosing how long each value lives (see `loaded::ttl`).
 using ttl_load_function = std::function<caf::expected<loaded>(const std::string& key)>;
+
+/// Loads many keys in one call (one database query for all), blocking as long as it needs:
+/// one entry per key, in order (`bulk_entry::of`, `absent`, `failure`). Return an error to fail
+/// every key; another count of entries fails every key with errc::loader_failed, and so does
+/// an exception it throws.
+using bulk_load_function =
+    std::function<caf::expected<std::vector<bulk_entry>>(const std::vector<std::string>& keys)>;
 
 struct callable_loader_config {
   /// Loads that may run at once; each runs on its own thread (a detached actor), so a slow
@@ -32,5 +40,10 @@ loader_actor spawn_callable_loader(caf::actor_system& sys, load_function fn,
 /// As `spawn_callable_loader`, for a function that also chooses each value's TTL.
 ttl_loader_actor spawn_callable_ttl_loader(caf::actor_system& sys, ttl_load_function fn,
                                            callable_loader_config cfg = {});
+
+/// As `spawn_callable_loader`, for a function that loads many keys at once
+/// (`get_or_compute_many`); each call runs on one thread.
+bulk_loader_actor spawn_callable_bulk_loader(caf::actor_system& sys, bulk_load_function fn,
+                                             callable_loader_config cfg = {});
 
 } // namespace mtcache

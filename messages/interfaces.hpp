@@ -10,6 +10,7 @@
 #include <caf/typed_actor.hpp>
 
 #include "mtcache/messages/atoms.hpp"
+#include "mtcache/messages/bulk.hpp"
 #include "mtcache/messages/bytes.hpp"
 #include "mtcache/messages/invalidation.hpp"
 #include "mtcache/messages/lookup.hpp"
@@ -62,6 +63,12 @@ using loader_actor = caf::typed_actor<caf::replies_to<load_atom, std::string>::w
 /// As `loader_actor`, for a loader that also chooses how long each value lives.
 using ttl_loader_actor = caf::typed_actor<caf::replies_to<load_atom, std::string>::with<loaded>>;
 
+/// Produces the values of many keys in one call (`get_or_compute_many`, as Caffeine's
+/// loadAll): one entry per key asked, in order. An error, or a count other than the keys',
+/// fails every key of the call; an entry's own error fails that key alone.
+using bulk_loader_actor = caf::typed_actor<
+    caf::replies_to<load_atom, std::vector<std::string>>::with<std::vector<bulk_entry>>>;
+
 /// What a node exposes to other CAF nodes: its peer inbox, published on a port. It passes
 /// changes and link-ups on to the node's bridge and loads to its coordinator, which
 /// themselves are never exposed.
@@ -111,6 +118,12 @@ using cache_actor = caf::typed_actor<
     caf::replies_to<compute_atom, std::string, compute_options, loader_actor>::with<lookup>,
     // As above, with a loader that chooses the TTL of what it loads.
     caf::replies_to<compute_atom, std::string, compute_options, ttl_loader_actor>::with<lookup>,
+    // Read many keys in one pass over the tiers (one batched read per tier); answers in order.
+    caf::replies_to<get_atom, std::vector<std::string>>::with<bulk_lookup>,
+    // As above, loading every key no tier has with one call of the bulk loader; keys whose
+    // flight runs already join it, and the keys it loads are flights others can join.
+    caf::replies_to<compute_atom, std::vector<std::string>, compute_options,
+                    bulk_loader_actor>::with<bulk_lookup>,
     // Report that the value under a key did not decode: the cache counts it and drops the key
     // from every tier of this node, so the next read misses instead of failing again.
     caf::replies_to<corrupt_atom, std::string>::with<ok_atom>,

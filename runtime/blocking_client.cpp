@@ -51,6 +51,16 @@ caf::expected<lookup> blocking_cache::get_or_compute(const std::string& key, com
   return call<lookup>(compute_atom::value, key, std::move(opts), std::move(loader));
 }
 
+caf::expected<bulk_lookup> blocking_cache::get_many(const std::vector<std::string>& keys) {
+  return call<bulk_lookup>(get_atom::value, keys);
+}
+
+caf::expected<bulk_lookup> blocking_cache::get_or_compute_many(const std::vector<std::string>& keys,
+                                                               compute_options opts,
+                                                               bulk_loader_actor loader) {
+  return call<bulk_lookup>(compute_atom::value, keys, std::move(opts), std::move(loader));
+}
+
 caf::expected<cache_stats> blocking_cache::stats() {
   return call<cache_stats>(stats_atom::value);
 }

@@ -55,6 +55,11 @@ public:
   /// As above, with a loader that chooses the TTL of what it loads.
   caf::expected<lookup> get_or_compute(const std::string& key, compute_options opts,
                                        ttl_loader_actor loader);
+  /// Reads many keys in one pass over the tiers: results in the order of `keys`.
+  caf::expected<bulk_lookup> get_many(const std::vector<std::string>& keys);
+  /// As `get_many`, loading every key no tier has with one call of `loader`.
+  caf::expected<bulk_lookup> get_or_compute_many(const std::vector<std::string>& keys,
+                                                 compute_options opts, bulk_loader_actor loader);
   caf::expected<cache_stats> stats();
   /// Each tier's own counters, in tier order.
   caf::expected<std::vector<tier_stats>> tiers();

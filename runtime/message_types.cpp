@@ -63,6 +63,9 @@ void add_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<write_ack>("mtcache::write_ack");
   cfg.add_message_type<compute_options>("mtcache::compute_options");
   cfg.add_message_type<loaded>("mtcache::loaded");
+  cfg.add_message_type<bulk_entry>("mtcache::bulk_entry");
+  cfg.add_message_type<std::vector<bulk_entry>>("std::vector<mtcache::bulk_entry>");
+  cfg.add_message_type<bulk_lookup>("mtcache::bulk_lookup");
   cfg.add_message_type<latency_histogram>("mtcache::latency_histogram");
   cfg.add_message_type<backend_op_stats>("mtcache::backend_op_stats");
   cfg.add_message_type<node_stats>("mtcache::node_stats");
@@ -80,6 +83,7 @@ void add_message_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<detail::flight_report>("mtcache::flight_report");
   cfg.add_message_type<loader_actor>("mtcache::loader_actor");
   cfg.add_message_type<ttl_loader_actor>("mtcache::ttl_loader_actor");
+  cfg.add_message_type<bulk_loader_actor>("mtcache::bulk_loader_actor");
   cfg.add_message_type<detail::loader_ref>("mtcache::loader_ref");
   cfg.add_message_type<tier_actor>("mtcache::tier_actor");
   cfg.add_message_type<tier_write>("mtcache::tier_write");

@@ -14,6 +14,7 @@
 #include <caf/io/middleman.hpp>
 
 #include "mtcache/messages/atoms.hpp"
+#include "mtcache/messages/bulk.hpp"
 #include "mtcache/messages/bytes.hpp"
 #include "mtcache/messages/config.hpp"
 #include "mtcache/messages/error.hpp"

@@ -4,7 +4,9 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <utility>
+#include <vector>
 
 #include <caf/expected.hpp>
 
@@ -57,6 +59,35 @@ spawn_typed_ttl_loader(caf::actor_system& sys,
         if (!res)
           return std::move(res.error());
         return loaded{typed_value::encode(res->value), res->ttl};
+      },
+      cfg);
+}
+
+/// Wraps a blocking function that loads many keys as T at once as a bulk loader (see
+/// spawn_callable_bulk_loader). As Caffeine's loadAll, it answers the values it has by key;
+/// a key it leaves out has no value (a miss, nothing cached).
+template <class T>
+bulk_loader_actor
+spawn_typed_bulk_loader(caf::actor_system& sys,
+                        std::function<caf::expected<std::unordered_map<std::string, T>>(
+                            const std::vector<std::string>&)>
+                            fn,
+                        callable_loader_config cfg = {}) {
+  return spawn_callable_bulk_loader(
+      sys,
+      [fn = std::move(fn)](
+          const std::vector<std::string>& keys) -> caf::expected<std::vector<bulk_entry>> {
+        auto found = fn(keys);
+        if (!found)
+          return std::move(found.error());
+        std::vector<bulk_entry> out;
+        out.reserve(keys.size());
+        for (auto& key : keys) {
+          auto i = found->find(key);
+          out.push_back(i == found->end() ? bulk_entry::absent()
+                                          : bulk_entry::of(typed_value::encode(i->second)));
+        }
+        return out;
       },
       cfg);
 }
@@ -116,6 +147,77 @@ template <class T>
 caf::expected<write_ack> set(blocking_cache& cache, const std::string& key, const T& value,
                              strategy ttl = strategy::short_term()) {
   return cache.set(key, typed_value::encode(value), ttl);
+}
+
+/// Per key asked, in order: its value, nothing (a miss, or bytes that did not decode), or the
+/// key's own error.
+template <class T>
+using typed_many = std::vector<caf::expected<std::optional<T>>>;
+
+/// Reads many keys as T in one pass over the tiers (see `blocking_cache::get_many`). Bytes
+/// that do not decode are reported and read as nothing, as for `get`.
+template <class T>
+caf::expected<typed_many<T>> get_many(blocking_cache& cache, const std::vector<std::string>& keys) {
+  auto res = cache.get_many(keys);
+  if (!res)
+    return std::move(res.error());
+  typed_many<T> out;
+  out.reserve(keys.size());
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (res->errors[i]) {
+      out.emplace_back(std::move(res->errors[i]));
+      continue;
+    }
+    out.emplace_back(decode_or_report<T>(keys[i], res->results[i],
+                                         [&](const std::string& k, const std::string&) {
+                                           cache.call<ok_atom>(corrupt_atom::value, k);
+                                         }));
+  }
+  return out;
+}
+
+/// Reads many keys as T, loading every missing one with one call of `loader` (made by
+/// spawn_typed_bulk_loader); nothing for a key the loader has no value for. Cached bytes that
+/// do not decode are dropped and their keys loaded again in one more call; a loaded value that
+/// does not decode is errc::decode_failed for its key.
+template <class T>
+caf::expected<typed_many<T>>
+get_or_compute_many(blocking_cache& cache, const std::vector<std::string>& keys,
+                    compute_options opts, const bulk_loader_actor& loader) {
+  typed_many<T> out(keys.size(), std::optional<T>{});
+  std::vector<size_t> asking(keys.size());
+  for (size_t i = 0; i < asking.size(); ++i)
+    asking[i] = i;
+  for (int attempt = 0; attempt < 2 && !asking.empty(); ++attempt) {
+    std::vector<std::string> ask;
+    for (auto i : asking)
+      ask.push_back(keys[i]);
+    auto res = cache.get_or_compute_many(ask, opts, loader);
+    if (!res)
+      return std::move(res.error());
+    std::vector<size_t> again;
+    for (size_t k = 0; k < asking.size(); ++k) {
+      auto i = asking[k];
+      if (res->errors[k]) {
+        out[i] = std::move(res->errors[k]);
+        continue;
+      }
+      std::string reason;
+      auto value = decode_or_report<T>(keys[i], res->results[k],
+                                       [&](const std::string& key, const std::string& why) {
+                                         reason = why;
+                                         cache.call<ok_atom>(corrupt_atom::value, key);
+                                       });
+      if (value || !res->results[k].found)
+        out[i] = std::move(value);
+      else if (attempt == 0)
+        again.push_back(i);
+      else
+        out[i] = make_error(errc::decode_failed, "'" + keys[i] + "' does not decode: " + reason);
+    }
+    asking = std::move(again);
+  }
+  return out;
 }
 
 /// Reads `key` as T or loads it once with `loader` (made by spawn_typed_loader, or by

@@ -31,7 +31,12 @@ protected:
 
   cache_stats stats(size_t i) { return fleet_nodes::stats(at(i)); }
 
-  std::string render(const caf::error& err) { return at(0).sys().render(err); }
+  std::string render(const caf::error& err) {
+    for (auto& n : fleet.nodes)
+      if (n)
+        return n->sys().render(err);
+    return "?";
+  }
 
   mtcache::testing::redis_server redis;
   fleet_nodes fleet{redis};
@@ -106,6 +111,24 @@ TEST_F(FleetFlight, AnOwnerThatDoesNotAnswerInTimeIsBypassed) {
   auto owners = slow.collect();
   ASSERT_TRUE(owners.errors.empty()) << render(owners.errors.front());
   expect_all_loaded(owners.values, key, 1);
+}
+
+TEST_F(FleetFlight, AnAskingNodeLeavingDuringTheLoadLeavesTheOwnerToItsOwnLoader) {
+  start();
+  auto key = fleet.key_owned_by(2);
+  // The owner loads with the loader of the node that asked first...
+  auto asking = std::make_unique<fleet_nodes::callers>(
+      fleet, std::vector<mtcache::testing::node*>{&at(0)}, key, 10, 1s);
+  ASSERT_TRUE(eventually([&] { return fleet.loader_calls->load() == 1; }));
+  // ...its own callers join, and that node leaves during the load.
+  fleet_nodes::callers owners{fleet, {&at(2)}, key, 5, 50ms};
+  ASSERT_TRUE(eventually([&] { return stats(2).flight_joins >= 5; }));
+  asking.reset();
+  fleet.nodes[0].reset();
+  auto res = owners.collect();
+  ASSERT_TRUE(res.errors.empty()) << render(res.errors.front());
+  expect_all_loaded(res.values, key, 5);
+  EXPECT_EQ(fleet.loader_calls->load(), 2);
 }
 
 TEST_F(FleetFlight, TheOwnersLoadErrorReachesEveryNodeWithoutASecondLoad) {

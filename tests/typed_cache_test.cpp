@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -203,4 +204,46 @@ TEST_F(TypedCache, LoadedBytesThatDoNotDecodeFailAfterOneRetry) {
   EXPECT_TRUE(is(p.error(), errc::decode_failed));
   EXPECT_EQ(loader_calls->load(), 2);
   EXPECT_EQ(client->stats()->decode_failed, 2u);
+}
+
+// Typed reads of many keys, blocking (get_many, get_or_compute_many).
+TEST_F(TypedCache, ManyKeysComeBackTypedInOrderAndCorruptOnesAreLoadedAgain) {
+  ASSERT_TRUE(typed::set(*client, "profile:ann", profile{"Ann", {}}));
+  ASSERT_TRUE(client->set("profile:bob", bytes{"garbage"}));
+  auto calls = std::make_shared<std::atomic<int>>(0);
+  auto loader = spawn_typed_bulk_loader<profile>(
+      sys,
+      [calls](const std::vector<std::string>& keys)
+          -> caf::expected<std::unordered_map<std::string, profile>> {
+        ++*calls;
+        std::unordered_map<std::string, profile> found;
+        for (auto& key : keys)
+          if (key != "profile:nobody")
+            found[key] = profile{"loaded " + key, {}};
+        return found;
+      });
+  auto read = typed::get_many<profile>(*client, {"profile:ann", "profile:none", ""});
+  ASSERT_TRUE(read) << sys.render(read.error());
+  ASSERT_EQ(read->size(), 3u);
+  ASSERT_TRUE((*read)[0] && *(*read)[0]);
+  EXPECT_EQ((*read)[0]->value().name, "Ann");
+  ASSERT_TRUE((*read)[1]);
+  EXPECT_FALSE(*(*read)[1]);
+  ASSERT_FALSE((*read)[2]);
+  EXPECT_TRUE(is((*read)[2].error(), errc::invalid_key));
+
+  auto many = typed::get_or_compute_many<profile>(
+      *client, {"profile:ann", "profile:bob", "profile:nobody", "profile:cy"}, {}, loader);
+  ASSERT_TRUE(many) << sys.render(many.error());
+  ASSERT_EQ(many->size(), 4u);
+  for (size_t i : {0, 1, 3})
+    ASSERT_TRUE((*many)[i] && *(*many)[i]) << i;
+  EXPECT_EQ((*many)[0]->value().name, "Ann");
+  // Bob's garbage was dropped and Bob loaded in a second call, alone.
+  EXPECT_EQ((*many)[1]->value().name, "loaded profile:bob");
+  ASSERT_TRUE((*many)[2]);
+  EXPECT_FALSE(*(*many)[2]);
+  EXPECT_EQ((*many)[3]->value().name, "loaded profile:cy");
+  EXPECT_EQ(calls->load(), 2);
+  EXPECT_EQ(client->stats()->decode_failed, 1u);
 }

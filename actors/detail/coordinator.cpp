@@ -5,9 +5,9 @@
 // to the tiers, with the sets and reads queued for batching), the deadline sweep (deadlines
 // of its requests to tiers that answer in time), the exact counters, and the bridge to other
 // nodes when invalidation is configured. The handlers are split by idea: reads
-// (coordinator_reads.cpp), writes and removals (coordinator_writes.cpp), other nodes' changes
-// and recovery (coordinator_remote.cpp), stats and health (coordinator_status.cpp); this file
-// wires them to messages.
+// (coordinator_reads.cpp), reads of many keys (coordinator_bulk.cpp), writes and removals
+// (coordinator_writes.cpp), other nodes' changes and recovery (coordinator_remote.cpp), stats and
+// health (coordinator_status.cpp); this file wires them to messages.
 //
 // Order. A first-tier hit is two hops: the coordinator passes the get on to the tier, which
 // answers the caller; a miss comes back and goes on to the key's flight. Every write to a
@@ -87,7 +87,9 @@ coordinator_actor::behavior_type coordinator(self_ptr self, tier_chain tiers, ca
   }
   // Flights hold the coordinator, so it only ends by an exit message: pass it on to them.
   self->set_exit_handler([=](caf::exit_msg& msg) {
-    self->state.outbox.fail_queued(make_error(errc::shutting_down, "the cache is shutting down"));
+    auto reason = make_error(errc::shutting_down, "the cache is shutting down");
+    self->state.outbox.fail_queued(reason);
+    fail_bulk_passes(self->state, reason);
     self->state.flights.for_each(
         [&](const flight_actor& flight) { self->send_exit(flight, msg.reason); });
     self->quit(msg.reason);
@@ -103,10 +105,17 @@ coordinator_actor::behavior_type coordinator(self_ptr self, tier_chain tiers, ca
         return after_miss(self, key, failed, context);
       },
       [=](compute_atom, const std::string& key, compute_options& opts, loader_actor& loader) {
-        return get_or_compute(self, key, std::move(opts), loader_ref{std::move(loader), {}}, false);
+        return get_or_compute(self, key, std::move(opts), loader_ref{std::move(loader), {}, {}},
+                              false);
       },
       [=](compute_atom, const std::string& key, compute_options& opts, ttl_loader_actor& loader) {
-        return get_or_compute(self, key, std::move(opts), loader_ref{{}, std::move(loader)}, false);
+        return get_or_compute(self, key, std::move(opts), loader_ref{{}, std::move(loader), {}},
+                              false);
+      },
+      [=](get_atom, const std::vector<std::string>& keys) { return get_many(self, keys); },
+      [=](compute_atom, const std::vector<std::string>& keys, compute_options& opts,
+          bulk_loader_actor& loader) {
+        return get_or_compute_many(self, keys, std::move(opts), std::move(loader));
       },
       [=](compute_atom, const std::string& key, compute_options& opts, loader_ref& loader,
           retry_atom) {

@@ -20,21 +20,15 @@
 
 namespace mtcache::detail {
 
-namespace {
-
 using self_ptr = coordinator_ptr;
 
-// The flight of `key`, spawned if none runs; it walks the tiers from `first_tier` on, or
-// (`refresh`) loads at once as an eager refresh.
-// Its load goes to the key's owner node when there are peers, unless `route` is false (the
-// request came from another node already).
 flight_actor flight_for(self_ptr self, const std::string& key, uint32_t first_tier,
-                        const flight_params* refresh = nullptr, bool route = true) {
+                        const flight_params* preset, bool route) {
   auto& st = self->state;
   return st.flights.spawn_if_absent(
       key,
       [&](uint64_t id) {
-        flight_params params = refresh ? *refresh : flight_params{};
+        flight_params params = preset ? *preset : flight_params{};
         params.key = key;
         params.id = id;
         params.tiers = st.tiers;
@@ -44,41 +38,24 @@ flight_actor flight_for(self_ptr self, const std::string& key, uint32_t first_ti
         params.max_value_bytes = st.opts.max_value_bytes;
         params.fail_safe = st.opts.fail_safe;
         params.seed = st.rng();
-        if (route && !refresh)
+        if (route && !params.refresh)
           params.fleet = st.fleet;
         params.fleet_owner_wait = st.opts.fleet_owner_wait;
         return spawn_flight(self, std::move(params));
       },
-      refresh != nullptr);
+      preset != nullptr && preset->refresh);
 }
 
-// The first tier answers a hit itself; a miss comes back with `context`.
-caf::result<lookup> probe(self_ptr self, const std::string& key, caf::message context) {
-  auto& st = self->state;
-  ++st.fast_gets;
-  return st.outbox.read(self, st.tiers->front().handle, key, std::move(context));
-}
-
-// A read the first tier had no value for (or failed): on to the key's flight, which loads it
-// for a get_or_compute; with no other tier, a miss.
-void after_first_tier(self_ptr self, const std::string& key, bool failed,
-                      const caf::message& context, caf::typed_response_promise<lookup>& rp) {
-  auto& st = self->state;
-  ++st.first_tier_misses;
-  if (failed)
-    ++st.stats.tier_errors;
-  if (context.match_elements<compute_options, loader_ref>()) {
-    rp.delegate(flight_for(self, key, 0), join_atom::value, context.get_as<compute_options>(0),
-                context.get_as<loader_ref>(1));
-  } else if (context.match_elements<compute_options, loader_ref, fleet_atom>()) {
-    rp.delegate(flight_for(self, key, 0, nullptr, false), join_atom::value,
-                context.get_as<compute_options>(0), context.get_as<loader_ref>(1));
-  } else if (st.tiers->size() == 1) {
-    ++st.stats.misses;
-    rp.deliver(lookup{});
-  } else {
-    rp.delegate(flight_for(self, key, 1), join_atom::value);
+std::vector<bool> failed_reads(const caf::expected<read_batch>& answer, size_t n) {
+  std::vector<bool> failed(n, !answer);
+  if (answer) {
+    for (auto i : answer->failed)
+      if (i < failed.size())
+        failed[i] = true;
+    for (size_t j = answer->results.size(); j < failed.size(); ++j)
+      failed[j] = true;
   }
+  return failed;
 }
 
 // Whether a value the tiers answered is past the share of its TTL at which `opts` refreshes
@@ -109,6 +86,37 @@ bool due_for_refresh(const coordinator_state& st, const std::string& key, const 
   return false;
 }
 
+namespace {
+
+// The first tier answers a hit itself; a miss comes back with `context`.
+caf::result<lookup> probe(self_ptr self, const std::string& key, caf::message context) {
+  auto& st = self->state;
+  ++st.fast_gets;
+  return st.outbox.read(self, st.tiers->front().handle, key, std::move(context));
+}
+
+// A read the first tier had no value for (or failed): on to the key's flight, which loads it
+// for a get_or_compute; with no other tier, a miss.
+void after_first_tier(self_ptr self, const std::string& key, bool failed,
+                      const caf::message& context, caf::typed_response_promise<lookup>& rp) {
+  auto& st = self->state;
+  ++st.first_tier_misses;
+  if (failed)
+    ++st.stats.tier_errors;
+  if (context.match_elements<compute_options, loader_ref>()) {
+    rp.delegate(flight_for(self, key, 0), join_atom::value, context.get_as<compute_options>(0),
+                context.get_as<loader_ref>(1));
+  } else if (context.match_elements<compute_options, loader_ref, fleet_atom>()) {
+    rp.delegate(flight_for(self, key, 0, nullptr, false), join_atom::value,
+                context.get_as<compute_options>(0), context.get_as<loader_ref>(1));
+  } else if (st.tiers->size() == 1) {
+    ++st.stats.misses;
+    rp.deliver(lookup{});
+  } else {
+    rp.delegate(flight_for(self, key, 1), join_atom::value);
+  }
+}
+
 // Starts the eager refresh of `key` unless a flight of the key runs already (a load, or
 // another refresh): at most one per key.
 void start_refresh(self_ptr self, const std::string& key, compute_options opts, loader_ref loader) {
@@ -118,8 +126,8 @@ void start_refresh(self_ptr self, const std::string& key, compute_options opts, 
   ++st.stats.eager_refreshes;
   flight_params refresh;
   refresh.refresh = true;
-  refresh.refresh_options = std::move(opts);
-  refresh.refresh_loader = std::move(loader);
+  refresh.options = std::move(opts);
+  refresh.loader = std::move(loader);
   flight_for(self, key, 0, &refresh);
 }
 
@@ -236,14 +244,7 @@ void send_read_batch(self_ptr self, std::shared_ptr<std::vector<queued_read>> ba
       },
       [=](const std::vector<size_t>&, std::vector<caf::expected<read_batch>>& answers) {
         auto& answer = answers[0];
-        std::vector<bool> failed(batch->size(), !answer);
-        if (answer) {
-          for (auto i : answer->failed)
-            if (i < failed.size())
-              failed[i] = true;
-          for (size_t j = answer->results.size(); j < failed.size(); ++j)
-            failed[j] = true;
-        }
+        auto failed = failed_reads(answer, batch->size());
         // Each read of a failed batch counts in after_first_tier.
         uncount_failed_batches(self->state, answers);
         for (size_t j = 0; j < batch->size(); ++j) {

@@ -21,6 +21,7 @@
 #include "mtcache/actors/detail/clock.hpp"
 #include "mtcache/actors/detail/deadline_sweep.hpp"
 #include "mtcache/actors/detail/fleet_members.hpp"
+#include "mtcache/actors/detail/flight.hpp"
 #include "mtcache/actors/detail/flight_table.hpp"
 #include "mtcache/actors/detail/recent_writes.hpp"
 #include "mtcache/actors/detail/repair_table.hpp"
@@ -30,6 +31,9 @@
 #include "mtcache/messages/detail/flight_protocol.hpp"
 
 namespace mtcache::detail {
+
+/// A get_many or get_or_compute_many under way (coordinator_bulk.cpp).
+struct bulk_pass;
 
 struct coordinator_state {
   /// The tiers, nearest first; the flights share them.
@@ -64,6 +68,9 @@ struct coordinator_state {
   bool has_shared_tier = false;
   bool repairing = false;
   bool repair_scheduled = false;
+  /// Bulk passes under way by id, answered with an error if the coordinator exits first.
+  std::unordered_map<uint64_t, std::shared_ptr<bulk_pass>> passes;
+  uint64_t last_pass = 0;
 
   static inline const char* name = "mtcache.coordinator";
 };
@@ -95,6 +102,22 @@ caf::error tier_timeout_error(const coordinator_state& st);
 
 caf::result<lookup> get_value(coordinator_ptr self, const std::string& key);
 
+/// The flight of `key`, spawned with `preset` (or default parameters) if none runs; it walks
+/// the tiers from `first_tier` on, loads at once as an eager refresh, or waits for a bulk pass.
+/// Its load goes to the key's owner node when there are peers, unless `route` is false (the
+/// request came from another node already) or it refreshes.
+flight_actor flight_for(coordinator_ptr self, const std::string& key, uint32_t first_tier,
+                        const flight_params* preset = nullptr, bool route = true);
+
+/// Whether a value the tiers answered for `key` is past the share of its TTL at which `opts`
+/// refreshes it (eager refresh).
+bool due_for_refresh(const coordinator_state& st, const std::string& key, const lookup& res,
+                     const compute_options& opts);
+
+/// Which of the `n` reads of a batch failed: all if the batch did, else those it lists or
+/// left out.
+std::vector<bool> failed_reads(const caf::expected<read_batch>& answer, size_t n);
+
 /// Keeps the TTL a flight's loader chose for `key` (or forgets it when the load took the
 /// call's), for eager refresh to measure against.
 void remember_ttl(coordinator_state& st, const std::string& key, const flight_report& report);
@@ -116,6 +139,18 @@ caf::result<lookup> after_miss(coordinator_ptr self, const std::string& key, boo
 /// Sends a batch of reads to the first tier and answers each read when it comes back.
 void send_read_batch(coordinator_ptr self, std::shared_ptr<std::vector<queued_read>> batch,
                      batch_queue<queued_read>::completion done);
+
+// Reads of many keys (coordinator_bulk.cpp): one pass over the tiers, one batched read per
+// tier, the keys no tier has loaded with one call of a bulk loader, each key through a flight.
+
+caf::result<bulk_lookup> get_many(coordinator_ptr self, const std::vector<std::string>& keys);
+
+caf::result<bulk_lookup> get_or_compute_many(coordinator_ptr self,
+                                             const std::vector<std::string>& keys,
+                                             compute_options opts, bulk_loader_actor loader);
+
+/// Answers every bulk pass under way with `reason` (the coordinator exits).
+void fail_bulk_passes(coordinator_state& st, const caf::error& reason);
 
 // Writes and removals (coordinator_writes.cpp). Every change supersedes the flights of the
 // keys it touches before it writes, so a fill already under way cannot bring back an older

@@ -30,10 +30,13 @@ struct flight_params {
   /// Seed of the promotion draws.
   uint64_t seed = 0;
   /// An eager refresh: the tiers hold a value nearing its TTL, so the flight loads at once
-  /// with this loader and these options, without walking the tiers and without a waiter.
+  /// with `loader` and `options`, without walking the tiers and without a waiter.
   bool refresh = false;
-  compute_options refresh_options;
-  loader_ref refresh_loader;
+  /// A key of a bulk pass: the pass reads the tiers below the first and loads (with `loader`
+  /// and `options`, if valid), then tells the flight what it found, which it fills and answers.
+  bool bulk = false;
+  compute_options options;
+  loader_ref loader;
   /// With peers: the load goes to the key's owner node if that is not this one, and runs
   /// here only if the owner cannot answer within `fleet_owner_wait` (zero: the load's
   /// timeout plus tier_timeout). Null: the load runs here.
@@ -46,9 +49,10 @@ struct flight_params {
 /// the tiers below the first, then loads once if a waiter brought a loader, asks the coordinator to
 /// write the value (which it refuses if the key changed meanwhile), answers every waiter and exits
 /// once the coordinator has forgotten it, so no request for its key can reach a dead flight.
-/// An eager refresh starts with the load; a failed one leaves the tiers as they were. With a
-/// fleet, the key's owner node loads instead and the flight writes its answer into the local
-/// tiers (the owner wrote the shared ones).
+/// An eager refresh starts with the load; a failed one leaves the tiers as they were. A flight
+/// of a bulk pass waits for the pass's outcome instead of walking. With a fleet, the key's
+/// owner node loads instead and the flight writes its answer into the local tiers (the owner
+/// wrote the shared ones).
 flight_actor spawn_flight(caf::local_actor* coordinator, flight_params params);
 
 } // namespace mtcache::detail

@@ -37,15 +37,17 @@ struct chain_tier {
 
 using tier_chain = std::vector<chain_tier>;
 
-/// The loader of a get_or_compute, of either kind: exactly one of the two is valid.
+/// The loader of a get_or_compute, of any kind: exactly one is valid. A bulk loader serves a
+/// single key too: a bulk call joined a flight that then loads by itself.
 struct loader_ref {
   loader_actor plain;
   ttl_loader_actor timed;
+  bulk_loader_actor bulk;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, loader_ref& x) {
-  return f(caf::meta::type_name("mtcache::loader_ref"), x.plain, x.timed);
+  return f(caf::meta::type_name("mtcache::loader_ref"), x.plain, x.timed, x.bulk);
 }
 
 /// One short-lived actor per key being looked up or loaded. Joining it makes the caller a
@@ -56,7 +58,14 @@ using flight_actor = caf::typed_actor<
     // A get_or_compute: waits for the value, loading it with `loader` if no tier has it.
     caf::replies_to<join_atom, compute_options, loader_ref>::with<lookup>,
     // A soft-timeout timer of the load with the given sequence number fired.
-    caf::reacts_to<caf::timeout_atom, uint64_t>>;
+    caf::reacts_to<caf::timeout_atom, uint64_t>,
+    // The outcome of a bulk pass (coordinator_bulk.cpp) for a flight it started, which waits
+    // for it; the pass becomes a waiter. Found in tier i below the first:
+    caf::replies_to<fill_atom, uint32_t, lookup>::with<lookup>,
+    // In no tier, and the pass loads nothing (a plain get of many keys):
+    caf::replies_to<miss_atom>::with<lookup>,
+    // What the bulk loader answered for the key:
+    caf::replies_to<load_atom, bulk_entry>::with<lookup>>;
 
 /// How a flight answered its waiters, so the coordinator's counters stay exact.
 struct flight_report {

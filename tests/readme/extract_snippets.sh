@@ -18,7 +18,7 @@
 # Usage: extract_snippets.sh README.md OUTPUT.cpp
 set -euo pipefail
 
-expected_blocks=9
+expected_blocks=10
 readme=$1
 output=$2
 
