@@ -2,9 +2,9 @@
 // its keys, one group of single-key commands per node for the rest) and how a group's
 // answer comes apart again, each key of it following its own redirect.
 
+#include <algorithm>
 #include <memory>
 #include <string>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -111,68 +111,85 @@ std::shared_ptr<cluster_round> make_round(cluster_round::kind what, caf::respons
   return round;
 }
 
+namespace {
+
+// The slot of `key` as stored (prefix included), hashing it in place when there is no
+// prefix.
+uint16_t stored_slot(redis_cluster_state& st, const std::string& key) {
+  if (st.cfg.key_prefix.empty())
+    return cluster_slot(key);
+  st.scratch_key.assign(st.cfg.key_prefix).append(key);
+  return cluster_slot(st.scratch_key);
+}
+
+// A read of `n` keys of a batch, the keys at `indices[0..n)`: one GET and PTTL, or with
+// `mget` one MGET and a PTTL per key.
+cluster_command batch_read(redis_cluster_state& st, const std::vector<std::string>& keys,
+                           const std::shared_ptr<cluster_round>& round, const uint32_t* indices,
+                           size_t n, bool mget) {
+  cluster_command cmd;
+  cmd.round = round;
+  cmd.index = indices[0];
+  cmd.key = st.cfg.key_prefix + keys[indices[0]];
+  if (n == 1) {
+    cmd.what = cluster_command::op::get;
+    return cmd;
+  }
+  cmd.what = mget ? cluster_command::op::mget : cluster_command::op::gets;
+  cmd.keys.reserve(n);
+  cmd.indices.assign(indices, indices + n);
+  for (size_t i = 0; i < n; ++i)
+    cmd.keys.push_back(st.cfg.key_prefix + keys[indices[i]]);
+  return cmd;
+}
+
+} // namespace
+
 // A batch of reads: one MGET for the keys of a slot that has several, the other keys grouped
 // per node (a GET and a PTTL each); a key whose slot has no known node yet goes alone.
+// Batches come several thousand times a second: the grouping works in buffers the state
+// keeps (sorting the keys by slot), so that a batch allocates little beyond its commands.
 void read_batch_of(cluster_ptr self, caf::response_promise rp,
                    const std::vector<std::string>& keys) {
   auto& st = self->state;
-  std::vector<cluster_command> commands;
-  std::vector<uint16_t> slot_of_command;
-  std::vector<cluster_command> per_node(st.nodes.size());
-  std::unordered_map<uint16_t, uint32_t> command_of_slot;
-  auto round = make_round(cluster_round::kind::reads, rp, 0);
+  auto& order = st.batch_order;
+  order.clear();
+  for (uint32_t i = 0; i < keys.size(); ++i)
+    order.push_back((uint64_t{stored_slot(st, keys[i])} << 32) | i);
+  std::sort(order.begin(), order.end());
+  auto& alone = st.batch_alone;
+  alone.resize(st.nodes.size());
+  for (auto& indices : alone)
+    indices.clear();
+  auto& run = st.batch_run;
+  // One step held until every command is out: a command failing at once must not finish
+  // the round early.
+  auto round = make_round(cluster_round::kind::reads, std::move(rp), 1);
   round->reads.results.resize(keys.size());
-  for (uint32_t i = 0; i < keys.size(); ++i) {
-    auto key = st.cfg.key_prefix + keys[i];
-    auto slot = cluster_slot(key);
-    auto [at, first] = command_of_slot.emplace(slot, static_cast<uint32_t>(commands.size()));
-    if (first) {
-      cluster_command cmd;
-      cmd.what = cluster_command::op::get;
-      cmd.key = std::move(key);
-      cmd.round = round;
-      cmd.index = i;
-      commands.push_back(std::move(cmd));
-      slot_of_command.push_back(slot);
+  for (auto& node : st.nodes)
+    node->session.cork();
+  for (size_t a = 0, b = 0; a < order.size(); a = b) {
+    auto slot = static_cast<uint16_t>(order[a] >> 32);
+    run.clear();
+    for (b = a; b < order.size() && (order[b] >> 32) == slot; ++b)
+      run.push_back(static_cast<uint32_t>(order[b]));
+    auto node = st.slots[slot];
+    if (run.size() == 1 && node != redis_cluster_state::unknown) {
+      alone[node].push_back(run[0]);
       continue;
     }
-    auto& cmd = commands[at->second];
-    if (cmd.what == cluster_command::op::get) {
-      cmd.what = cluster_command::op::mget;
-      cmd.keys.push_back(cmd.key);
-      cmd.indices.push_back(cmd.index);
-    }
-    cmd.keys.push_back(std::move(key));
-    cmd.indices.push_back(i);
+    ++round->outstanding;
+    dispatch(self, batch_read(st, keys, round, run.data(), run.size(), true), slot);
   }
-  std::vector<cluster_command> routed;
-  for (size_t c = 0; c < commands.size(); ++c) {
-    auto& cmd = commands[c];
-    auto node = st.slots[slot_of_command[c]];
-    if (cmd.what == cluster_command::op::mget || node == redis_cluster_state::unknown) {
-      routed.push_back(std::move(cmd));
+  for (uint32_t node = 0; node < alone.size(); ++node) {
+    if (alone[node].empty())
       continue;
-    }
-    auto& group = per_node[node];
-    group.what = cluster_command::op::gets;
-    group.keys.push_back(std::move(cmd.key));
-    group.indices.push_back(cmd.index);
+    ++round->outstanding;
+    send_to(self, node, batch_read(st, keys, round, alone[node].data(), alone[node].size(), false));
   }
-  for (auto& group : per_node) {
-    if (group.keys.empty())
-      continue;
-    group.key = group.keys[0];
-    group.index = group.indices[0];
-    if (group.keys.size() == 1) {
-      group.what = cluster_command::op::get;
-      group.keys.clear();
-      group.indices.clear();
-    }
-    group.round = round;
-    routed.push_back(std::move(group));
-  }
-  round->outstanding = static_cast<uint32_t>(routed.size());
-  dispatch_all(self, routed.size(), [&](size_t c) { return std::move(routed[c]); });
+  for (auto& node : st.nodes)
+    node->session.uncork(self);
+  finish_step(self, round);
 }
 
 // A batch of writes: one command per node holding a SET per write (a write whose slot has no

@@ -252,8 +252,13 @@ void send_to(cluster_ptr self, uint32_t node, cluster_command cmd) {
 }
 
 void dispatch(cluster_ptr self, cluster_command cmd) {
+  auto slot = cluster_slot(cmd.key);
+  dispatch(self, std::move(cmd), slot);
+}
+
+void dispatch(cluster_ptr self, cluster_command cmd, uint16_t slot) {
   auto& st = self->state;
-  auto node = st.slots[cluster_slot(cmd.key)];
+  auto node = st.slots[slot];
   if (node == redis_cluster_state::unknown) {
     // Before the first map, wait for it (within request_timeout) rather than guess a node
     // and be redirected; with no map coming, guess.

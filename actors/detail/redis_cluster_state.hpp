@@ -117,6 +117,13 @@ struct redis_cluster_state {
   // What waits for the first slot map (pattern removal, health): run with true once there is
   // one, with false when asking for it failed.
   std::vector<std::function<void(bool)>> waiting;
+  // Buffers a read batch groups its keys in (actors/detail/redis_cluster_batches.cpp): the
+  // keys as (slot << 32 | position), sorted; one slot's positions; per node, the positions
+  // of keys alone in their slot; a key with the prefix, to hash.
+  std::vector<uint64_t> batch_order;
+  std::vector<uint32_t> batch_run;
+  std::vector<std::vector<uint32_t>> batch_alone;
+  std::string scratch_key;
   tier_stats stats;
   uint64_t refreshes = 0;
   uint64_t failovers = 0;
@@ -144,6 +151,9 @@ uint32_t node_at(cluster_ptr self, const std::string& address);
 /// Sends `cmd` to the node serving its key (or `cmd.node` when `cmd.asking`); parks it when
 /// that node is down and a new map may help.
 void dispatch(cluster_ptr self, cluster_command cmd);
+
+/// `dispatch` for a command whose key's slot is known.
+void dispatch(cluster_ptr self, cluster_command cmd, uint16_t slot);
 
 /// Sends `cmd` to node `node` as is.
 void send_to(cluster_ptr self, uint32_t node, cluster_command cmd);
