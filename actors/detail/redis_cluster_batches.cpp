@@ -122,6 +122,14 @@ uint16_t stored_slot(redis_cluster_state& st, const std::string& key) {
   return cluster_slot(st.scratch_key);
 }
 
+// Per known node, an empty list of batch positions.
+std::vector<std::vector<uint32_t>>& positions_by_node(redis_cluster_state& st) {
+  st.batch_by_node.resize(st.nodes.size());
+  for (auto& positions : st.batch_by_node)
+    positions.clear();
+  return st.batch_by_node;
+}
+
 // A read of `n` keys of a batch, the keys at `indices[0..n)`: one GET and PTTL, or with
 // `mget` one MGET and a PTTL per key.
 cluster_command batch_read(redis_cluster_state& st, const std::vector<std::string>& keys,
@@ -157,38 +165,34 @@ void read_batch_of(cluster_ptr self, caf::response_promise rp,
   for (uint32_t i = 0; i < keys.size(); ++i)
     order.push_back((uint64_t{stored_slot(st, keys[i])} << 32) | i);
   std::sort(order.begin(), order.end());
-  auto& alone = st.batch_alone;
-  alone.resize(st.nodes.size());
-  for (auto& indices : alone)
-    indices.clear();
+  auto& alone = positions_by_node(st);
   auto& run = st.batch_run;
   // One step held until every command is out: a command failing at once must not finish
   // the round early.
   auto round = make_round(cluster_round::kind::reads, std::move(rp), 1);
   round->reads.results.resize(keys.size());
-  for (auto& node : st.nodes)
-    node->session.cork();
-  for (size_t a = 0, b = 0; a < order.size(); a = b) {
-    auto slot = static_cast<uint16_t>(order[a] >> 32);
-    run.clear();
-    for (b = a; b < order.size() && (order[b] >> 32) == slot; ++b)
-      run.push_back(static_cast<uint32_t>(order[b]));
-    auto node = st.slots[slot];
-    if (run.size() == 1 && node != redis_cluster_state::unknown) {
-      alone[node].push_back(run[0]);
-      continue;
+  corked(self, [&] {
+    for (size_t a = 0, b = 0; a < order.size(); a = b) {
+      auto slot = static_cast<uint16_t>(order[a] >> 32);
+      run.clear();
+      for (b = a; b < order.size() && (order[b] >> 32) == slot; ++b)
+        run.push_back(static_cast<uint32_t>(order[b]));
+      auto node = st.slots[slot];
+      if (run.size() == 1 && node != redis_cluster_state::unknown) {
+        alone[node].push_back(run[0]);
+        continue;
+      }
+      ++round->outstanding;
+      dispatch(self, batch_read(st, keys, round, run.data(), run.size(), true), slot);
     }
-    ++round->outstanding;
-    dispatch(self, batch_read(st, keys, round, run.data(), run.size(), true), slot);
-  }
-  for (uint32_t node = 0; node < alone.size(); ++node) {
-    if (alone[node].empty())
-      continue;
-    ++round->outstanding;
-    send_to(self, node, batch_read(st, keys, round, alone[node].data(), alone[node].size(), false));
-  }
-  for (auto& node : st.nodes)
-    node->session.uncork(self);
+    for (uint32_t node = 0; node < alone.size(); ++node) {
+      if (alone[node].empty())
+        continue;
+      ++round->outstanding;
+      send_to(self, node,
+              batch_read(st, keys, round, alone[node].data(), alone[node].size(), false));
+    }
+  });
   finish_step(self, round);
 }
 
@@ -196,39 +200,50 @@ void read_batch_of(cluster_ptr self, caf::response_promise rp,
 // known node yet goes alone, to be routed when the map arrives).
 void write_batch(cluster_ptr self, caf::response_promise rp, std::vector<tier_write>& writes) {
   auto& st = self->state;
-  std::vector<cluster_command> per_node(st.nodes.size());
-  std::vector<cluster_command> routed;
-  auto round = make_round(cluster_round::kind::writes, std::move(rp), 0);
+  auto& by_node = positions_by_node(st);
+  // Held as for reads.
+  auto round = make_round(cluster_round::kind::writes, std::move(rp), 1);
   round->writes.resize(writes.size());
-  for (uint32_t i = 0; i < writes.size(); ++i) {
-    auto key = st.cfg.key_prefix + writes[i].key;
-    auto node = st.slots[cluster_slot(key)];
-    if (node == redis_cluster_state::unknown) {
+  corked(self, [&] {
+    for (uint32_t i = 0; i < writes.size(); ++i) {
+      auto slot = stored_slot(st, writes[i].key);
+      if (auto node = st.slots[slot]; node != redis_cluster_state::unknown) {
+        by_node[node].push_back(i);
+        continue;
+      }
       cluster_command cmd;
       cmd.what = cluster_command::op::put;
-      cmd.key = std::move(key);
+      cmd.key = st.cfg.key_prefix + writes[i].key;
       cmd.value = std::move(writes[i].value);
       cmd.ttl = writes[i].ttl;
       cmd.round = round;
       cmd.index = i;
-      routed.push_back(std::move(cmd));
-      continue;
+      ++round->outstanding;
+      dispatch(self, std::move(cmd), slot);
     }
-    auto& group = per_node[node];
-    group.what = cluster_command::op::puts;
-    group.keys.push_back(std::move(key));
-    group.values.push_back(std::move(writes[i].value));
-    group.ttls.push_back(writes[i].ttl);
-    group.indices.push_back(i);
-  }
-  for (auto& group : per_node)
-    if (!group.keys.empty()) {
-      group.key = group.keys[0];
+    for (uint32_t node = 0; node < by_node.size(); ++node) {
+      auto& positions = by_node[node];
+      if (positions.empty())
+        continue;
+      cluster_command group;
+      group.what = cluster_command::op::puts;
       group.round = round;
-      routed.push_back(std::move(group));
+      group.index = positions[0];
+      group.key = st.cfg.key_prefix + writes[positions[0]].key;
+      group.indices = positions;
+      group.keys.reserve(positions.size());
+      group.values.reserve(positions.size());
+      group.ttls.reserve(positions.size());
+      for (auto i : positions) {
+        group.keys.push_back(st.cfg.key_prefix + writes[i].key);
+        group.values.push_back(std::move(writes[i].value));
+        group.ttls.push_back(writes[i].ttl);
+      }
+      ++round->outstanding;
+      send_to(self, node, std::move(group));
     }
-  round->outstanding = static_cast<uint32_t>(routed.size());
-  dispatch_all(self, routed.size(), [&](size_t c) { return std::move(routed[c]); });
+  });
+  finish_step(self, round);
 }
 
 } // namespace mtcache::detail
