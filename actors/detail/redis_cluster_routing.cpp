@@ -292,7 +292,12 @@ void fail(cluster_ptr self, cluster_command& cmd, const caf::error& err) {
         round.reads.failed.push_back(cmd.index);
       break;
     case cluster_round::kind::writes:
-      round.writes[cmd.index] = err;
+      // A group fails as a whole: each of its writes failed.
+      if (!cmd.indices.empty())
+        for (auto i : cmd.indices)
+          round.writes[i] = err;
+      else
+        round.writes[cmd.index] = err;
       break;
     case cluster_round::kind::removes:
       if (!round.failure)
