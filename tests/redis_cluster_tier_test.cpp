@@ -125,6 +125,40 @@ TEST_F(RedisClusterTier, BatchesSpanningEverySlotOwnerSucceed) {
   EXPECT_EQ(cluster.key_count(), 1u);
 }
 
+// A node that stops answering fails its whole group of a write batch: every write that went
+// there is reported failed, and only those (a group failing as a whole used to mark one
+// position, the first of the batch, and report the rest of its writes as done).
+TEST_F(RedisClusterTier, WriteBatchToAStoppedPrimaryFailsEachOfItsWrites) {
+  start();
+  auto keys = numbered("stopped:", 30);
+  // A primary that does not serve the first key, whose position the bug marked.
+  auto primaries = cluster.primaries();
+  auto victim = primaries.back();
+  if (cluster.node_of_slot(cluster.slot_of(keys[0])) == victim)
+    victim = primaries.front();
+  std::vector<bool> on_victim;
+  std::vector<tier_write> writes;
+  for (auto& key : keys) {
+    on_victim.push_back(cluster.node_of_slot(cluster.slot_of(key)) == victim);
+    writes.push_back({key, bytes{"v"}, caf::timespan{0}});
+  }
+  ASSERT_GE(std::count(on_victim.begin(), on_victim.end(), true), 2);
+  cluster.pause(victim);
+  auto written = ask<std::vector<caf::error>>(put_atom::value, writes);
+  cluster.resume(victim);
+  ASSERT_TRUE(written) << sys.render(written.error());
+  ASSERT_EQ(written->size(), keys.size());
+  size_t at = 0;
+  EXPECT_TRUE(none_failed(keys, *written, [&](const caf::error& err) -> std::string {
+    auto stopped = on_victim[at++];
+    if (stopped && !err)
+      return "reported written, its node was stopped";
+    if (!stopped && err)
+      return sys.render(err);
+    return "";
+  }));
+}
+
 TEST_F(RedisClusterTier, PatternRemovalAndClearScanEveryPrimary) {
   start();
   for (auto& key : numbered("pattern:", 300))

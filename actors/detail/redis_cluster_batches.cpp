@@ -2,9 +2,9 @@
 // its keys, one group of single-key commands per node for the rest) and how a group's
 // answer comes apart again, each key of it following its own redirect.
 
+#include <algorithm>
 #include <memory>
 #include <string>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -111,107 +111,139 @@ std::shared_ptr<cluster_round> make_round(cluster_round::kind what, caf::respons
   return round;
 }
 
+namespace {
+
+// The slot of `key` as stored (prefix included), hashing it in place when there is no
+// prefix.
+uint16_t stored_slot(redis_cluster_state& st, const std::string& key) {
+  if (st.cfg.key_prefix.empty())
+    return cluster_slot(key);
+  st.scratch_key.assign(st.cfg.key_prefix).append(key);
+  return cluster_slot(st.scratch_key);
+}
+
+// Per known node, an empty list of batch positions.
+std::vector<std::vector<uint32_t>>& positions_by_node(redis_cluster_state& st) {
+  st.batch_by_node.resize(st.nodes.size());
+  for (auto& positions : st.batch_by_node)
+    positions.clear();
+  return st.batch_by_node;
+}
+
+// A read of `n` keys of a batch, the keys at `indices[0..n)`: one GET and PTTL, or with
+// `mget` one MGET and a PTTL per key.
+cluster_command batch_read(redis_cluster_state& st, const std::vector<std::string>& keys,
+                           const std::shared_ptr<cluster_round>& round, const uint32_t* indices,
+                           size_t n, bool mget) {
+  cluster_command cmd;
+  cmd.round = round;
+  cmd.index = indices[0];
+  cmd.key = st.cfg.key_prefix + keys[indices[0]];
+  if (n == 1) {
+    cmd.what = cluster_command::op::get;
+    return cmd;
+  }
+  cmd.what = mget ? cluster_command::op::mget : cluster_command::op::gets;
+  cmd.keys.reserve(n);
+  cmd.indices.assign(indices, indices + n);
+  for (size_t i = 0; i < n; ++i)
+    cmd.keys.push_back(st.cfg.key_prefix + keys[indices[i]]);
+  return cmd;
+}
+
+} // namespace
+
 // A batch of reads: one MGET for the keys of a slot that has several, the other keys grouped
 // per node (a GET and a PTTL each); a key whose slot has no known node yet goes alone.
+// Batches come several thousand times a second: the grouping works in buffers the state
+// keeps (sorting the keys by slot), so that a batch allocates little beyond its commands.
 void read_batch_of(cluster_ptr self, caf::response_promise rp,
                    const std::vector<std::string>& keys) {
   auto& st = self->state;
-  std::vector<cluster_command> commands;
-  std::vector<uint16_t> slot_of_command;
-  std::vector<cluster_command> per_node(st.nodes.size());
-  std::unordered_map<uint16_t, uint32_t> command_of_slot;
-  auto round = make_round(cluster_round::kind::reads, rp, 0);
+  auto& order = st.batch_order;
+  order.clear();
+  for (uint32_t i = 0; i < keys.size(); ++i)
+    order.push_back((uint64_t{stored_slot(st, keys[i])} << 32) | i);
+  std::sort(order.begin(), order.end());
+  auto& alone = positions_by_node(st);
+  auto& run = st.batch_run;
+  // One step held until every command is out: a command failing at once must not finish
+  // the round early.
+  auto round = make_round(cluster_round::kind::reads, std::move(rp), 1);
   round->reads.results.resize(keys.size());
-  for (uint32_t i = 0; i < keys.size(); ++i) {
-    auto key = st.cfg.key_prefix + keys[i];
-    auto slot = cluster_slot(key);
-    auto [at, first] = command_of_slot.emplace(slot, static_cast<uint32_t>(commands.size()));
-    if (first) {
-      cluster_command cmd;
-      cmd.what = cluster_command::op::get;
-      cmd.key = std::move(key);
-      cmd.round = round;
-      cmd.index = i;
-      commands.push_back(std::move(cmd));
-      slot_of_command.push_back(slot);
-      continue;
+  corked(self, [&] {
+    for (size_t a = 0, b = 0; a < order.size(); a = b) {
+      auto slot = static_cast<uint16_t>(order[a] >> 32);
+      run.clear();
+      for (b = a; b < order.size() && (order[b] >> 32) == slot; ++b)
+        run.push_back(static_cast<uint32_t>(order[b]));
+      auto node = st.slots[slot];
+      if (run.size() == 1 && node != redis_cluster_state::unknown) {
+        alone[node].push_back(run[0]);
+        continue;
+      }
+      ++round->outstanding;
+      dispatch(self, batch_read(st, keys, round, run.data(), run.size(), true), slot);
     }
-    auto& cmd = commands[at->second];
-    if (cmd.what == cluster_command::op::get) {
-      cmd.what = cluster_command::op::mget;
-      cmd.keys.push_back(cmd.key);
-      cmd.indices.push_back(cmd.index);
+    for (uint32_t node = 0; node < alone.size(); ++node) {
+      if (alone[node].empty())
+        continue;
+      ++round->outstanding;
+      send_to(self, node,
+              batch_read(st, keys, round, alone[node].data(), alone[node].size(), false));
     }
-    cmd.keys.push_back(std::move(key));
-    cmd.indices.push_back(i);
-  }
-  std::vector<cluster_command> routed;
-  for (size_t c = 0; c < commands.size(); ++c) {
-    auto& cmd = commands[c];
-    auto node = st.slots[slot_of_command[c]];
-    if (cmd.what == cluster_command::op::mget || node == redis_cluster_state::unknown) {
-      routed.push_back(std::move(cmd));
-      continue;
-    }
-    auto& group = per_node[node];
-    group.what = cluster_command::op::gets;
-    group.keys.push_back(std::move(cmd.key));
-    group.indices.push_back(cmd.index);
-  }
-  for (auto& group : per_node) {
-    if (group.keys.empty())
-      continue;
-    group.key = group.keys[0];
-    group.index = group.indices[0];
-    if (group.keys.size() == 1) {
-      group.what = cluster_command::op::get;
-      group.keys.clear();
-      group.indices.clear();
-    }
-    group.round = round;
-    routed.push_back(std::move(group));
-  }
-  round->outstanding = static_cast<uint32_t>(routed.size());
-  dispatch_all(self, routed.size(), [&](size_t c) { return std::move(routed[c]); });
+  });
+  finish_step(self, round);
 }
 
 // A batch of writes: one command per node holding a SET per write (a write whose slot has no
 // known node yet goes alone, to be routed when the map arrives).
 void write_batch(cluster_ptr self, caf::response_promise rp, std::vector<tier_write>& writes) {
   auto& st = self->state;
-  std::vector<cluster_command> per_node(st.nodes.size());
-  std::vector<cluster_command> routed;
-  auto round = make_round(cluster_round::kind::writes, std::move(rp), 0);
+  auto& by_node = positions_by_node(st);
+  // Held as for reads.
+  auto round = make_round(cluster_round::kind::writes, std::move(rp), 1);
   round->writes.resize(writes.size());
-  for (uint32_t i = 0; i < writes.size(); ++i) {
-    auto key = st.cfg.key_prefix + writes[i].key;
-    auto node = st.slots[cluster_slot(key)];
-    if (node == redis_cluster_state::unknown) {
+  corked(self, [&] {
+    for (uint32_t i = 0; i < writes.size(); ++i) {
+      auto slot = stored_slot(st, writes[i].key);
+      if (auto node = st.slots[slot]; node != redis_cluster_state::unknown) {
+        by_node[node].push_back(i);
+        continue;
+      }
       cluster_command cmd;
       cmd.what = cluster_command::op::put;
-      cmd.key = std::move(key);
+      cmd.key = st.cfg.key_prefix + writes[i].key;
       cmd.value = std::move(writes[i].value);
       cmd.ttl = writes[i].ttl;
       cmd.round = round;
       cmd.index = i;
-      routed.push_back(std::move(cmd));
-      continue;
+      ++round->outstanding;
+      dispatch(self, std::move(cmd), slot);
     }
-    auto& group = per_node[node];
-    group.what = cluster_command::op::puts;
-    group.keys.push_back(std::move(key));
-    group.values.push_back(std::move(writes[i].value));
-    group.ttls.push_back(writes[i].ttl);
-    group.indices.push_back(i);
-  }
-  for (auto& group : per_node)
-    if (!group.keys.empty()) {
-      group.key = group.keys[0];
+    for (uint32_t node = 0; node < by_node.size(); ++node) {
+      auto& positions = by_node[node];
+      if (positions.empty())
+        continue;
+      cluster_command group;
+      group.what = cluster_command::op::puts;
       group.round = round;
-      routed.push_back(std::move(group));
+      group.index = positions[0];
+      group.key = st.cfg.key_prefix + writes[positions[0]].key;
+      group.indices = positions;
+      group.keys.reserve(positions.size());
+      group.values.reserve(positions.size());
+      group.ttls.reserve(positions.size());
+      for (auto i : positions) {
+        group.keys.push_back(st.cfg.key_prefix + writes[i].key);
+        group.values.push_back(std::move(writes[i].value));
+        group.ttls.push_back(writes[i].ttl);
+      }
+      ++round->outstanding;
+      send_to(self, node, std::move(group));
     }
-  round->outstanding = static_cast<uint32_t>(routed.size());
-  dispatch_all(self, routed.size(), [&](size_t c) { return std::move(routed[c]); });
+  });
+  finish_step(self, round);
 }
 
 } // namespace mtcache::detail

@@ -252,8 +252,13 @@ void send_to(cluster_ptr self, uint32_t node, cluster_command cmd) {
 }
 
 void dispatch(cluster_ptr self, cluster_command cmd) {
+  auto slot = cluster_slot(cmd.key);
+  dispatch(self, std::move(cmd), slot);
+}
+
+void dispatch(cluster_ptr self, cluster_command cmd, uint16_t slot) {
   auto& st = self->state;
-  auto node = st.slots[cluster_slot(cmd.key)];
+  auto node = st.slots[slot];
   if (node == redis_cluster_state::unknown) {
     // Before the first map, wait for it (within request_timeout) rather than guess a node
     // and be redirected; with no map coming, guess.
@@ -287,7 +292,12 @@ void fail(cluster_ptr self, cluster_command& cmd, const caf::error& err) {
         round.reads.failed.push_back(cmd.index);
       break;
     case cluster_round::kind::writes:
-      round.writes[cmd.index] = err;
+      // A group fails as a whole: each of its writes failed.
+      if (!cmd.indices.empty())
+        for (auto i : cmd.indices)
+          round.writes[i] = err;
+      else
+        round.writes[cmd.index] = err;
       break;
     case cluster_round::kind::removes:
       if (!round.failure)

@@ -117,6 +117,13 @@ struct redis_cluster_state {
   // What waits for the first slot map (pattern removal, health): run with true once there is
   // one, with false when asking for it failed.
   std::vector<std::function<void(bool)>> waiting;
+  // Buffers batches group their keys in (actors/detail/redis_cluster_batches.cpp): the
+  // keys of a read batch as (slot << 32 | position), sorted; one slot's positions; per node,
+  // positions (of reads alone in their slot, of writes); a key with the prefix, to hash.
+  std::vector<uint64_t> batch_order;
+  std::vector<uint32_t> batch_run;
+  std::vector<std::vector<uint32_t>> batch_by_node;
+  std::string scratch_key;
   tier_stats stats;
   uint64_t refreshes = 0;
   uint64_t failovers = 0;
@@ -145,20 +152,32 @@ uint32_t node_at(cluster_ptr self, const std::string& address);
 /// that node is down and a new map may help.
 void dispatch(cluster_ptr self, cluster_command cmd);
 
+/// `dispatch` for a command whose key's slot is known.
+void dispatch(cluster_ptr self, cluster_command cmd, uint16_t slot);
+
 /// Sends `cmd` to node `node` as is.
 void send_to(cluster_ptr self, uint32_t node, cluster_command cmd);
+
+/// Runs `send()`, holding every connection's writes until it returns: a batch goes out as one
+/// write per node.
+template <class Send>
+void corked(cluster_ptr self, Send send) {
+  auto& nodes = self->state.nodes;
+  for (auto& node : nodes)
+    node->session.cork();
+  send();
+  for (size_t i = 0; i < nodes.size(); ++i)
+    nodes[i]->session.uncork(self);
+}
 
 /// Sends a batch of commands built by `make(i)`, holding every connection's writes until all
 /// are queued.
 template <class Make>
 void dispatch_all(cluster_ptr self, size_t n, Make make) {
-  auto& nodes = self->state.nodes;
-  for (auto& node : nodes)
-    node->session.cork();
-  for (size_t i = 0; i < n; ++i)
-    dispatch(self, make(i));
-  for (size_t i = 0; i < nodes.size(); ++i)
-    nodes[i]->session.uncork(self);
+  corked(self, [&] {
+    for (size_t i = 0; i < n; ++i)
+      dispatch(self, make(i));
+  });
 }
 
 /// One command of `round` is done; the last one delivers the round's answer.
