@@ -102,13 +102,19 @@ std::optional<std::string> child_process::read_line(std::chrono::milliseconds ti
   }
 }
 
+void stop_server(pid_t& pid) {
+  if (pid <= 0)
+    return;
+  ::kill(pid, SIGKILL);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  pid = -1;
+}
+
 void child_process::kill() {
   if (pid_ <= 0)
     return;
-  ::kill(pid_, SIGKILL);
-  int status = 0;
-  waitpid(pid_, &status, 0);
-  pid_ = -1;
+  stop_server(pid_);
   close(to_child_);
   close(from_child_);
 }

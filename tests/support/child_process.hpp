@@ -14,6 +14,9 @@ namespace mtcache::testing {
 /// or -1 with the reason in `error`; a program missing from PATH exits with 127.
 pid_t spawn_server(std::vector<std::string> argv, bool keep_stderr, std::string& error);
 
+/// SIGKILLs the child `pid` and reaps it, then sets `pid` to -1; nothing if it is not positive.
+void stop_server(pid_t& pid);
+
 /// A child program driven line by line through its stdin and stdout, for tests that need a
 /// second process. It dies with the test (PDEATHSIG) and is killed when this goes away.
 class child_process {

@@ -35,14 +35,8 @@ redis_sentinel_set::~redis_sentinel_set() {
 }
 
 void redis_sentinel_set::stop() {
-  for (auto& s : sentinels_) {
-    if (s.pid > 0) {
-      ::kill(s.pid, SIGKILL);
-      int status = 0;
-      waitpid(s.pid, &status, 0);
-      s.pid = -1;
-    }
-  }
+  for (auto& s : sentinels_)
+    stop_server(s.pid);
   if (!dir_.empty()) {
     std::error_code ignored;
     std::filesystem::remove_all(dir_, ignored);

@@ -68,12 +68,7 @@ bool server_process::wait_ready(std::chrono::milliseconds timeout) {
 }
 
 void server_process::kill() {
-  if (pid_ <= 0)
-    return;
-  ::kill(pid_, SIGKILL);
-  int status = 0;
-  waitpid(pid_, &status, 0);
-  pid_ = -1;
+  stop_server(pid_);
 }
 
 void server_process::pause() {
