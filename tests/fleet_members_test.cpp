@@ -6,22 +6,13 @@
 
 #include "mtcache/actors/detail/fleet_members.hpp"
 
+using mtcache::detail::rendezvous_owner;
 using mtcache::detail::rendezvous_score;
 
 namespace {
 
-// The winner among `nodes` for `key`, as fleet_members::owner_of ranks them.
 std::string owner(const std::string& key, const std::vector<std::string>& nodes) {
-  std::string best;
-  uint64_t best_score = 0;
-  for (auto& node : nodes) {
-    auto score = rendezvous_score(key, node);
-    if (best.empty() || score > best_score || (score == best_score && node < best)) {
-      best = node;
-      best_score = score;
-    }
-  }
-  return best;
+  return nodes[rendezvous_owner(key, {nodes.begin(), nodes.end()})];
 }
 
 TEST(FleetMembers, ScoresAreFixedSoEveryNodeRanksAlike) {

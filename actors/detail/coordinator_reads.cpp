@@ -183,7 +183,7 @@ caf::result<lookup> get_value(self_ptr self, const std::string& key) {
 }
 
 caf::result<lookup> get_or_compute(self_ptr self, const std::string& key, compute_options opts,
-                                   loader_ref loader, bool retry) {
+                                   loader_ref loader, bool retry, bool route) {
   auto& st = self->state;
   if (!retry) {
     if (auto err = check_key(st, key)) {
@@ -202,22 +202,18 @@ caf::result<lookup> get_or_compute(self_ptr self, const std::string& key, comput
     return self->delegate(*flight, join_atom::value, std::move(opts), std::move(loader));
   if (opts.eager_refresh > 0)
     return read_then_refresh(self, key, std::move(opts), std::move(loader));
+  if (!route)
+    return probe(self, key,
+                 caf::make_message(std::move(opts), std::move(loader), fleet_atom::value));
   return probe(self, key, caf::make_message(std::move(opts), std::move(loader)));
 }
 
 caf::result<lookup> serve_for_peer(self_ptr self, const std::string& key, compute_options opts,
                                    loader_ref loader) {
-  auto& st = self->state;
-  ++st.stats.fleet_served;
-  if (auto err = check_key(st, key)) {
-    ++st.stats.rejected;
-    return err;
-  }
-  ++st.stats.requests;
+  ++self->state.stats.fleet_served;
+  // The node that asked refreshes for itself.
   opts.eager_refresh = 0;
-  if (auto flight = st.flights.join(key))
-    return self->delegate(*flight, join_atom::value, std::move(opts), std::move(loader));
-  return probe(self, key, caf::make_message(std::move(opts), std::move(loader), fleet_atom::value));
+  return get_or_compute(self, key, std::move(opts), std::move(loader), false, false);
 }
 
 caf::result<lookup> after_miss(self_ptr self, const std::string& key, bool failed,

@@ -122,9 +122,11 @@ std::vector<bool> failed_reads(const caf::expected<read_batch>& answer, size_t n
 /// call's), for eager refresh to measure against.
 void remember_ttl(coordinator_state& st, const std::string& key, const flight_report& report);
 
-/// A get_or_compute; `retry` for one a finishing flight routed back (counted already).
+/// A get_or_compute; `retry` for one a finishing flight routed back (counted already);
+/// `route` false keeps its load on this node (see `flight_for`).
 caf::result<lookup> get_or_compute(coordinator_ptr self, const std::string& key,
-                                   compute_options opts, loader_ref loader, bool retry);
+                                   compute_options opts, loader_ref loader, bool retry,
+                                   bool route = true);
 
 /// A get_or_compute another node handed to this one as the key's owner: as a local one, but
 /// its flight loads here whatever this node thinks of the owner, and the asking node

@@ -32,20 +32,26 @@ uint64_t rendezvous_score(std::string_view key, std::string_view node) {
   return mix(fnv1a(h, node));
 }
 
-const peer_inbox_actor* fleet_members::owner_of(std::string_view key) const {
-  const peer_inbox_actor* owner = nullptr;
-  auto best = rendezvous_score(key, self);
-  auto best_node = std::string_view{self};
-  for (auto& [node, inbox] : peers) {
-    auto score = rendezvous_score(key, node);
-    // Ties (as good as impossible) go to the smaller id, the same choice on every node.
-    if (score > best || (score == best && std::string_view{node} < best_node)) {
+size_t rendezvous_owner(std::string_view key, const std::vector<std::string_view>& nodes) {
+  size_t owner = 0;
+  auto best = rendezvous_score(key, nodes[0]);
+  for (size_t i = 1; i < nodes.size(); ++i) {
+    auto score = rendezvous_score(key, nodes[i]);
+    // Ties (as good as impossible) go to the smaller id.
+    if (score > best || (score == best && nodes[i] < nodes[owner])) {
       best = score;
-      best_node = node;
-      owner = &inbox;
+      owner = i;
     }
   }
   return owner;
+}
+
+const peer_inbox_actor* fleet_members::owner_of(std::string_view key) const {
+  std::vector<std::string_view> nodes{self};
+  for (auto& peer : peers)
+    nodes.emplace_back(peer.first);
+  auto owner = rendezvous_owner(key, nodes);
+  return owner == 0 ? nullptr : &peers[owner - 1].second;
 }
 
 fleet_members fleet_members::of(const caf::node_id& self,

@@ -6,6 +6,7 @@
 // same members pick the same owner without asking one another, and when a node leaves, only
 // the keys it owned move.
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -20,6 +21,10 @@ namespace mtcache::detail {
 
 /// The rank of `node` for `key`; the same on every node of any platform.
 uint64_t rendezvous_score(std::string_view key, std::string_view node);
+
+/// Which of `nodes` (ids) owns `key`: the index of the highest rank, ties going to the smaller
+/// id, the same choice on every node. `nodes` must not be empty.
+size_t rendezvous_owner(std::string_view key, const std::vector<std::string_view>& nodes);
 
 struct fleet_members {
   /// This node's id, as the peers see it (`caf::to_string` of its node_id).

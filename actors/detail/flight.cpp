@@ -216,7 +216,7 @@ flight_actor::behavior_type flight(self_ptr self, coordinator_actor coordinator,
     fail_all(self->state.computes, err);
     self->quit(msg.reason);
   });
-  st.members = st.p.fleet;
+  st.members = std::move(st.p.fleet);
   self->set_down_handler([=](caf::down_msg& msg) { owner_down(self, msg); });
   if (st.p.refresh && !st.p.bulk) {
     st.has_loader = true;

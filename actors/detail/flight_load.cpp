@@ -27,11 +27,8 @@ void load_failed(self_ptr self, caf::error err) {
   if (err == caf::sec::request_timeout) {
     if (!st.pass_load)
       ++st.report.load_timeouts;
-    auto limit = st.opts.timeout.count() > 0
-                     ? std::chrono::duration_cast<std::chrono::milliseconds>(st.opts.timeout)
-                     : st.p.load_timeout;
     err = make_error(errc::timeout, "load of '" + st.p.key + "' took longer than " +
-                                        std::to_string(limit.count()) + " ms");
+                                        std::to_string(load_limit(st).count()) + " ms");
   } else if (!st.pass_load) {
     ++st.report.load_errors;
   }

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -59,13 +60,10 @@ public:
     std::vector<std::string> ids;
     for (auto& x : nodes)
       ids.push_back(caf::to_string(x->sys().node()));
+    std::vector<std::string_view> views{ids.begin(), ids.end()};
     for (int k = 0;; ++k) {
       auto key = prefix + std::to_string(k);
-      size_t best = 0;
-      for (size_t j = 1; j < ids.size(); ++j)
-        if (detail::rendezvous_score(key, ids[j]) > detail::rendezvous_score(key, ids[best]))
-          best = j;
-      if (best == i)
+      if (detail::rendezvous_owner(key, views) == i)
         return key;
     }
   }
