@@ -28,7 +28,8 @@ peer_inbox_actor::behavior_type peer_inbox(peer_inbox_actor::pointer self, bridg
         if (static_cast<bool>(plain) == static_cast<bool>(timed))
           return make_error(errc::malformed_message, "a forwarded load needs exactly one loader");
         return self->delegate(target, compute_atom::value, std::move(key), std::move(opts),
-                              loader_ref{std::move(plain), std::move(timed)}, fleet_atom::value);
+                              loader_ref{std::move(plain), std::move(timed), {}},
+                              fleet_atom::value);
       },
   };
 }
