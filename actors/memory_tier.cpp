@@ -9,6 +9,7 @@
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
+#include "mtcache/actors/detail/tag_filter.hpp"
 #include "mtcache/codec/detail/glob.hpp"
 #include "mtcache/messages/error.hpp"
 #include "mtcache/store/memory_store.hpp"
@@ -94,12 +95,20 @@ memory_tier_actor::behavior_type memory_tier(self_ptr self, memory_tier_config c
       [=](get_atom, const std::string& key) {
         return to_lookup(self->state.store->get(key, now_ms(self)), self->state.stats.level);
       },
+      // Answered to the reader itself, so a first tier with a view hands out what callers
+      // get (a value with tags as its payload, or a miss once a tag removal hid it); every
+      // other read answers what the store keeps, for the coordinator or flight to check.
       [=](get_atom, std::string& key, miss_route& route,
           caf::message& context) -> caf::result<lookup> {
-        auto hit = self->state.store->get(key, now_ms(self));
-        if (!hit)
+        auto& st = self->state;
+        auto res = to_lookup(st.store->get(key, now_ms(self)), st.stats.level);
+        if (res.found && st.view && admit(res, st.view->tags()) == tag_verdict::hidden) {
+          drain(st);
+          st.store->remove(key);
+        }
+        if (!res.found)
           return self->delegate(route, miss_atom::value, std::move(key), false, std::move(context));
-        return to_lookup(hit, self->state.stats.level);
+        return res;
       },
       [=](get_atom, const std::vector<std::string>& keys) {
         auto& st = self->state;

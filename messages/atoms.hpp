@@ -19,6 +19,7 @@ using stats_atom = caf::atom_constant<caf::atom("stats")>;
 using health_atom = caf::atom_constant<caf::atom("health")>;
 using match_atom = caf::atom_constant<caf::atom("match")>;
 using clear_atom = caf::atom_constant<caf::atom("clear")>;
+using tag_atom = caf::atom_constant<caf::atom("tag")>;
 using exists_atom = caf::atom_constant<caf::atom("exists")>;
 using miss_atom = caf::atom_constant<caf::atom("miss")>;
 using compute_atom = caf::atom_constant<caf::atom("compute")>;

@@ -137,7 +137,15 @@ using cache_actor = caf::typed_actor<
     caf::replies_to<update_atom, std::string, bytes, caf::timespan>::with<write_ack>,
     // set, then push the value to other nodes (set_with_broadcast).
     caf::replies_to<put_atom, std::string, bytes, strategy, broadcast_atom>::with<write_ack>,
-    caf::replies_to<stats_atom>::with<cache_stats>,
+    // Write every tier with tags (at most 64, each 1 to 512 bytes): `remove_by_tag` of any of
+    // them removes the value. Reads hand the tags back in `lookup::tags`.
+    caf::replies_to<put_atom, std::string, bytes, strategy,
+                    std::vector<std::string>>::with<write_ack>,
+    // Remove every value written with a tag before now, on every tier of every node: the time
+    // goes into each shared tier (so restarted nodes honour it) and to the other nodes.
+    caf::replies_to<invalidate_atom, tag_atom, std::string>::with<write_ack>,
+    // Remove everything: every tier of this node, then the local tiers of every other node.
+    caf::replies_to<clear_atom>::with<write_ack>, caf::replies_to<stats_atom>::with<cache_stats>,
     caf::replies_to<stats_atom, invalidate_atom>::with<bridge_stats>,
     caf::replies_to<tierstats_atom>::with<std::vector<tier_stats>>,
     caf::replies_to<health_atom>::with<health_report>>;

@@ -14,10 +14,10 @@ namespace mtcache {
 /// as JSON compatible with the multi-tier-cache crate (see codec/invalidation_json.hpp);
 /// between CAF nodes it travels as this struct.
 struct invalidation {
-  enum class kind : uint8_t { remove, update, remove_pattern, remove_bulk };
+  enum class kind : uint8_t { remove, update, remove_pattern, remove_bulk, remove_tag, clear };
 
   kind type = kind::remove;
-  /// remove, update
+  /// remove, update; remove_tag: the tag
   std::string key;
   /// remove_bulk
   std::vector<std::string> keys;
@@ -27,6 +27,9 @@ struct invalidation {
   bytes value;
   /// update: time to live in ms, -1 for none (wire: "ttl_secs", rounded up, plus our "ttl_ms").
   int64_t ttl_ms = -1;
+  /// remove_tag: when the tag was removed (unix µs at the origin); values written with it up
+  /// to then are gone.
+  int64_t removed_us = 0;
   /// Node id of the sender; empty when a foreign peer (e.g. the Rust crate) sent it.
   std::string origin;
   /// Per-origin sequence number, so a message that arrives on two paths applies once and a
@@ -48,7 +51,7 @@ struct invalidation {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, invalidation& x) {
   return f(caf::meta::type_name("mtcache::invalidation"), x.type, x.key, x.keys, x.pattern, x.value,
-           x.ttl_ms, x.origin, x.seq, x.epoch, x.from_seq, x.ts_ms, x.reread);
+           x.ttl_ms, x.removed_us, x.origin, x.seq, x.epoch, x.from_seq, x.ts_ms, x.reread);
 }
 
 } // namespace mtcache

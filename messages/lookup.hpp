@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <caf/error.hpp>
@@ -15,6 +16,13 @@ namespace mtcache {
 
 /// The answer to a read. A miss is data (`found == false`), not an error.
 struct lookup {
+  lookup() = default;
+
+  lookup(bool found, bytes value, int64_t ttl_ms = -1, uint32_t level = 0, bool stale = false)
+      : found(found), value(std::move(value)), ttl_ms(ttl_ms), level(level), stale(stale) {
+    // nop
+  }
+
   bool found = false;
   bytes value;
   /// Remaining time to live in milliseconds; -1 when the value never expires.
@@ -23,11 +31,16 @@ struct lookup {
   uint32_t level = 0;
   /// Set when fail-safe served an expired value because refreshing it failed.
   bool stale = false;
+  /// The tags the value was written with (see `put` with tags), and when it was written
+  /// (unix µs; 0 for a value without tags).
+  std::vector<std::string> tags;
+  int64_t created_us = 0;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, lookup& x) {
-  return f(caf::meta::type_name("mtcache::lookup"), x.found, x.value, x.ttl_ms, x.level, x.stale);
+  return f(caf::meta::type_name("mtcache::lookup"), x.found, x.value, x.ttl_ms, x.level, x.stale,
+           x.tags, x.created_us);
 }
 
 /// One tier that failed a write.
@@ -105,15 +118,24 @@ typename Inspector::result_type inspect(Inspector& f, compute_options& x) {
 
 /// What a loader that chooses the TTL answers (see `ttl_loader_actor`).
 struct loaded {
+  loaded() = default;
+
+  loaded(bytes value, caf::timespan ttl = caf::timespan{0}, std::vector<std::string> tags = {})
+      : value(std::move(value)), ttl(ttl), tags(std::move(tags)) {
+    // nop
+  }
+
   bytes value;
   /// How long the value lives: zero takes the call's `compute_options::ttl`, a negative TTL
   /// means "never expires". Scaled per tier by its ttl_scale, as every TTL.
   caf::timespan ttl{0};
+  /// Tags the value is written with, as `put` with tags writes them (`remove_by_tag`).
+  std::vector<std::string> tags;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, loaded& x) {
-  return f(caf::meta::type_name("mtcache::loaded"), x.value, x.ttl);
+  return f(caf::meta::type_name("mtcache::loaded"), x.value, x.ttl, x.tags);
 }
 
 } // namespace mtcache

@@ -194,6 +194,12 @@ struct cache_stats {
   uint64_t fleet_served = 0;
   /// Peers fleet-wide flights route loads over now (0: every load runs here).
   uint32_t fleet_peers = 0;
+  /// Tags removed (by this node or, through invalidation, another), values a tag removal hid
+  /// when the coordinator or a flight read them (the memory tier drops its own without
+  /// counting here), and whole-cache clears applied.
+  uint64_t tag_removals = 0;
+  uint64_t tags_hidden = 0;
+  uint64_t clears = 0;
   /// Promotions by tier pair: `promotions_by_pair[from * n + into]` for n tiers, tier
   /// indices in chain order (0 is the first tier). Empty until the first promotion.
   std::vector<uint64_t> promotions_by_pair;
@@ -213,7 +219,7 @@ typename Inspector::result_type inspect(Inspector& f, cache_stats& x) {
            x.flights_started, x.flight_joins, x.load_soft_timeouts, x.fail_safe_activations,
            x.promotions_by_pair, x.load_success, x.load_failure, x.load_timeout, x.eager_refreshes,
            x.eager_refresh_failures, x.fleet_forwarded, x.fleet_fallbacks, x.fleet_served,
-           x.fleet_peers);
+           x.fleet_peers, x.tag_removals, x.tags_hidden, x.clears);
 }
 
 /// Counters of a node's invalidation bridge.
@@ -231,6 +237,8 @@ struct bridge_stats {
   uint64_t received_updates = 0;
   uint64_t received_patterns = 0;
   uint64_t received_bulk = 0;
+  uint64_t received_tags = 0;
+  uint64_t received_clears = 0;
   /// This node's own messages coming back (ignored).
   uint64_t own_ignored = 0;
   /// Messages that arrived on a second path (ignored).
@@ -308,15 +316,16 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, bridge_stats& x) {
   return f(caf::meta::type_name("mtcache::bridge_stats"), x.node_id, x.messages_sent,
            x.published_redis, x.sent_to_peers, x.received, x.received_removes, x.received_updates,
-           x.received_patterns, x.received_bulk, x.own_ignored, x.duplicates, x.processing_errors,
-           x.rejected_signature, x.rejected_patterns, x.publish_errors, x.publish_held,
-           x.held_compacted, x.backlog_messages, x.large_updates_removed, x.oversized_removed,
-           x.gaps, x.missing, x.replays, x.replayed, x.replay_position, x.flushes,
-           x.flushes_reconnect, x.flushes_gap, x.flushes_trimmed, x.tracking_invalidations,
-           x.tracking_db_flushes, x.tracking_broken, x.tracking_errors, x.flushes_tracking,
-           x.tracking, x.tracking_error, x.audit_errors, x.redis_reconnects, x.peer_reconnects,
-           x.recoveries, x.last_recovery_ms, x.redis_subscribed, x.peers_connected, x.listen_port,
-           x.received_redis, x.received_peers, x.recoveries_redis, x.recoveries_peer);
+           x.received_patterns, x.received_bulk, x.received_tags, x.received_clears, x.own_ignored,
+           x.duplicates, x.processing_errors, x.rejected_signature, x.rejected_patterns,
+           x.publish_errors, x.publish_held, x.held_compacted, x.backlog_messages,
+           x.large_updates_removed, x.oversized_removed, x.gaps, x.missing, x.replays, x.replayed,
+           x.replay_position, x.flushes, x.flushes_reconnect, x.flushes_gap, x.flushes_trimmed,
+           x.tracking_invalidations, x.tracking_db_flushes, x.tracking_broken, x.tracking_errors,
+           x.flushes_tracking, x.tracking, x.tracking_error, x.audit_errors, x.redis_reconnects,
+           x.peer_reconnects, x.recoveries, x.last_recovery_ms, x.redis_subscribed,
+           x.peers_connected, x.listen_port, x.received_redis, x.received_peers, x.recoveries_redis,
+           x.recoveries_peer);
 }
 
 /// Health of one tier: a probe (memory tier) or a PING (Redis) and how long it took.

@@ -33,6 +33,19 @@ caf::expected<write_ack> blocking_cache::set(const std::string& key, bytes value
   return call<write_ack>(put_atom::value, key, std::move(value), ttl);
 }
 
+caf::expected<write_ack> blocking_cache::set(const std::string& key, bytes value, strategy ttl,
+                                             std::vector<std::string> tags) {
+  return call<write_ack>(put_atom::value, key, std::move(value), ttl, std::move(tags));
+}
+
+caf::expected<write_ack> blocking_cache::remove_by_tag(const std::string& tag) {
+  return call<write_ack>(invalidate_atom::value, tag_atom::value, tag);
+}
+
+caf::expected<write_ack> blocking_cache::clear() {
+  return call<write_ack>(clear_atom::value);
+}
+
 caf::expected<write_ack> blocking_cache::remove(const std::string& key) {
   return call<write_ack>(delete_atom::value, key);
 }

@@ -48,8 +48,15 @@ public:
   caf::expected<lookup> get(const std::string& key);
   caf::expected<write_ack> set(const std::string& key, bytes value,
                                strategy ttl = strategy::short_term());
+  /// Writes with tags: `remove_by_tag` of any of them removes the value everywhere.
+  caf::expected<write_ack> set(const std::string& key, bytes value, strategy ttl,
+                               std::vector<std::string> tags);
   caf::expected<write_ack> remove(const std::string& key);
   caf::expected<uint64_t> remove_matching(const std::string& pattern);
+  /// Removes every value written with `tag` until now, on every tier of every node.
+  caf::expected<write_ack> remove_by_tag(const std::string& tag);
+  /// Removes everything: every tier of this node, the local tiers of every other node.
+  caf::expected<write_ack> clear();
   caf::expected<lookup> get_or_compute(const std::string& key, compute_options opts,
                                        loader_actor loader);
   /// As above, with a loader that chooses the TTL of what it loads.

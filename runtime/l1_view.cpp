@@ -2,6 +2,7 @@
 
 #include <caf/actor_system.hpp>
 
+#include "mtcache/actors/detail/tag_filter.hpp"
 #include "mtcache/runtime/detail/cache_catalog.hpp"
 #include "mtcache/store/read_view.hpp"
 
@@ -21,6 +22,10 @@ std::optional<lookup> l1_view::get(std::string_view key) const {
                          value.size() <= detail::read_view::inline_limit ? bytes{value} : block,
                          ttl_ms, impl_->level(), false});
     });
+  // A value with tags hands out its payload; one a tag removal hid is left to the tier, which
+  // drops it and reads on below.
+  if (out && detail::admit(*out, impl_->tags()) == detail::tag_verdict::hidden)
+    return std::nullopt;
   return out;
 }
 

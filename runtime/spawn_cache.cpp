@@ -87,6 +87,8 @@ caf::expected<cache_actor> spawn_cache(caf::actor_system& sys, const cache_confi
   std::vector<caf::actor> owned;
   std::vector<detail::tracked_tier> tracked;
   std::shared_ptr<detail::read_view> view;
+  // When tags were removed: the coordinator writes it, the first tier and its view read it.
+  auto tags = std::make_shared<detail::tag_clock>();
   auto stop_owned = [&] {
     for (auto& a : owned)
       caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
@@ -100,6 +102,7 @@ caf::expected<cache_actor> spawn_cache(caf::actor_system& sys, const cache_confi
       if (chain.empty()) {
         view = std::make_shared<detail::read_view>(spec.memory.time_to_idle.count(),
                                                    spec.placement.level);
+        view->use_tags(tags);
         batch = spawn_memory_tier(sys, spec.memory, spec.placement.level, view);
       } else {
         batch = spawn_memory_tier(sys, spec.memory, spec.placement.level);
@@ -157,7 +160,7 @@ caf::expected<cache_actor> spawn_cache(caf::actor_system& sys, const cache_confi
     bridge->tracked = std::move(tracked);
   }
   auto cache = detail::spawn_coordinator(sys, std::move(chain), cfg.options, std::move(owned),
-                                         std::move(bridge));
+                                         std::move(bridge), std::move(tags));
   auto& catalog = detail::cache_catalog::instance();
   catalog.add(sys, cfg.name, cache, std::move(view));
   if (cfg.metrics.enabled) {

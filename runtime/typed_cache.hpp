@@ -44,6 +44,8 @@ template <class T>
 struct typed_loaded {
   T value;
   caf::timespan ttl{0};
+  /// Tags the value is written with (see `loaded::tags`).
+  std::vector<std::string> tags = {};
 };
 
 /// As `spawn_typed_loader`, for a function that also chooses each value's TTL.
@@ -58,7 +60,7 @@ spawn_typed_ttl_loader(caf::actor_system& sys,
         auto res = fn(key);
         if (!res)
           return std::move(res.error());
-        return loaded{typed_value::encode(res->value), res->ttl};
+        return loaded{typed_value::encode(res->value), res->ttl, std::move(res->tags)};
       },
       cfg);
 }
@@ -147,6 +149,13 @@ template <class T>
 caf::expected<write_ack> set(blocking_cache& cache, const std::string& key, const T& value,
                              strategy ttl = strategy::short_term()) {
   return cache.set(key, typed_value::encode(value), ttl);
+}
+
+/// As above, with tags (see `blocking_cache::remove_by_tag`).
+template <class T>
+caf::expected<write_ack> set(blocking_cache& cache, const std::string& key, const T& value,
+                             strategy ttl, std::vector<std::string> tags) {
+  return cache.set(key, typed_value::encode(value), ttl, std::move(tags));
 }
 
 /// Per key asked, in order: its value, nothing (a miss, or bytes that did not decode), or the

@@ -35,6 +35,7 @@
 #include "mtcache/messages/bytes.hpp"
 #include "mtcache/store/access_buffer.hpp"
 #include "mtcache/store/epoch_domain.hpp"
+#include "mtcache/store/tag_clock.hpp"
 
 namespace mtcache::detail {
 
@@ -80,6 +81,11 @@ public:
   }
 
   uint32_t level() const noexcept { return level_; }
+
+  /// The removal times of tags that readers check values with tags against (see
+  /// `tag_clock`); set once, before the view is shared.
+  void use_tags(std::shared_ptr<const tag_clock> clock) noexcept { tags_ = std::move(clock); }
+  const tag_clock* tags() const noexcept { return tags_.get(); }
 
   /// Hits served, exactly (whether or not their access record was dropped).
   uint64_t hits() const noexcept { return accesses_.hits(); }
@@ -175,6 +181,7 @@ private:
 
   int64_t time_to_idle_ms_;
   uint32_t level_;
+  std::shared_ptr<const tag_clock> tags_;
   std::atomic<table*> table_;
   mutable access_buffer accesses_;
   // Writer only.

@@ -208,7 +208,8 @@ TEST(InvalidationJson, RejectsInvalidJson) {
 TEST(InvalidationJson, RejectsMissingOrUnknownType) {
   EXPECT_EQ(rejection(R"({"key":"k"})"), "missing field 'type'");
   EXPECT_EQ(rejection(R"({"type":"Delete","key":"k"})"),
-            "unknown type 'Delete' (expected Remove, Update, RemovePattern or RemoveBulk)");
+            "unknown type 'Delete' (expected Remove, Update, RemovePattern, RemoveBulk, "
+            "RemoveTag or Clear)");
   EXPECT_EQ(rejection(R"({"type":"remove","key":"k"})").find("unknown type 'remove'"), 0u);
   EXPECT_EQ(rejection(R"({"type":"\u0000x","key":"k"})").find("unknown type '?x'"), 0u);
   EXPECT_NE(rejection(R"({"type":1,"key":"k"})").find("field 'type' must be a string"),
@@ -216,6 +217,30 @@ TEST(InvalidationJson, RejectsMissingOrUnknownType) {
   EXPECT_NE(
       rejection(R"({"type":"Remove","type":"Remove","key":"k"})").find("duplicate field 'type'"),
       std::string::npos);
+}
+
+TEST(InvalidationJson, TagRemovalsAndClearsRoundTrip) {
+  invalidation tag;
+  tag.type = kind::remove_tag;
+  tag.key = "user:42";
+  tag.removed_us = 1764680000123456;
+  auto json = encode_invalidation(tag);
+  EXPECT_EQ(json, R"({"type":"RemoveTag","tag":"user:42","removed_us":1764680000123456})");
+  auto back = decode_invalidation(json);
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->type, kind::remove_tag);
+  EXPECT_EQ(back->key, "user:42");
+  EXPECT_EQ(back->removed_us, 1764680000123456);
+  invalidation clear;
+  clear.type = kind::clear;
+  clear.seq = 7;
+  auto cleared = decode_invalidation(encode_invalidation(clear));
+  ASSERT_TRUE(cleared);
+  EXPECT_EQ(cleared->type, kind::clear);
+  EXPECT_EQ(cleared->seq, 7u);
+  std::string error;
+  EXPECT_FALSE(decode_invalidation(R"({"type":"RemoveTag","removed_us":1})", &error));
+  EXPECT_NE(error.find("'tag'"), std::string::npos) << error;
 }
 
 TEST(InvalidationJson, RejectsMissingRequiredFields) {

@@ -104,6 +104,23 @@ TEST(PublishBacklog, PatternsKeepTheirPlaceInSequence) {
   expect_covers(msgs, 10, 12);
 }
 
+TEST(PublishBacklog, TagRemovalsAndClearsAreKeptWholeInSequence) {
+  publish_backlog b;
+  auto tag = change(kind::remove_tag, 20, "t");
+  tag.removed_us = 123;
+  b.hold(change(kind::remove, 19, "a"));
+  b.hold(tag);
+  b.hold(change(kind::clear, 21));
+  auto msgs = b.drain();
+  ASSERT_EQ(msgs.size(), 3u);
+  EXPECT_EQ(msgs[1].type, kind::remove_tag);
+  EXPECT_EQ(msgs[1].key, "t");
+  EXPECT_EQ(msgs[1].removed_us, 123);
+  EXPECT_EQ(msgs[2].type, kind::clear);
+  EXPECT_EQ(msgs[2].seq, 21u);
+  expect_covers(msgs, 19, 21);
+}
+
 TEST(PublishBacklog, ASettledKeyLeavesItsRangeCovered) {
   publish_backlog b;
   b.hold(change(kind::remove, 7, "a"));

@@ -36,7 +36,8 @@ std::string payload_of(const bridge_state& st, const invalidation& change) {
 // removal's count), then the change itself for replay: as JSON, an update without its value
 // (a replayed change is applied as a removal).
 std::vector<stream_field> audit_fields(const invalidation& change) {
-  static constexpr const char* names[] = {"remove", "update", "remove_pattern", "remove_bulk"};
+  static constexpr const char* names[] = {"remove",      "update",     "remove_pattern",
+                                          "remove_bulk", "remove_tag", "clear"};
   std::vector<stream_field> fields{{"type", names[static_cast<int>(change.type)]},
                                    {"timestamp", std::to_string(change.ts_ms / 1000)}};
   if (change.type == invalidation::kind::remove_pattern)

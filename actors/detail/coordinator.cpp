@@ -56,8 +56,9 @@ namespace {
 
 using self_ptr = coordinator_ptr;
 
-void init(self_ptr self, tier_chain tiers, cache_options opts) {
+void init(self_ptr self, tier_chain tiers, cache_options opts, std::shared_ptr<tag_clock> tags) {
   auto& st = self->state;
+  st.tags = tags ? std::move(tags) : std::make_shared<tag_clock>();
   st.stats.tier_hits.resize(tiers.size());
   st.stats.invalidated.resize(tiers.size());
   st.tiers = std::make_shared<const tier_chain>(std::move(tiers));
@@ -78,8 +79,9 @@ void init(self_ptr self, tier_chain tiers, cache_options opts) {
 
 coordinator_actor::behavior_type coordinator(self_ptr self, tier_chain tiers, cache_options opts,
                                              std::vector<caf::actor> owned,
-                                             std::optional<bridge_params> bridge) {
-  init(self, std::move(tiers), opts);
+                                             std::optional<bridge_params> bridge,
+                                             std::shared_ptr<tag_clock> tags) {
+  init(self, std::move(tiers), opts, std::move(tags));
   if (bridge) {
     bridge->coordinator = caf::actor_cast<caf::actor>(self);
     self->state.bridge = spawn_invalidation_bridge(self->system(), std::move(*bridge));
@@ -122,14 +124,20 @@ coordinator_actor::behavior_type coordinator(self_ptr self, tier_chain tiers, ca
         return get_or_compute(self, key, std::move(opts), std::move(loader), true);
       },
       [=](put_atom, const std::string& key, bytes& value, const strategy& ttl) {
-        return set_value(self, key, std::move(value), ttl.ttl(), on_write);
+        return set_value(self, key, untagged(std::move(value)), ttl.ttl(), on_write);
       },
       [=](put_atom, const std::string& key, bytes& value, const strategy& ttl, broadcast_atom) {
-        return set_value(self, key, std::move(value), ttl.ttl(), true);
+        return set_value(self, key, untagged(std::move(value)), ttl.ttl(), true);
       },
       [=](update_atom, const std::string& key, bytes& value, caf::timespan ttl) {
-        return set_value(self, key, std::move(value), ttl, true);
+        return set_value(self, key, untagged(std::move(value)), ttl, true);
       },
+      [=](put_atom, const std::string& key, const bytes& value, const strategy& ttl,
+          const std::vector<std::string>& tags) {
+        return set_tagged(self, key, value, ttl.ttl(), tags);
+      },
+      [=](invalidate_atom, tag_atom, const std::string& tag) { return remove_tag(self, tag); },
+      [=](clear_atom) { return clear_all(self); },
       [=](delete_atom, const std::string& key) { return remove_key(self, key, on_write); },
       [=](delete_atom, match_atom, const std::string& pattern) {
         return remove_pattern(self, pattern, on_write);
@@ -178,9 +186,10 @@ coordinator_actor::behavior_type coordinator(self_ptr self, tier_chain tiers, ca
 } // namespace
 
 cache_actor spawn_coordinator(caf::actor_system& sys, tier_chain tiers, cache_options opts,
-                              std::vector<caf::actor> owned, std::optional<bridge_params> bridge) {
+                              std::vector<caf::actor> owned, std::optional<bridge_params> bridge,
+                              std::shared_ptr<tag_clock> tags) {
   return sys.spawn(coordinator, std::move(tiers), std::move(opts), std::move(owned),
-                   std::move(bridge));
+                   std::move(bridge), std::move(tags));
 }
 
 } // namespace mtcache::detail

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <vector>
 
@@ -9,6 +10,7 @@
 #include "mtcache/actors/detail/invalidation_bridge.hpp"
 #include "mtcache/messages/config.hpp"
 #include "mtcache/messages/detail/flight_protocol.hpp"
+#include "mtcache/store/tag_clock.hpp"
 
 namespace mtcache::detail {
 
@@ -17,9 +19,11 @@ namespace mtcache::detail {
 /// key that misses, promotes hits upward, writes every tier on set, and keeps exact counters.
 /// `owned` actors (the tiers and helpers the runtime spawned for it) are told to exit when
 /// the coordinator exits.
-/// With `bridge`, the coordinator spawns and owns the node's invalidation bridge.
+/// With `bridge`, the coordinator spawns and owns the node's invalidation bridge. `tags` is the
+/// tag clock the first tier's read view checks against; the coordinator makes its own if null.
 cache_actor spawn_coordinator(caf::actor_system& sys, tier_chain tiers, cache_options opts,
                               std::vector<caf::actor> owned,
-                              std::optional<bridge_params> bridge = std::nullopt);
+                              std::optional<bridge_params> bridge = std::nullopt,
+                              std::shared_ptr<tag_clock> tags = nullptr);
 
 } // namespace mtcache::detail

@@ -11,6 +11,7 @@
 // and refreshed together: one more bulk call, each key through a refresh flight that nobody
 // waits for (flight_table.hpp), as a single-key refresh runs.
 
+#include <algorithm>
 #include <chrono>
 #include <memory>
 #include <string>
@@ -22,6 +23,7 @@
 
 #include "mtcache/actors/detail/coordinator_state.hpp"
 #include "mtcache/actors/detail/fan_out.hpp"
+#include "mtcache/actors/detail/tag_filter.hpp"
 #include "mtcache/messages/error.hpp"
 
 namespace mtcache::detail {
@@ -215,6 +217,44 @@ void load_members(self_ptr self, const pass_ptr& pass) {
             });
 }
 
+// As read_tier for the first tier, whose values come back as it keeps them: their tags are
+// checked here (tags this node does not know looked up first, once for the whole batch), and
+// a value a tag removal hid becomes a miss, read below. The tiers below hand theirs to the
+// keys' flights, which check them.
+template <class Then>
+void read_first_tier(self_ptr self, std::vector<std::string> keys, Then then) {
+  read_tier(self, 0, std::move(keys),
+            [=](std::vector<lookup>& results, const std::vector<bool>& failed) mutable {
+              auto& st = self->state;
+              std::vector<std::string> unknown;
+              for (auto& res : results) {
+                std::vector<std::string> more;
+                auto probe = res;
+                if (admit(probe, st.tags.get(), &more) == tag_verdict::unknown)
+                  unknown.insert(unknown.end(), more.begin(), more.end());
+              }
+              auto finish = [=](bool ok) mutable {
+                auto& st = self->state;
+                for (auto& res : results) {
+                  auto tagged = res.found && has_tag_header(res.value.view());
+                  if (admit(res, st.tags.get()) == tag_verdict::hidden || (tagged && !ok)) {
+                    ++st.stats.tags_hidden;
+                    res = lookup{};
+                  }
+                }
+                then(results, failed);
+              };
+              auto source = tag_source(*st.tiers);
+              std::sort(unknown.begin(), unknown.end());
+              unknown.erase(std::unique(unknown.begin(), unknown.end()), unknown.end());
+              if (unknown.empty() || source >= st.tiers->size())
+                finish(true);
+              else
+                resolve_tags(self, (*st.tiers)[source].handle, tier_wait(st, source), st.tags,
+                             std::move(unknown), finish);
+            });
+}
+
 // Eager refresh of the keys a pass found in the first tier past the call's share of their
 // TTL, with one call of the bulk loader for all of them: a refresh flight per key that has no
 // flight running, which loads nothing itself but takes the entry. Nobody waits for them.
@@ -348,25 +388,25 @@ caf::result<bulk_lookup> start_pass(self_ptr self, const std::vector<std::string
   }
   if (unread.empty())
     return rp;
-  read_tier(self, 0, std::move(unread_keys),
-            [=](std::vector<lookup>& results, const std::vector<bool>& failed) {
-              std::vector<std::string> due;
-              for (size_t k = 0; k < unread.size(); ++k) {
-                if (!failed[k] && results[k].found) {
-                  auto& key = pass->keys[unread[k]];
-                  if (pass->opts.eager_refresh > 0 &&
-                      due_for_refresh(self->state, key, results[k], pass->opts))
-                    due.push_back(key);
-                  ++self->state.stats.tier_hits[0];
-                  settle(self, pass, unread[k], std::move(results[k]));
-                } else {
-                  after_first_tier(self, pass, unread[k]);
-                }
-              }
-              walk_members(self, pass, 1);
-              if (!due.empty())
-                refresh_due(self, pass, due);
-            });
+  read_first_tier(self, std::move(unread_keys),
+                  [=](std::vector<lookup>& results, const std::vector<bool>& failed) {
+                    std::vector<std::string> due;
+                    for (size_t k = 0; k < unread.size(); ++k) {
+                      if (!failed[k] && results[k].found) {
+                        auto& key = pass->keys[unread[k]];
+                        if (pass->opts.eager_refresh > 0 &&
+                            due_for_refresh(self->state, key, results[k], pass->opts))
+                          due.push_back(key);
+                        ++self->state.stats.tier_hits[0];
+                        settle(self, pass, unread[k], std::move(results[k]));
+                      } else {
+                        after_first_tier(self, pass, unread[k]);
+                      }
+                    }
+                    walk_members(self, pass, 1);
+                    if (!due.empty())
+                      refresh_due(self, pass, due);
+                  });
   return rp;
 }
 

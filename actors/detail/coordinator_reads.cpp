@@ -16,6 +16,7 @@
 #include "mtcache/actors/detail/coordinator_state.hpp"
 #include "mtcache/actors/detail/fan_out.hpp"
 #include "mtcache/actors/detail/flight.hpp"
+#include "mtcache/actors/detail/tag_filter.hpp"
 #include "mtcache/messages/error.hpp"
 
 namespace mtcache::detail {
@@ -41,6 +42,7 @@ flight_actor flight_for(self_ptr self, const std::string& key, uint32_t first_ti
         if (route && !params.refresh)
           params.fleet = st.fleet;
         params.fleet_owner_wait = st.opts.fleet_owner_wait;
+        params.tags = st.tags;
         return spawn_flight(self, std::move(params));
       },
       preset != nullptr && preset->refresh);
@@ -88,11 +90,27 @@ bool due_for_refresh(const coordinator_state& st, const std::string& key, const 
 
 namespace {
 
+// Reads the first tier and hands the value out here: for a first tier that answers values
+// as it keeps them (one without a read view), whose tags only the coordinator can check.
+caf::result<lookup> read_and_check(self_ptr self, const std::string& key, caf::message context) {
+  auto& st = self->state;
+  auto rp = self->make_response_promise<lookup>();
+  self->request(st.tiers->front().handle, tier_wait(st, 0), get_atom::value, key)
+      .then([=](lookup& res) { deliver_first_tier(self, key, std::move(res), false, context, rp); },
+            [=](caf::error&) { deliver_first_tier(self, key, lookup{}, true, context, rp); });
+  return rp;
+}
+
 // The first tier answers a hit itself; a miss comes back with `context`.
 caf::result<lookup> probe(self_ptr self, const std::string& key, caf::message context) {
   auto& st = self->state;
   ++st.fast_gets;
-  return st.outbox.read(self, st.tiers->front().handle, key, std::move(context));
+  auto& first = st.tiers->front();
+  if (!first.view && !st.outbox.reads_batched(self)) {
+    st.outbox.send_ahead_of(tier_order::read);
+    return read_and_check(self, key, std::move(context));
+  }
+  return st.outbox.read(self, first.handle, key, std::move(context));
 }
 
 // A read the first tier had no value for (or failed): on to the key's flight, which loads it
@@ -139,10 +157,33 @@ caf::result<lookup> read_then_refresh(self_ptr self, const std::string& key, com
   ++st.fast_gets;
   st.outbox.send_ahead_of(tier_order::read);
   auto rp = self->make_response_promise<lookup>();
+  auto context = caf::make_message(opts, loader);
+  auto checked = [=](lookup res) mutable {
+    bool due = due_for_refresh(self->state, key, res, opts);
+    rp.deliver(std::move(res));
+    if (due)
+      start_refresh(self, key, std::move(opts), std::move(loader));
+  };
+  if (!st.tiers->front().view) {
+    // The tier answers as it keeps values: checked here, a miss on to the flight.
+    self->request(st.tiers->front().handle, tier_wait(st, 0), get_atom::value, key)
+        .then(
+            [=](lookup& res) mutable {
+              if (res.found && admit(res, self->state.tags.get()) == tag_verdict::serve) {
+                checked(std::move(res));
+                return;
+              }
+              if (res.found)
+                ++self->state.stats.tags_hidden;
+              after_first_tier(self, key, false, context, rp);
+            },
+            [=](caf::error&) mutable { after_first_tier(self, key, true, context, rp); });
+    return rp;
+  }
   // No timeout of our own, as for a get passed on: the first tier answers a hit, and a miss
   // comes back to the flight, which answers within the load's deadline.
   self->request(st.tiers->front().handle, caf::infinite, get_atom::value, key, miss_route{self},
-                caf::make_message(opts, loader))
+                context)
       .then(
           [=](lookup& res) mutable {
             bool due = due_for_refresh(self->state, key, res, opts);
@@ -245,13 +286,48 @@ void send_read_batch(self_ptr self, std::shared_ptr<std::vector<queued_read>> ba
         uncount_failed_batches(self->state, answers);
         for (size_t j = 0; j < batch->size(); ++j) {
           auto& r = (*batch)[j];
-          if (!failed[j] && answer->results[j].found)
-            r.rp.deliver(std::move(answer->results[j]));
-          else
-            after_first_tier(self, r.key, failed[j], r.context, r.rp);
+          deliver_first_tier(self, r.key, failed[j] ? lookup{} : std::move(answer->results[j]),
+                             failed[j], r.context, r.rp);
         }
         done();
       });
+}
+
+void deliver_first_tier(self_ptr self, const std::string& key, lookup res, bool failed,
+                        const caf::message& context, caf::typed_response_promise<lookup> rp) {
+  auto& st = self->state;
+  std::vector<std::string> unknown;
+  switch (failed ? tag_verdict::hidden : admit(res, st.tags.get(), &unknown)) {
+  case tag_verdict::serve:
+    if (res.found) {
+      rp.deliver(std::move(res));
+      return;
+    }
+    break;
+  case tag_verdict::hidden:
+    st.stats.tags_hidden += failed ? 0 : 1;
+    break;
+  case tag_verdict::unknown: {
+    auto source = tag_source(*st.tiers);
+    if (source < st.tiers->size()) {
+      resolve_tags(self, (*st.tiers)[source].handle, tier_wait(st, source), st.tags,
+                   std::move(unknown), [=](bool ok) mutable {
+                     auto& st = self->state;
+                     if (ok && admit(res, st.tags.get()) == tag_verdict::serve) {
+                       rp.deliver(std::move(res));
+                       return;
+                     }
+                     ++st.stats.tags_hidden;
+                     after_first_tier(self, key, false, context, rp);
+                   });
+      return;
+    }
+    admit(res, st.tags.get());
+    rp.deliver(std::move(res));
+    return;
+  }
+  }
+  after_first_tier(self, key, failed, context, rp);
 }
 
 } // namespace mtcache::detail

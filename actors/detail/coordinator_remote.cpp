@@ -11,6 +11,8 @@
 
 #include "mtcache/actors/detail/coordinator_state.hpp"
 #include "mtcache/actors/detail/fan_out.hpp"
+#include "mtcache/codec/tagged_value.hpp"
+#include "mtcache/messages/error.hpp"
 
 namespace mtcache::detail {
 
@@ -70,6 +72,16 @@ caf::result<ok_atom> apply_remote(coordinator_ptr self, invalidation change) {
       if (auto err = check_key(st, key))
         return err;
     break;
+  case invalidation::kind::remove_tag:
+    if (auto why = check_tags({change.key}); !why.empty())
+      return make_error(errc::malformed_message, "invalid tag: " + why);
+    apply_tag_removal(self, change);
+    return ok_atom::value;
+  case invalidation::kind::clear: {
+    auto rp = self->make_response_promise<ok_atom>();
+    apply_clear(self, rp);
+    return rp;
+  }
   }
   auto targets = local_tiers(st);
   auto changed_ms = change.reread ? int64_t{0} : change.ts_ms;
@@ -105,6 +117,9 @@ caf::result<ok_atom> apply_remote(coordinator_ptr self, invalidation change) {
       st.flights.supersede(key);
     drop_local(self, change.keys, done);
     note_remote(self, change.keys, changed_ms);
+    break;
+  case invalidation::kind::remove_tag:
+  case invalidation::kind::clear:
     break;
   }
   return rp;
@@ -144,6 +159,8 @@ void set_fleet(coordinator_ptr self, const std::vector<peer_inbox_actor>& peers)
 caf::result<uint64_t> recover(coordinator_ptr self) {
   auto& st = self->state;
   st.flights.supersede_all();
+  // Tag removals may have been missed too: tags believed never removed are looked up again.
+  st.tags->forget_unremoved();
   auto rp = self->make_response_promise<uint64_t>();
   fan_out<uint64_t>(
       self, tier_order::change, local_tiers(st),

@@ -29,6 +29,7 @@
 #include "mtcache/codec/detail/glob.hpp"
 #include "mtcache/messages/config.hpp"
 #include "mtcache/messages/detail/flight_protocol.hpp"
+#include "mtcache/store/tag_clock.hpp"
 
 namespace mtcache::detail {
 
@@ -66,6 +67,8 @@ struct coordinator_state {
   /// `fleet_flights` off).
   std::shared_ptr<const fleet_members> fleet;
   bool has_shared_tier = false;
+  /// When tags were removed, shared with the flights, the first tier and its read view.
+  std::shared_ptr<tag_clock> tags;
   bool repairing = false;
   bool repair_scheduled = false;
   /// Bulk passes under way by id, answered with an error if the coordinator exits first.
@@ -218,6 +221,29 @@ void note_remote(coordinator_ptr self, const std::vector<std::string>& keys, int
 
 /// The repair message: sends held changes to their tier once this node is in sync.
 void run_repairs(coordinator_ptr self);
+
+// Tags and clear (coordinator_tags.cpp).
+
+/// `value` as a tier keeps it when written without tags (see codec/tagged_value.hpp).
+bytes untagged(bytes value);
+
+caf::result<write_ack> set_tagged(coordinator_ptr self, const std::string& key, const bytes& value,
+                                  caf::timespan ttl, const std::vector<std::string>& tags);
+
+/// Removes every value written with `tag` until now, here and (through the bridge) elsewhere.
+caf::result<write_ack> remove_tag(coordinator_ptr self, const std::string& tag);
+
+/// Clears every tier of this node, then the local tiers of the other nodes.
+caf::result<write_ack> clear_all(coordinator_ptr self);
+
+/// Another node removed a tag, or cleared the cache.
+void apply_tag_removal(coordinator_ptr self, const invalidation& change);
+void apply_clear(coordinator_ptr self, caf::typed_response_promise<ok_atom> rp);
+
+/// A value the first tier answered as it keeps it (a batch read, or a first tier without a
+/// read view): handed out once its tags are checked, else on to the key's flight as a miss.
+void deliver_first_tier(coordinator_ptr self, const std::string& key, lookup res, bool failed,
+                        const caf::message& context, caf::typed_response_promise<lookup> rp);
 
 // Stats and health (coordinator_status.cpp).
 

@@ -115,9 +115,10 @@ void write_then_answer(self_ptr self, lookup res, size_t source, fill_targets pl
   }
   auto left = std::make_shared<size_t>(plan.size());
   bool promotion = source < st.p.tiers->size();
+  auto stored = stored_form(res);
   for (auto& [tier, tier_ttl] : plan) {
     self->request(st.coordinator, st.p.tier_timeout * 2, fill_atom::value, st.p.key, st.p.id, tier,
-                  res.value, tier_ttl)
+                  stored, tier_ttl)
         .then(
             [=](ok_atom) {
               if (promotion)
@@ -155,6 +156,31 @@ void fill_local_then_answer(self_ptr self, lookup res) {
   write_then_answer(self, std::move(res), tiers.size(), std::move(plan));
 }
 
+void admit_read(self_ptr self, lookup res, std::function<void(lookup)> then) {
+  auto& st = self->state;
+  std::vector<std::string> unknown;
+  auto verdict = admit(res, st.p.tags.get(), &unknown);
+  if (verdict == tag_verdict::hidden)
+    ++st.report.tags_hidden;
+  auto source = tag_source(*st.p.tiers);
+  if (verdict != tag_verdict::unknown || source >= st.p.tiers->size()) {
+    if (verdict == tag_verdict::unknown)
+      admit(res, st.p.tags.get());
+    then(std::move(res));
+    return;
+  }
+  resolve_tags(self, (*st.p.tiers)[source].handle, st.p.tier_timeout, st.p.tags, std::move(unknown),
+               [=](bool ok) mutable {
+                 // Unanswered, the value counts as hidden: better a read below or a load than
+                 // a value whose tag may be removed.
+                 if (!ok || admit(res, self->state.p.tags.get()) == tag_verdict::hidden) {
+                   ++self->state.report.tags_hidden;
+                   res = lookup{};
+                 }
+                 then(std::move(res));
+               });
+}
+
 void walk(self_ptr self, size_t i) {
   auto& st = self->state;
   auto& tiers = *st.p.tiers;
@@ -169,17 +195,19 @@ void walk(self_ptr self, size_t i) {
   }
   self->request(tiers[i].handle, st.p.tier_timeout, get_atom::value, st.p.key)
       .then(
-          [=](lookup& res) {
-            if (!res.found) {
-              walk(self, i + 1);
-              return;
-            }
-            res.level = (*self->state.p.tiers)[i].cfg.level;
-            if (i == 0) {
-              finish_with_value(self, std::move(res), 0);
-              return;
-            }
-            fill_then_answer(self, std::move(res), i);
+          [=](lookup& found) {
+            admit_read(self, std::move(found), [=](lookup res) {
+              if (!res.found) {
+                walk(self, i + 1);
+                return;
+              }
+              res.level = (*self->state.p.tiers)[i].cfg.level;
+              if (i == 0) {
+                finish_with_value(self, std::move(res), 0);
+                return;
+              }
+              fill_then_answer(self, std::move(res), i);
+            });
           },
           [=](caf::error&) {
             ++self->state.report.tier_errors;
@@ -281,10 +309,15 @@ flight_actor::behavior_type flight(self_ptr self, coordinator_actor coordinator,
           return pass_misrouted();
         st.gets.emplace_back(self->make_response_promise<lookup>());
         auto rp = st.gets.back();
-        if (tier == 0 || tier >= st.p.tiers->size())
-          finish_with_value(self, std::move(res), 0);
-        else
-          fill_then_answer(self, std::move(res), tier);
+        auto from = tier < st.p.tiers->size() ? tier : 0u;
+        admit_read(self, std::move(res), [=](lookup res) {
+          if (!res.found)
+            walk(self, from + 1);
+          else if (from == 0)
+            finish_with_value(self, std::move(res), 0);
+          else
+            fill_then_answer(self, std::move(res), from);
+        });
         return rp;
       },
       [=](miss_atom) -> caf::result<lookup> {

@@ -12,6 +12,7 @@
 namespace mtcache::detail {
 
 struct fleet_members;
+class tag_clock;
 
 /// What a flight needs to know; the coordinator fills it in.
 struct flight_params {
@@ -42,6 +43,8 @@ struct flight_params {
   /// timeout plus tier_timeout). Null: the load runs here.
   std::shared_ptr<const fleet_members> fleet;
   std::chrono::milliseconds fleet_owner_wait{0};
+  /// When tags were removed: values read from the tiers are checked against it.
+  std::shared_ptr<tag_clock> tags;
 };
 
 /// Spawns the flight of one key for `coordinator` (the spawning actor), which must speak

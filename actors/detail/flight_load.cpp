@@ -64,10 +64,14 @@ void load_failed(self_ptr self, caf::error err) {
 
 // A loaded value: checked, then written to every tier with the loader's TTL if it chose one
 // (`ttl` zero: the call's), and answered.
-void loaded_value(self_ptr self, bytes value, caf::timespan ttl) {
+void loaded_value(self_ptr self, bytes value, caf::timespan ttl, std::vector<std::string> tags) {
   auto& st = self->state;
   if (!st.pass_load)
     st.report.load_duration = self->clock().now() - st.load_started;
+  if (auto why = mtcache::check_tags(tags); !why.empty()) {
+    load_failed(self, make_error(errc::loader_failed, "the loader answered invalid tags: " + why));
+    return;
+  }
   if (st.p.max_value_bytes > 0 && value.size() > st.p.max_value_bytes) {
     load_failed(self, make_error(errc::value_too_large, "loaded value of " +
                                                             std::to_string(value.size()) +
@@ -81,6 +85,10 @@ void loaded_value(self_ptr self, bytes value, caf::timespan ttl) {
   auto ms = ttl.count() > 0 ? std::chrono::ceil<std::chrono::milliseconds>(ttl).count() : -1;
   st.report.loaded_ttl_ms = ms;
   lookup res{true, std::move(value), ms, 0, false};
+  if (!tags.empty()) {
+    res.tags = std::move(tags);
+    res.created_us = unix_us();
+  }
   fill_then_answer(self, std::move(res), st.p.tiers->size());
 }
 
@@ -153,7 +161,7 @@ void load_here(self_ptr self) {
         .then(
             [=](loaded& res) {
               if (current())
-                loaded_value(self, std::move(res.value), res.ttl);
+                loaded_value(self, std::move(res.value), res.ttl, std::move(res.tags));
             },
             on_error);
     return;

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <random>
 #include <utility>
@@ -21,6 +22,7 @@
 
 #include "mtcache/actors/detail/fleet_members.hpp"
 #include "mtcache/actors/detail/flight.hpp"
+#include "mtcache/actors/detail/tag_filter.hpp"
 
 namespace mtcache::detail::flight_steps {
 
@@ -115,9 +117,19 @@ void fetch_stale(self_ptr self, F then) {
   auto& st = self->state;
   self->request(st.p.tiers->front().handle, st.p.tier_timeout, get_atom::value, stale_atom::value,
                 st.p.key)
-      .then([=](lookup& res) mutable { then(std::move(res)); },
-            [=](caf::error&) mutable { then(lookup{}); });
+      .then(
+          [=](lookup& res) mutable {
+            // A stale value a tag removal hid is not served either.
+            admit(res, self->state.p.tags.get());
+            then(std::move(res));
+          },
+          [=](caf::error&) mutable { then(lookup{}); });
 }
+
+/// Checks the tags of `res`, as a tier answered it (looking up tags this node does not know
+/// in the tier that keeps their removal times), then calls `then(res)` with what callers get:
+/// a miss if a tag removal hid it.
+void admit_read(self_ptr self, lookup res, std::function<void(lookup)> then);
 
 // Loads (flight_load.cpp).
 
@@ -139,7 +151,8 @@ uint64_t begin_load(self_ptr self);
 void load_failed(self_ptr self, caf::error err);
 
 /// A loaded value: checked, then written to every tier with `ttl` (zero: the call's).
-void loaded_value(self_ptr self, bytes value, caf::timespan ttl);
+void loaded_value(self_ptr self, bytes value, caf::timespan ttl,
+                  std::vector<std::string> tags = {});
 
 // Fleet-wide flights (flight_fleet.cpp).
 

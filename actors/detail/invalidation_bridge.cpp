@@ -345,6 +345,19 @@ void accept(bridge_ptr self, invalidation change, change_source source) {
   case invalidation::kind::remove_bulk:
     ++st.stats.received_bulk;
     break;
+  case invalidation::kind::remove_tag:
+    ++st.stats.received_tags;
+    break;
+  case invalidation::kind::clear:
+    // Everything, as the pattern "*" would: refused where patterns are limited to prefixes.
+    if (!pattern_allowed(st, "*")) {
+      ++st.stats.rejected_patterns;
+      log(log_level::warning, "invalidation_bridge",
+          "dropped a clear: patterns are limited to the allowed prefixes");
+      return;
+    }
+    ++st.stats.received_clears;
+    break;
   }
   ++(source == change_source::replay ? st.stats.replayed : st.stats.received);
   if (source != change_source::replay)

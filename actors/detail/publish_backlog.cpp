@@ -25,14 +25,19 @@ void publish_backlog::hold(const invalidation& change) {
       keep(key);
     break;
   case invalidation::kind::remove_pattern:
-    patterns_.emplace(seq, change.pattern);
+  case invalidation::kind::remove_tag:
+  case invalidation::kind::clear: {
+    auto whole = change;
+    whole.from_seq = 0;
+    whole_.emplace(seq, std::move(whole));
     break;
+  }
   }
   cover(from, seq);
   if (keys_.size() > max_keys_) {
     dropped_ += size();
     keys_.clear();
-    patterns_.clear();
+    whole_.clear();
     lo_ = hi_ = 0;
   }
 }
@@ -68,31 +73,33 @@ std::vector<invalidation> publish_backlog::drain(size_t keys_per_message,
     bulk.type = invalidation::kind::remove_bulk;
     bulk_bytes = 0;
   };
-  auto pattern = patterns_.begin();
-  auto emit_patterns_before = [&](uint64_t seq) {
-    for (; pattern != patterns_.end() && pattern->first < seq; ++pattern) {
+  auto whole = whole_.begin();
+  auto emit_whole_before = [&](uint64_t seq) {
+    for (; whole != whole_.end() && whole->first < seq; ++whole) {
       if (!bulk.keys.empty())
-        emit_bulk(pattern->first - 1);
+        emit_bulk(whole->first - 1);
       invalidation msg;
-      msg.type = invalidation::kind::remove_pattern;
-      msg.pattern = std::move(pattern->second);
-      emit(std::move(msg), pattern->first);
+      msg.type = whole->second.type;
+      msg.key = std::move(whole->second.key);
+      msg.pattern = std::move(whole->second.pattern);
+      msg.removed_us = whole->second.removed_us;
+      emit(std::move(msg), whole->first);
     }
   };
   for (auto& [seq, key] : keys) {
-    emit_patterns_before(seq);
+    emit_whole_before(seq);
     bulk_bytes += key.size();
     bulk.keys.emplace_back(std::move(key));
     if (bulk.keys.size() >= keys_per_message || bulk_bytes >= bytes_per_message)
       emit_bulk(seq);
   }
-  emit_patterns_before(hi_ + 1);
+  emit_whole_before(hi_ + 1);
   // The last message covers the rest of the range, with an empty RemoveBulk if need be
   // (when every change at its end was replaced by a newer one that went out itself).
   if (!bulk.keys.empty() || next_from <= hi_)
     emit_bulk(hi_);
   keys_.clear();
-  patterns_.clear();
+  whole_.clear();
   lo_ = hi_ = 0;
   return out;
 }

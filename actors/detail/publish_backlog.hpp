@@ -40,7 +40,7 @@ public:
   bool empty() const { return lo_ == 0; }
 
   /// Keys and patterns held.
-  size_t size() const { return keys_.size() + patterns_.size(); }
+  size_t size() const { return keys_.size() + whole_.size(); }
 
   /// Held changes that a later one of the same key replaced.
   uint64_t compacted() const { return compacted_; }
@@ -61,8 +61,8 @@ private:
   size_t max_keys_;
   // Key -> sequence number of its newest held change.
   std::unordered_map<std::string, uint64_t> keys_;
-  // Sequence number -> pattern.
-  std::map<uint64_t, std::string> patterns_;
+  // Changes that name no keys (patterns, tag removals, clears), kept whole by sequence number.
+  std::map<uint64_t, invalidation> whole_;
   // The sequence numbers covered: lo_..hi_ (0 when empty).
   uint64_t lo_ = 0;
   uint64_t hi_ = 0;

@@ -5,12 +5,16 @@ namespace mtcache::detail {
 caf::result<lookup> tier_outbox::read(self_pointer self, const tier_actor& first,
                                       const std::string& key, caf::message context) {
   send_ahead_of(tier_order::read);
-  if (!reads_.batching() || (self->mailbox().empty() && reads_.out() == 0))
+  if (!reads_batched(self))
     return self->delegate(first, get_atom::value, key, miss_route{self}, std::move(context));
   auto rp = self->make_response_promise<lookup>();
   reads_.push({key, rp, std::move(context)});
   send_later(self, reads_);
   return rp;
+}
+
+bool tier_outbox::reads_batched(self_pointer self) {
+  return reads_.batching() && !(self->mailbox().empty() && reads_.out() == 0);
 }
 
 void tier_outbox::write(self_pointer self, queued_write w) {

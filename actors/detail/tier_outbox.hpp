@@ -88,6 +88,9 @@ public:
     }
   }
 
+  /// Whether a read sent now would wait for the next batch (see `read`).
+  bool reads_batched(self_pointer self);
+
   /// Reads `key` from the first tier `first`, which answers a hit itself and passes a miss
   /// back with `context`. Passed on at once when reads are not batched, or nothing waits
   /// behind it and no batch of reads is out; queued for the next batch otherwise.

@@ -36,14 +36,16 @@ enum field : unsigned {
   f_ts,
   f_epoch,
   f_from,
-  f_reread
+  f_reread,
+  f_tag,
+  f_removed_us
 };
 
 constexpr unsigned bit(kind k) {
   return 1u << static_cast<unsigned>(k);
 }
 
-constexpr unsigned every_kind = 0xF;
+constexpr unsigned every_kind = 0x3F;
 
 struct field_spec {
   std::string_view name;
@@ -65,6 +67,8 @@ constexpr field_spec fields[] = {
     {"epoch", every_kind},
     {"from", every_kind},
     {"reread", every_kind},
+    {"tag", bit(kind::remove_tag)},
+    {"removed_us", bit(kind::remove_tag)},
 };
 
 std::string_view type_name(kind k) {
@@ -77,12 +81,17 @@ std::string_view type_name(kind k) {
     return "RemovePattern";
   case kind::remove_bulk:
     return "RemoveBulk";
+  case kind::remove_tag:
+    return "RemoveTag";
+  case kind::clear:
+    return "Clear";
   }
   return "Remove";
 }
 
 std::optional<kind> kind_of(std::string_view name) {
-  for (auto k : {kind::remove, kind::update, kind::remove_pattern, kind::remove_bulk})
+  for (auto k : {kind::remove, kind::update, kind::remove_pattern, kind::remove_bulk,
+                 kind::remove_tag, kind::clear})
     if (type_name(k) == name)
       return k;
   return std::nullopt;
@@ -158,7 +167,7 @@ private:
     auto k = kind_of(*type);
     if (!k)
       error = "unknown type '" + printable(*type) +
-              "' (expected Remove, Update, RemovePattern or RemoveBulk)";
+              "' (expected Remove, Update, RemovePattern, RemoveBulk, RemoveTag or Clear)";
     return k;
   }
 
@@ -189,7 +198,7 @@ private:
       error = "invalid message: " + r.error();
       return std::nullopt;
     }
-    for (auto f : {f_key, f_value, f_pattern, f_keys}) {
+    for (auto f : {f_key, f_value, f_pattern, f_keys, f_tag, f_removed_us}) {
       if ((fields[f].kinds & bit(k)) && !(seen & (1u << f))) {
         error =
             "missing field '" + std::string{fields[f].name} + "' in " + std::string{type_name(k)};
@@ -280,7 +289,13 @@ private:
     std::optional<uint64_t> n;
     switch (f) {
     case f_key:
+    case f_tag:
       return read_string_field(r, x.key);
+    case f_removed_us:
+      if (!read_optional_uint(r, n, max_int64))
+        return false;
+      x.removed_us = static_cast<int64_t>(n.value_or(0));
+      return true;
     case f_pattern:
       return read_string_field(r, x.pattern);
     case f_origin:
@@ -378,6 +393,14 @@ std::string encode_invalidation(const invalidation& x, value_encoding encoding) 
       write_json_string(out, x.keys[i]);
     }
     out.push_back(']');
+    break;
+  case kind::remove_tag:
+    out += ",\"tag\":";
+    write_json_string(out, x.key);
+    out += ",\"removed_us\":";
+    write_json_uint(out, static_cast<uint64_t>(x.removed_us > 0 ? x.removed_us : 0));
+    break;
+  case kind::clear:
     break;
   }
   bool has_ttl = x.type == kind::update && x.ttl_ms >= 0;

@@ -52,10 +52,9 @@ void render_invalidation(exposition& x) {
                 "Changes of other nodes applied here, by type.",
                 [&](const cache_snapshot& c, const bridge_stats& b) {
                   const std::pair<const char*, uint64_t> types[] = {
-                      {"remove", b.received_removes},
-                      {"update", b.received_updates},
-                      {"pattern", b.received_patterns},
-                      {"bulk", b.received_bulk}};
+                      {"remove", b.received_removes},   {"update", b.received_updates},
+                      {"pattern", b.received_patterns}, {"bulk", b.received_bulk},
+                      {"tag", b.received_tags},         {"clear", b.received_clears}};
                   for (auto& [type, n] : types)
                     x.sample("mtcache_invalidations_received_by_type_total",
                              {{"cache", c.name}, {"type", type}}, n);

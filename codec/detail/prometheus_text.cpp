@@ -140,6 +140,20 @@ void render_loads(exposition& x) {
            [&](const cache_snapshot& c) {
              x.sample("mtcache_fleet_peers", with_cache(c), uint64_t{c.cache.fleet_peers});
            });
+  x.family("mtcache_tag_removals_total", "counter",
+           "Tags removed, by this node or (through invalidation) another.",
+           [&](const cache_snapshot& c) {
+             x.sample("mtcache_tag_removals_total", with_cache(c), c.cache.tag_removals);
+           });
+  x.family("mtcache_tags_hidden_total", "counter",
+           "Values read from a tier below the first that a tag removal hid.",
+           [&](const cache_snapshot& c) {
+             x.sample("mtcache_tags_hidden_total", with_cache(c), c.cache.tags_hidden);
+           });
+  x.family("mtcache_clears_total", "counter",
+           "Whole-cache clears applied, by this node or another.", [&](const cache_snapshot& c) {
+             x.sample("mtcache_clears_total", with_cache(c), c.cache.clears);
+           });
   x.family("mtcache_superseded_fills_total", "counter",
            "Loaded or promoted values dropped because the key changed meanwhile.",
            [&](const cache_snapshot& c) {

@@ -101,6 +101,8 @@ struct flight_report {
   /// loaded here all the same, the owner being down, cut off or too slow.
   uint64_t fleet_forwarded = 0;
   uint64_t fleet_fallbacks = 0;
+  /// Values the flight read that a tag removal hid.
+  uint64_t tags_hidden = 0;
 };
 
 template <class Inspector>
@@ -109,7 +111,7 @@ typename Inspector::result_type inspect(Inspector& f, flight_report& x) {
            x.load_errors, x.load_timeouts, x.tier_errors, x.stale_served, x.promotions,
            x.superseded_fills, x.load_duration, x.load_soft_timeouts, x.fail_safe_activations,
            x.promotions_by_pair, x.eager_refresh_failures, x.loaded_ttl_ms, x.ttl_chosen,
-           x.fleet_forwarded, x.fleet_fallbacks);
+           x.fleet_forwarded, x.fleet_fallbacks, x.tags_hidden);
 }
 
 /// The coordinator as its flights and tiers see it.

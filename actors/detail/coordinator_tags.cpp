@@ -1,0 +1,128 @@
+// Tags (FusionCache's approach): a value written with tags carries them and its write time in
+// a header the tiers store with it; removing a tag records when, in this node's tag clock, in
+// every shared tier and, through the bridge, in every other node's clock. Nothing is deleted:
+// readers compare the value's write time with its tags' removal times as they hand it out,
+// so a removal costs the same whatever number of values carry the tag. Clearing, by
+// contrast, empties every tier.
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <caf/make_message.hpp>
+
+#include "mtcache/actors/detail/coordinator_state.hpp"
+#include "mtcache/actors/detail/fan_out.hpp"
+#include "mtcache/actors/detail/tag_filter.hpp"
+#include "mtcache/messages/error.hpp"
+
+namespace mtcache::detail {
+
+namespace {
+
+void publish(coordinator_ptr self, invalidation change) {
+  if (self->state.bridge)
+    self->send(self->state.bridge, caf::publish_atom::value, std::move(change));
+}
+
+std::vector<size_t> shared_tiers(const coordinator_state& st) {
+  std::vector<size_t> out;
+  for (size_t i = 0; i < st.tiers->size(); ++i)
+    if ((*st.tiers)[i].cfg.shared)
+      out.push_back(i);
+  return out;
+}
+
+} // namespace
+
+bytes untagged(bytes value) {
+  if (!has_tag_header(value.view()))
+    return value;
+  return encode_tagged(value.view(), {}, 0);
+}
+
+caf::result<write_ack> set_tagged(coordinator_ptr self, const std::string& key, const bytes& value,
+                                  caf::timespan ttl, const std::vector<std::string>& tags) {
+  if (auto why = check_tags(tags); !why.empty()) {
+    ++self->state.stats.rejected;
+    return make_error(errc::invalid_key, "invalid tags for '" + key + "': " + why);
+  }
+  return set_value(self, key, encode_tagged(value.view(), tags, unix_us()), ttl, false);
+}
+
+caf::result<write_ack> remove_tag(coordinator_ptr self, const std::string& tag) {
+  auto& st = self->state;
+  if (auto why = check_tags({tag}); !why.empty()) {
+    ++st.stats.rejected;
+    return make_error(errc::invalid_key, "invalid tag: " + why);
+  }
+  auto at = unix_us();
+  st.tags->removed(tag, at);
+  ++st.stats.tag_removals;
+  invalidation change;
+  change.type = invalidation::kind::remove_tag;
+  change.key = tag;
+  change.removed_us = at;
+  // Effective on this node's local tiers already: the clock is what they read against.
+  auto local = static_cast<uint32_t>(local_tiers(st).size());
+  auto shared = shared_tiers(st);
+  if (shared.empty()) {
+    publish(self, std::move(change));
+    return write_ack{local, {}};
+  }
+  auto rp = self->make_response_promise<write_ack>();
+  // Kept without expiry: a value written before the removal may live as long as any TTL.
+  write_tiers(self, tier_order::change, std::move(shared), tag_time_key(tag),
+              bytes{std::to_string(at)}, caf::timespan{0}, [=](write_ack ack) mutable {
+                ack.written += local;
+                publish(self, change);
+                rp.deliver(std::move(ack));
+              });
+  return rp;
+}
+
+caf::result<write_ack> clear_all(coordinator_ptr self) {
+  auto& st = self->state;
+  ++st.stats.clears;
+  st.flights.supersede_all();
+  st.repairs.overtaken_matching([](const std::string&) { return true; });
+  auto rp = self->make_response_promise<write_ack>();
+  command_tiers<uint64_t>(
+      self, all_tiers(st),
+      [=](write_ack ack) mutable {
+        invalidation change;
+        change.type = invalidation::kind::clear;
+        publish(self, std::move(change));
+        if (ack.written == 0 && !ack.failed.empty())
+          rp.deliver(make_error(errc::backend_unavailable, "no tier could be cleared",
+                                ack.failed.front().reason));
+        else
+          rp.deliver(std::move(ack));
+      },
+      clear_atom::value);
+  return rp;
+}
+
+void apply_tag_removal(coordinator_ptr self, const invalidation& change) {
+  auto& st = self->state;
+  st.tags->removed(change.key, change.removed_us);
+  ++st.stats.tag_removals;
+}
+
+void apply_clear(coordinator_ptr self, caf::typed_response_promise<ok_atom> rp) {
+  auto& st = self->state;
+  ++st.stats.clears;
+  st.flights.supersede_all();
+  fan_out<uint64_t>(
+      self, tier_order::change, local_tiers(st),
+      [=](const tier_actor& tier, size_t i) {
+        return self->request(tier, tier_wait(self->state, i), clear_atom::value);
+      },
+      [=](const std::vector<size_t>& targets,
+          std::vector<caf::expected<uint64_t>>& results) mutable {
+        count_invalidated(self->state, targets, results);
+        rp.deliver(ok_atom::value);
+      });
+}
+
+} // namespace mtcache::detail
