@@ -1,5 +1,8 @@
 #include "mtcache/actors/detail/coordinator_state.hpp"
 
+#include <string_view>
+
+#include "mtcache/messages/detail/lease_protocol.hpp"
 #include "mtcache/messages/error.hpp"
 
 namespace mtcache::detail {
@@ -7,6 +10,10 @@ namespace mtcache::detail {
 caf::error check_key(const coordinator_state& st, const std::string& key) {
   if (key.empty())
     return make_error(errc::invalid_key, "the key is empty");
+  // Load leases live in the Redis tier's namespace beside the keys, under this marker.
+  if (std::string_view{key}.substr(0, lease_marker.size()) == lease_marker)
+    return make_error(errc::invalid_key, "keys starting with NUL \"mtcache:lease\" NUL are "
+                                         "reserved for load leases");
   if (key.size() > st.opts.max_key_bytes)
     return make_error(errc::invalid_key, "the key has " + std::to_string(key.size()) +
                                              " bytes, the limit is " +

@@ -114,7 +114,7 @@ uint64_t begin_load(self_ptr self) {
 }
 
 void start_load(self_ptr self) {
-  if (!hand_to_owner(self))
+  if (!hand_to_owner(self) && !load_under_lease(self))
     load_here(self);
 }
 
