@@ -35,7 +35,7 @@ struct chain_tier {
   /// the coordinator, which adds them to its counters.
   std::shared_ptr<const read_view> view;
   /// The same tier if it holds load leases (a Redis tier with cache_options::load_lease on).
-  lease_tier_actor lease;
+  lease_tier_actor lease{};
 };
 
 using tier_chain = std::vector<chain_tier>;
