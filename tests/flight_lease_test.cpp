@@ -2,6 +2,7 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -154,6 +155,58 @@ TEST_F(FlightLease, AHolderThatNeverAnswersIsOvertakenOnceItsLeaseExpires) {
   EXPECT_EQ(redis.command({"GET", "app:" + key}), "loaded:" + key);
   // Node 0 stops with its load still running; its waiter is told.
   fleet.nodes[0].reset();
+}
+
+TEST_F(FlightLease, EagerRefreshesOfOneKeyOnEveryNodeLoadOnce) {
+  start();
+  std::string key = "hot";
+  compute_options opts{strategy::custom(1s)};
+  opts.eager_refresh = 0.5;
+  auto loader = [&](size_t i) { return fleet.counting_loader(at(i), 200ms); };
+  for (size_t i = 0; i < 3; ++i)
+    ASSERT_TRUE(at(i).client().get_or_compute(key, opts, loader(i)));
+  ASSERT_EQ(fleet.loader_calls->load(), 1);
+  // Past half the TTL, every node answers at once and starts a refresh: the node that takes
+  // the lease loads, the others leave the load to it.
+  std::this_thread::sleep_for(600ms);
+  for (size_t i = 0; i < 3; ++i) {
+    auto res = at(i).client().get_or_compute(key, opts, loader(i));
+    ASSERT_TRUE(res && res->found);
+  }
+  ASSERT_TRUE(eventually([&] { return fleet.total(&cache_stats::eager_refreshes) == 3; }));
+  ASSERT_TRUE(eventually([&] { return fleet.total(&cache_stats::in_flight) == 0; }));
+  EXPECT_EQ(fleet.loader_calls->load(), 2);
+  EXPECT_EQ(fleet.total(&cache_stats::lease_acquired), 2u);
+  EXPECT_EQ(fleet.total(&cache_stats::eager_refresh_failures), 0u);
+}
+
+TEST_F(FlightLease, FailSafeServesTheStaleValueWhileAnotherNodeHoldsTheLease) {
+  fleet.memory_tier.fail_safe_window = 10s;
+  start();
+  std::string key = "expiring";
+  // Node 1 loaded the key once; it expired everywhere, and node 1's L1 keeps it for
+  // fail-safe.
+  ASSERT_TRUE(at(1).client().get_or_compute(key, compute_options{strategy::custom(100ms)},
+                                            fleet.counting_loader(at(1), 0ms)));
+  ASSERT_TRUE(eventually([&] { return redis.command({"EXISTS", key}) == "0"; }));
+  // Node 0 takes the lease for a load of a second.
+  fleet_nodes::callers holder{fleet, {&at(0)}, key, 1, 1s};
+  ASSERT_TRUE(eventually([&] { return fleet.loader_calls->load() == 2; }));
+  compute_options opts;
+  opts.fail_safe = true;
+  opts.soft_timeout = 100ms;
+  auto started = std::chrono::steady_clock::now();
+  auto res = at(1).client().get_or_compute(key, opts, fleet.counting_loader(at(1), 0ms));
+  auto took = std::chrono::steady_clock::now() - started;
+  ASSERT_TRUE(res) << render(res.error());
+  EXPECT_TRUE(res->found);
+  EXPECT_TRUE(res->stale);
+  EXPECT_LT(took, 800ms);
+  auto loaded = holder.collect();
+  ASSERT_TRUE(loaded.errors.empty()) << render(loaded.errors.front());
+  // Node 1 did not load: it took the holder's value once it came.
+  EXPECT_EQ(fleet.loader_calls->load(), 2);
+  EXPECT_TRUE(eventually([&] { return stats(1).lease_waited == 1; }));
 }
 
 TEST_F(FlightLease, WithRedisDownEachNodeLoadsForItself) {

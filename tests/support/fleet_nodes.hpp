@@ -33,7 +33,9 @@ public:
   /// Whether the nodes link over CAF; unlinked, they know nothing of one another.
   bool linked = true;
 
-  /// Applied to every node's Redis tier before it starts (its URL is the server's).
+  /// Applied to every node's memory tier and Redis tier before it starts (the Redis URL is
+  /// the server's).
+  memory_tier_config memory_tier;
   redis_tier_config redis_tier;
 
   std::vector<std::unique_ptr<node>> nodes;
@@ -147,7 +149,7 @@ private:
   cache_config config(const std::string& id, const std::vector<uint16_t>& peers) const {
     cache_config cfg;
     cfg.node_id = id;
-    cfg.add_memory_tier(tier_config::as_l1());
+    cfg.add_memory_tier(tier_config::as_l1(), memory_tier);
     redis_tier_config l2 = redis_tier;
     l2.url = redis_.url();
     cfg.add_redis_tier(tier_config::as_l2(), l2);
