@@ -1,8 +1,9 @@
 #pragma once
 
 // A flight's state and the steps its handlers share, split over flight.cpp (waiters, the
-// walk through the tiers, fills and answers), flight_load.cpp (loads and their failures) and
-// flight_fleet.cpp (loads handed to the key's owner node).
+// walk through the tiers, fills and answers), flight_load.cpp (loads and their failures),
+// flight_fleet.cpp (loads handed to the key's owner node) and flight_lease.cpp (loads under
+// the key's lease on the Redis tier, without a fleet).
 // Private to the flight.
 
 #include <chrono>
