@@ -156,8 +156,9 @@ caf::error check_tracking(const cache_config& cfg) {
   return caf::none;
 }
 
-// Leases live on a Redis tier of one server (or Sentinel's primary). On a cluster, the
-// lease and the value would sit in different slots, so no one command could order them.
+// Leases live on a Redis tier of one server (or Sentinel's primary). The cluster tier does
+// not speak the lease commands (each would need its own routed command kind there), so a
+// cluster is refused rather than left to load on every node without a word.
 caf::error check_load_lease(const cache_config& cfg) {
   auto& o = cfg.options;
   if (o.load_lease_time.count() <= 0)
@@ -170,7 +171,7 @@ caf::error check_load_lease(const cache_config& cfg) {
     if (!url)
       return std::move(url.error());
     if (url->mode == redis_url::topology::cluster)
-      return invalid("load_lease is not supported on a Redis Cluster tier (" + to_string(*url) +
+      return invalid("load_lease is not supported on a Redis Cluster tier yet (" + to_string(*url) +
                      "): use it with a Redis tier on one server or Sentinel");
     any = true;
   }
