@@ -26,7 +26,7 @@ namespace mtcache::detail::flight_steps {
 namespace {
 
 // Backoff between looks: short at first (a load that was about done), capped so that a
-// waiting node costs Redis two commands per 50 ms at most.
+// waiting flight costs Redis three commands (SET, GET, PTTL) per 50 ms at most.
 constexpr std::chrono::milliseconds first_backoff{5};
 constexpr std::chrono::milliseconds max_backoff{50};
 
@@ -76,7 +76,8 @@ void look_for_value(self_ptr self, uint64_t seq, bool held) {
                 schedule_look(self, seq);
               return;
             }
-            // Another node's load: a hit of the lease's tier, promoted as any hit there.
+            // Another node's load (written before this flight could take the lease): a hit
+            // of the lease's tier, promoted as any hit there.
             st.lease_waiting = false;
             st.report.lease_waited = 1;
             res.level = lease_tier(st).cfg.level;
