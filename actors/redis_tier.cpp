@@ -64,6 +64,8 @@ backend_op_stats& op_stats(redis_tier_state& st, pending::op what) {
   case pending::op::exists:
   case pending::op::ping:
   case pending::op::track:
+  case pending::op::lease:
+  case pending::op::release:
     break;
   }
   return st.ops[i];
@@ -212,6 +214,10 @@ void complete(self_ptr self, pending& p, std::vector<redis_reply_ptr>& replies) 
   case pending::op::track:
     complete_tracking(self, p, replies);
     return;
+  case pending::op::lease:
+  case pending::op::release:
+    complete_lease(p, r);
+    return;
   }
 }
 
@@ -238,6 +244,12 @@ broker_type::behavior_type redis_tier(self_ptr self, redis_tier_config cfg, redi
       self, on_reply, failer(self), [=] { on_link_change(self); },
       [=](track_atom, uint64_t redirect, std::vector<std::string>& prefixes, caf::actor& listener) {
         return start_tracking(self, redirect, std::move(prefixes), std::move(listener));
+      },
+      [=](lease_atom, const std::string& key, const std::string& token, caf::timespan time) {
+        return take_lease(self, key, token, time);
+      },
+      [=](lease_atom, delete_atom, const std::string& key, const std::string& token) {
+        return release_lease(self, key, token);
       },
       [=](get_atom, const std::string& key) -> caf::result<lookup> {
         auto rp = self->make_response_promise<lookup>();

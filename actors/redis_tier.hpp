@@ -14,7 +14,8 @@ namespace mtcache {
 /// of its own). Requests from any number of actors share the connection in arrival order.
 /// GET is pipelined with PTTL so a hit carries its remaining TTL in milliseconds (a batch of
 /// reads is one MGET and a PTTL per key); SET uses PX; removal uses UNLINK; pattern removal
-/// walks SCAN MATCH in batches.
+/// walks SCAN MATCH in batches. It also holds flights' load leases (SET NX PX, released by a
+/// compare-and-delete script; messages/detail/lease_protocol.hpp).
 ///
 /// When Redis is unreachable or a request is not answered within `request_timeout`, pending
 /// requests fail with `errc::timeout` or `errc::backend_unavailable`, the connection is

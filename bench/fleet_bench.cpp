@@ -2,7 +2,10 @@
 // shared L2 (support/fleet_nodes.hpp). Each trial sends 200 get_or_compute of one cold key
 // from every node at once, with a 100 ms loader: the loader must run once in the whole fleet.
 // Then trials where the key's owner leaves while it loads (a 500 ms loader, the callers on
-// the two other nodes): at most one load more. Prints "name value" lines for bench/run_all.
+// the two other nodes): at most one load more. Then the first trials again with three nodes
+// that are not linked and share only the Redis, with load leases on (cache_options::
+// load_lease): the lease must keep the loader to one call as well. Prints "name value" lines
+// for bench/run_all.
 //
 //   fleet_bench [trials]   (default 5)
 #include <algorithm>
@@ -88,7 +91,24 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "owner leaves, trial %d: %d loader calls\n", t, calls);
     worst_leave = calls < 0 ? 1000000 : std::max(worst_leave, calls);
   }
+  int worst_lease = 0;
+  {
+    fleet_nodes fleet{redis};
+    fleet.linked = false;
+    fleet.options.load_lease = true;
+    if (auto err = fleet.start(3); !err.empty()) {
+      std::fprintf(stderr, "fleet_bench: %s\n", err.c_str());
+      return 1;
+    }
+    for (int t = 0; t < trials; ++t) {
+      auto calls = one_key(fleet, "lease:" + std::to_string(t));
+      std::fprintf(stderr, "lease trial %d: %d loader calls for %zu callers on 3 unlinked nodes\n",
+                   t, calls, 3 * per_node);
+      worst_lease = calls < 0 ? 1000000 : std::max(worst_lease, calls);
+    }
+  }
   std::printf("fleet_flight_loader_calls %d\n", worst);
   std::printf("fleet_flight_loader_calls_owner_leaves %d\n", worst_leave);
+  std::printf("lease_flight_loader_calls %d\n", worst_lease);
   return 0;
 }

@@ -41,6 +41,8 @@ using refresh_atom = caf::atom_constant<caf::atom("refresh")>;
 /// Fleet-wide flights: the linked peers a coordinator routes loads over, and a load another
 /// node handed to this one, the key's owner.
 using fleet_atom = caf::atom_constant<caf::atom("fleet")>;
+/// Load leases: a key's lease on the shared Redis tier, and a flight's poll of it.
+using lease_atom = caf::atom_constant<caf::atom("lease")>;
 /// To a Redis connection: the primary moved (Sentinel), reconnect now.
 using switch_atom = caf::atom_constant<caf::atom("switch")>;
 using xadd_atom = caf::atom_constant<caf::atom("xadd")>;

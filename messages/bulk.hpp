@@ -23,19 +23,23 @@ struct bulk_entry {
   caf::timespan ttl{0};
   /// Set when this key failed: its caller gets this error and nothing is cached.
   caf::error error;
+  /// As `loaded::tags`: the tags the value is written with.
+  std::vector<std::string> tags;
 
-  static bulk_entry of(bytes value, caf::timespan ttl = caf::timespan{0}) {
-    return {true, std::move(value), ttl, caf::error{}};
+  static bulk_entry of(bytes value, caf::timespan ttl = caf::timespan{0},
+                       std::vector<std::string> tags = {}) {
+    return {true, std::move(value), ttl, caf::error{}, std::move(tags)};
   }
   static bulk_entry absent() { return {}; }
   static bulk_entry failure(caf::error reason) {
-    return {false, bytes{}, caf::timespan{0}, std::move(reason)};
+    return {false, bytes{}, caf::timespan{0}, std::move(reason), {}};
   }
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, bulk_entry& x) {
-  return f(caf::meta::type_name("mtcache::bulk_entry"), x.found, x.value, x.ttl, x.error);
+  return f(caf::meta::type_name("mtcache::bulk_entry"), x.found, x.value, x.ttl, x.error,
+           x.tags);
 }
 
 /// The answer to a read of many keys: for each key asked, in the order asked (duplicates

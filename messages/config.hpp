@@ -252,6 +252,17 @@ struct cache_options {
   /// else load_timeout) plus tier_timeout, so that only an owner that cannot answer is
   /// bypassed.
   std::chrono::milliseconds fleet_owner_wait{0};
+  /// Without a fleet owner to hand a load to (no peers linked, or `fleet_flights` off), a
+  /// get_or_compute that misses every tier first takes the key's load lease on the Redis
+  /// tier (SET NX PX with a token of its own): one node in the fleet loads, the others wait
+  /// for the value to appear in Redis. Needs a Redis tier on one server or Sentinel (not a
+  /// Redis Cluster). Redis failing, or the wait outlasting the load's timeout, makes the node
+  /// load by itself: a lease never fails a get.
+  bool load_lease = false;
+  /// How long a lease holds (PX) if its holder neither releases it nor lives: the wait of
+  /// the other nodes when a holder vanishes. At most the load's timeout (shorter is used).
+  /// A load that takes longer than this may run a second time on another node.
+  std::chrono::milliseconds load_lease_time{5000};
 };
 
 } // namespace mtcache

@@ -200,6 +200,12 @@ struct cache_stats {
   uint64_t tag_removals = 0;
   uint64_t tags_hidden = 0;
   uint64_t clears = 0;
+  /// Load leases (cache_options::load_lease): loads this node ran holding the key's lease,
+  /// flights answered with the value another node's lease holder loaded, and loads run
+  /// without the lease all the same (Redis failed, or the wait outlasted the load's timeout).
+  uint64_t lease_acquired = 0;
+  uint64_t lease_waited = 0;
+  uint64_t lease_fallbacks = 0;
   /// Promotions by tier pair: `promotions_by_pair[from * n + into]` for n tiers, tier
   /// indices in chain order (0 is the first tier). Empty until the first promotion.
   std::vector<uint64_t> promotions_by_pair;
@@ -219,7 +225,8 @@ typename Inspector::result_type inspect(Inspector& f, cache_stats& x) {
            x.flights_started, x.flight_joins, x.load_soft_timeouts, x.fail_safe_activations,
            x.promotions_by_pair, x.load_success, x.load_failure, x.load_timeout, x.eager_refreshes,
            x.eager_refresh_failures, x.fleet_forwarded, x.fleet_fallbacks, x.fleet_served,
-           x.fleet_peers, x.tag_removals, x.tags_hidden, x.clears);
+           x.fleet_peers, x.tag_removals, x.tags_hidden, x.clears, x.lease_acquired, x.lease_waited,
+           x.lease_fallbacks);
 }
 
 /// Counters of a node's invalidation bridge.

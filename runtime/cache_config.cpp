@@ -156,6 +156,30 @@ caf::error check_tracking(const cache_config& cfg) {
   return caf::none;
 }
 
+// Leases live on a Redis tier of one server (or Sentinel's primary). The cluster tier does
+// not speak the lease commands (each would need its own routed command kind there), so a
+// cluster is refused rather than left to load on every node without a word.
+caf::error check_load_lease(const cache_config& cfg) {
+  auto& o = cfg.options;
+  if (o.load_lease_time.count() <= 0)
+    return invalid("load_lease_time must be positive");
+  bool any = false;
+  for (auto& spec : cfg.tiers) {
+    if (spec.type != tier_spec::kind::redis)
+      continue;
+    auto url = resolve_redis_url(configured_url(spec.redis));
+    if (!url)
+      return std::move(url.error());
+    if (url->mode == redis_url::topology::cluster)
+      return invalid("load_lease is not supported on a Redis Cluster tier yet (" + to_string(*url) +
+                     "): use it with a Redis tier on one server or Sentinel");
+    any = true;
+  }
+  if (!any)
+    return invalid("load_lease needs a Redis tier (the lease lives there)");
+  return caf::none;
+}
+
 } // namespace
 
 caf::error validate(const cache_config& cfg) {
@@ -190,6 +214,9 @@ caf::error validate(const cache_config& cfg) {
     return invalid("max_key_bytes and max_value_bytes must be at least 1");
   if (o.tier_timeout.count() <= 0 || o.load_timeout.count() <= 0)
     return invalid("tier_timeout and load_timeout must be positive");
+  if (o.load_lease)
+    if (auto err = check_load_lease(cfg))
+      return err;
   if (auto& m = cfg.metrics; m.enabled) {
     if (m.host.empty())
       return invalid("metrics.host is empty (use 127.0.0.1, or 0.0.0.0 for every interface)");

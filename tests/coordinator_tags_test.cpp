@@ -155,6 +155,31 @@ TEST_F(CoordinatorTags, LoadersChooseTags) {
   caf::anon_send_exit(bad, caf::exit_reason::user_shutdown);
 }
 
+TEST_F(CoordinatorTags, BulkLoadersChooseTags) {
+  start_two();
+  auto calls = std::make_shared<std::atomic<int>>(0);
+  auto loader = spawn_callable_bulk_loader(
+      a->sys(),
+      [calls](const std::vector<std::string>& keys) -> caf::expected<std::vector<bulk_entry>> {
+        ++*calls;
+        std::vector<bulk_entry> out;
+        for (auto& key : keys)
+          out.push_back(bulk_entry::of(bytes{key}, caf::timespan{0}, {"batch:" + key}));
+        return out;
+      });
+  auto first = a->client().get_or_compute_many({"p", "q"}, {strategy::long_term()}, loader);
+  ASSERT_TRUE(first);
+  ASSERT_EQ(first->results.size(), 2u);
+  EXPECT_EQ(first->results[1].tags, std::vector<std::string>{"batch:q"});
+  ASSERT_TRUE(a->client().remove_by_tag("batch:q"));
+  auto second = a->client().get_many({"p", "q"});
+  ASSERT_TRUE(second);
+  EXPECT_TRUE(second->results[0].found);
+  EXPECT_FALSE(second->results[1].found);
+  EXPECT_EQ(*calls, 1);
+  caf::anon_send_exit(loader, caf::exit_reason::user_shutdown);
+}
+
 TEST_F(CoordinatorTags, AValueThatLooksTaggedReadsBackExactly) {
   start_two();
   auto tricky = encode_tagged("inner", {"t"}, 1).str();
@@ -175,6 +200,7 @@ TEST_F(CoordinatorTags, InvalidTagsAreRefused) {
   EXPECT_FALSE(a->client().set("k", bytes{"v"}, strategy::long_term(),
                                {std::string(max_tag_bytes + 1, 't')}));
   EXPECT_FALSE(a->client().remove_by_tag(""));
+  EXPECT_FALSE(a->client().set(tag_time_key("t"), bytes{"1"})) << "the tag times' namespace";
   EXPECT_FALSE(found(*a, "k"));
 }
 

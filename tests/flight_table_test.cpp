@@ -24,6 +24,7 @@ flight_actor::behavior_type idle_flight(flight_actor::pointer) {
       [](join_atom) { return lookup{}; },
       [](join_atom, const compute_options&, const loader_ref&) { return lookup{}; },
       [](caf::timeout_atom, uint64_t) {},
+      [](lease_atom, uint64_t) {},
       [](fill_atom, uint32_t, const lookup&) { return lookup{}; },
       [](miss_atom) { return lookup{}; },
       [](load_atom, const bulk_entry&) { return lookup{}; },

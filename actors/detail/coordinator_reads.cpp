@@ -43,6 +43,9 @@ flight_actor flight_for(self_ptr self, const std::string& key, uint32_t first_ti
           params.fleet = st.fleet;
         params.fleet_owner_wait = st.opts.fleet_owner_wait;
         params.tags = st.tags;
+        // A lease stands in for the fleet where there is none to hand the load to.
+        if (st.opts.load_lease && !st.fleet)
+          params.lease_time = st.opts.load_lease_time;
         return spawn_flight(self, std::move(params));
       },
       preset != nullptr && preset->refresh);

@@ -1,5 +1,8 @@
 #include "mtcache/actors/detail/coordinator_state.hpp"
 
+#include <string_view>
+
+#include "mtcache/messages/detail/lease_protocol.hpp"
 #include "mtcache/messages/error.hpp"
 
 namespace mtcache::detail {
@@ -7,6 +10,13 @@ namespace mtcache::detail {
 caf::error check_key(const coordinator_state& st, const std::string& key) {
   if (key.empty())
     return make_error(errc::invalid_key, "the key is empty");
+  // Load leases and tag removal times live in the shared tiers' namespace beside the keys,
+  // under markers that start so.
+  static constexpr std::string_view reserved{"\0mtcache:", 9};
+  static_assert(lease_marker.substr(0, 9) == reserved);
+  if (std::string_view{key}.substr(0, reserved.size()) == reserved)
+    return make_error(errc::invalid_key, "keys starting with NUL \"mtcache:\" are reserved for "
+                                         "load leases and tag removal times");
   if (key.size() > st.opts.max_key_bytes)
     return make_error(errc::invalid_key, "the key has " + std::to_string(key.size()) +
                                              " bytes, the limit is " +

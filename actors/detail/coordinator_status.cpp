@@ -51,6 +51,9 @@ void merge(cache_stats& into, const flight_report& r) {
   into.fleet_forwarded += r.fleet_forwarded;
   into.fleet_fallbacks += r.fleet_fallbacks;
   into.tags_hidden += r.tags_hidden;
+  into.lease_acquired += r.lease_acquired;
+  into.lease_waited += r.lease_waited;
+  into.lease_fallbacks += r.lease_fallbacks;
   if (!r.promotions_by_pair.empty()) {
     auto& pairs = into.promotions_by_pair;
     if (pairs.size() < r.promotions_by_pair.size())

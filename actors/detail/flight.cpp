@@ -46,6 +46,8 @@ void fail_all(std::vector<promise>& waiters, const caf::error& err) {
 // got its answer and then asks for stats sees them counted.
 void finish(self_ptr self) {
   auto& st = self->state;
+  // The value is in the tiers (or there is none): the lease's waiters may look.
+  release_lease(self);
   st.ph = flight_state::phase::finishing;
   self->request(st.coordinator, st.p.tier_timeout, done_atom::value, st.p.key, st.p.id, st.report)
       .then([=](ok_atom) { self->quit(); }, [=](caf::error&) { self->quit(); });
@@ -242,6 +244,7 @@ flight_actor::behavior_type flight(self_ptr self, coordinator_actor coordinator,
     auto err = make_error(errc::shutting_down, "the cache is shutting down");
     fail_all(self->state.gets, err);
     fail_all(self->state.computes, err);
+    release_lease(self);
     self->quit(msg.reason);
   });
   st.members = std::move(st.p.fleet);
@@ -346,6 +349,7 @@ flight_actor::behavior_type flight(self_ptr self, coordinator_actor coordinator,
         take_entry(self, std::move(entry));
         return rp;
       },
+      [=](lease_atom, uint64_t seq) { poll_lease(self, seq); },
       [=](caf::timeout_atom, uint64_t seq) {
         auto& st = self->state;
         if (seq != st.load_seq || st.ph != flight_state::phase::loading || st.serving_stale)

@@ -45,6 +45,10 @@ struct flight_params {
   std::chrono::milliseconds fleet_owner_wait{0};
   /// When tags were removed: values read from the tiers are checked against it.
   std::shared_ptr<tag_clock> tags;
+  /// Without a fleet: nonzero takes the key's load lease for this long (bounded by the
+  /// load's timeout) on the first tier that holds leases before loading, and waits for the
+  /// value there while another node holds it (flight_lease.cpp). Zero: no lease.
+  std::chrono::milliseconds lease_time{0};
 };
 
 /// Spawns the flight of one key for `coordinator` (the spawning actor), which must speak
@@ -55,7 +59,8 @@ struct flight_params {
 /// An eager refresh starts with the load; a failed one leaves the tiers as they were. A flight
 /// of a bulk pass waits for the pass's outcome instead of walking. With a fleet, the key's
 /// owner node loads instead and the flight writes its answer into the local tiers (the owner
-/// wrote the shared ones).
+/// wrote the shared ones). Without one, with a lease time, the flight loads only while it
+/// holds the key's lease on the Redis tier, and else waits for the holder's value there.
 flight_actor spawn_flight(caf::local_actor* coordinator, flight_params params);
 
 } // namespace mtcache::detail

@@ -102,7 +102,7 @@ void take_entry(self_ptr self, bulk_entry entry) {
       st.report.load_duration = self->clock().now() - st.load_started;
     finish_with_value(self, lookup{}, st.p.tiers->size());
   } else {
-    loaded_value(self, std::move(entry.value), entry.ttl);
+    loaded_value(self, std::move(entry.value), entry.ttl, std::move(entry.tags));
   }
 }
 
@@ -122,7 +122,7 @@ uint64_t begin_load(self_ptr self) {
 }
 
 void start_load(self_ptr self) {
-  if (!hand_to_owner(self))
+  if (!hand_to_owner(self) && !load_under_lease(self))
     load_here(self);
 }
 

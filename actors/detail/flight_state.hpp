@@ -1,8 +1,9 @@
 #pragma once
 
 // A flight's state and the steps its handlers share, split over flight.cpp (waiters, the
-// walk through the tiers, fills and answers), flight_load.cpp (loads and their failures) and
-// flight_fleet.cpp (loads handed to the key's owner node).
+// walk through the tiers, fills and answers), flight_load.cpp (loads and their failures),
+// flight_fleet.cpp (loads handed to the key's owner node) and flight_lease.cpp (loads under
+// the key's lease on the Redis tier, without a fleet).
 // Private to the flight.
 
 #include <chrono>
@@ -11,6 +12,7 @@
 #include <functional>
 #include <memory>
 #include <random>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -63,6 +65,15 @@ struct flight_state {
   // moves to this node's loader.
   loader_ref local_loader;
   caf::actor_addr remote_loader;
+  // Load leases (flight_lease.cpp): the tier that holds them, whether this flight holds the
+  // key's lease (under its token) or waits for the holder's value (until the deadline,
+  // looking again after the backoff).
+  size_t lease_tier = 0;
+  bool lease_held = false;
+  bool lease_waiting = false;
+  std::string lease_token;
+  caf::actor_clock::time_point lease_deadline;
+  std::chrono::milliseconds lease_backoff{0};
   // Promotion draws, seeded by the coordinator so that tests are repeatable.
   std::minstd_rand rng;
   flight_report report;
@@ -171,5 +182,17 @@ void watch_loader(self_ptr self);
 
 /// A bulk loader's answer for this key: a value, no value (a miss, nothing cached) or an error.
 void take_entry(self_ptr self, bulk_entry entry);
+
+// Load leases (flight_lease.cpp).
+
+/// Loads once the key's lease is this flight's, or answers with the value its holder
+/// wrote; false if no lease applies (the load runs here at once).
+bool load_under_lease(self_ptr self);
+
+/// The poll timer of load `seq` fired: looks again for the value, or the lease.
+void poll_lease(self_ptr self, uint64_t seq);
+
+/// Releases the key's lease if this flight holds it (its value is written, or it failed).
+void release_lease(self_ptr self);
 
 } // namespace mtcache::detail::flight_steps

@@ -20,6 +20,7 @@
 #include "mtcache/actors/detail/redis_commands.hpp"
 #include "mtcache/messages/config.hpp"
 #include "mtcache/messages/detail/bridge_protocol.hpp"
+#include "mtcache/messages/detail/lease_protocol.hpp"
 #include "mtcache/messages/interfaces.hpp"
 #include "mtcache/redis/redis_session.hpp"
 
@@ -37,7 +38,9 @@ struct pending {
     ping,
     scan,
     unlink,
-    track
+    track,
+    lease,
+    release
   };
   op what;
   // Replies this entry consumes (GET + PTTL are two; a batch one per write).
@@ -89,8 +92,9 @@ struct redis_tier_state {
   static inline const char* name = "mtcache.redis_tier";
 };
 
-/// The Redis tier as the node's bridge sees it: a tier that can also track its keys.
-using redis_tier_impl = batch_tier_actor::extend_with<tracking_tier_actor>;
+/// The Redis tier as the node's bridge sees it: a tier that can also track its keys; and as
+/// flights see it: a tier that holds load leases.
+using redis_tier_impl = batch_tier_actor::extend_with<tracking_tier_actor, lease_tier_actor>;
 
 using broker_type = redis_session_broker<redis_tier_impl>;
 using self_ptr = caf::stateful_actor<redis_tier_state, broker_type>*;
@@ -136,6 +140,15 @@ caf::result<ok_atom> start_tracking(self_ptr self, uint64_t redirect,
 void on_link_change(self_ptr self);
 
 void complete_tracking(self_ptr self, pending& p, std::vector<redis_reply_ptr>& replies);
+
+/// Load leases (actors/detail/redis_tier_lease.cpp): takes `key`'s lease for `token` (SET NX
+/// PX), and releases it if `token` still holds it.
+caf::result<bool> take_lease(self_ptr self, const std::string& key, const std::string& token,
+                             caf::timespan time);
+caf::result<bool> release_lease(self_ptr self, const std::string& key, const std::string& token);
+
+/// The reply to a lease or release.
+void complete_lease(pending& p, const redisReply* r);
 
 /// The reply to one step of a removal.
 void complete_unlink(self_ptr self, pending& p, const redisReply* r);

@@ -154,6 +154,23 @@ void render_loads(exposition& x) {
            "Whole-cache clears applied, by this node or another.", [&](const cache_snapshot& c) {
              x.sample("mtcache_clears_total", with_cache(c), c.cache.clears);
            });
+  x.family("mtcache_lease_acquired_total", "counter",
+           "Loads run holding the key's load lease on the Redis tier (no fleet owner to go to).",
+           [&](const cache_snapshot& c) {
+             x.sample("mtcache_lease_acquired_total", with_cache(c), c.cache.lease_acquired);
+           });
+  x.family("mtcache_lease_waited_total", "counter",
+           "Flights answered with the value another node's lease holder loaded, without a "
+           "load here.",
+           [&](const cache_snapshot& c) {
+             x.sample("mtcache_lease_waited_total", with_cache(c), c.cache.lease_waited);
+           });
+  x.family("mtcache_lease_fallbacks_total", "counter",
+           "Loads run here without the load lease all the same: Redis failed, or the wait "
+           "outlasted the load's timeout.",
+           [&](const cache_snapshot& c) {
+             x.sample("mtcache_lease_fallbacks_total", with_cache(c), c.cache.lease_fallbacks);
+           });
   x.family("mtcache_superseded_fills_total", "counter",
            "Loaded or promoted values dropped because the key changed meanwhile.",
            [&](const cache_snapshot& c) {

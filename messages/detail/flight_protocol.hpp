@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "mtcache/messages/config.hpp"
+#include "mtcache/messages/detail/lease_protocol.hpp"
 #include "mtcache/messages/interfaces.hpp"
 
 namespace mtcache::detail {
@@ -33,6 +34,8 @@ struct chain_tier {
   /// The tier's read view, if it has one (a memory tier as first tier): its hits never reach
   /// the coordinator, which adds them to its counters.
   std::shared_ptr<const read_view> view;
+  /// The same tier if it holds load leases (a Redis tier with cache_options::load_lease on).
+  lease_tier_actor lease{};
 };
 
 using tier_chain = std::vector<chain_tier>;
@@ -59,6 +62,9 @@ using flight_actor = caf::typed_actor<
     caf::replies_to<join_atom, compute_options, loader_ref>::with<lookup>,
     // A soft-timeout timer of the load with the given sequence number fired.
     caf::reacts_to<caf::timeout_atom, uint64_t>,
+    // Time to look again whether the holder of the key's load lease wrote the value (load
+    // sequence number).
+    caf::reacts_to<lease_atom, uint64_t>,
     // The outcome of a bulk pass (coordinator_bulk.cpp) for a flight it started, which waits
     // for it; the pass becomes a waiter. Found in tier i below the first:
     caf::replies_to<fill_atom, uint32_t, lookup>::with<lookup>,
@@ -103,6 +109,12 @@ struct flight_report {
   uint64_t fleet_fallbacks = 0;
   /// Values the flight read that a tag removal hid.
   uint64_t tags_hidden = 0;
+  /// Load leases, 1 each if the flight: took the key's lease and loaded; was answered by
+  /// the value another node's lease holder loaded; loaded without the lease all the same
+  /// (Redis failed, or the wait outlasted the load's timeout).
+  uint64_t lease_acquired = 0;
+  uint64_t lease_waited = 0;
+  uint64_t lease_fallbacks = 0;
 };
 
 template <class Inspector>
@@ -111,7 +123,8 @@ typename Inspector::result_type inspect(Inspector& f, flight_report& x) {
            x.load_errors, x.load_timeouts, x.tier_errors, x.stale_served, x.promotions,
            x.superseded_fills, x.load_duration, x.load_soft_timeouts, x.fail_safe_activations,
            x.promotions_by_pair, x.eager_refresh_failures, x.loaded_ttl_ms, x.ttl_chosen,
-           x.fleet_forwarded, x.fleet_fallbacks, x.tags_hidden);
+           x.fleet_forwarded, x.fleet_fallbacks, x.tags_hidden, x.lease_acquired, x.lease_waited,
+           x.lease_fallbacks);
 }
 
 /// The coordinator as its flights and tiers see it.

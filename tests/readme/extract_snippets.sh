@@ -18,7 +18,7 @@
 # Usage: extract_snippets.sh README.md OUTPUT.cpp
 set -euo pipefail
 
-expected_blocks=11
+expected_blocks=12
 readme=$1
 output=$2
 

@@ -21,13 +21,22 @@ namespace mtcache::testing {
 
 /// Nodes in one process linked over CAF into a full mesh (each listens and links to the ones
 /// started before it), each with an L1 and the same Redis as L2, and loaders that count their
-/// calls together: fleet-wide flights for tests and bench/fleet_bench.
+/// calls together: fleet-wide flights for tests and bench/fleet_bench. Unlinked, they share
+/// only the Redis: load leases (tests/flight_lease_test, bench/fleet_bench).
 class fleet_nodes {
 public:
   explicit fleet_nodes(const redis_server& redis) : redis_(redis) {}
 
   /// Applied to every node's options before it starts.
   cache_options options;
+
+  /// Whether the nodes link over CAF; unlinked, they know nothing of one another.
+  bool linked = true;
+
+  /// Applied to every node's memory tier and Redis tier before it starts (the Redis URL is
+  /// the server's).
+  memory_tier_config memory_tier;
+  redis_tier_config redis_tier;
 
   std::vector<std::unique_ptr<node>> nodes;
 
@@ -41,12 +50,16 @@ public:
       nodes.push_back(std::make_unique<node>(config("n" + std::to_string(i), ports)));
       if (!nodes.back()->ok())
         return nodes.back()->error();
+      if (!linked)
+        continue;
       uint16_t port = 0;
       if (!eventually([&] { return (port = nodes.back()->bridge().listen_port) != 0; }))
         return "node " + std::to_string(i) + " does not listen";
       ports.push_back(port);
     }
     for (auto& x : nodes) {
+      if (!linked)
+        break;
       if (!eventually([&] { return x->bridge().peers_connected == n - 1; }))
         return "the nodes do not link into a mesh";
       if (options.fleet_flights && !eventually([&] { return stats(*x).fleet_peers == n - 1; }))
@@ -136,16 +149,18 @@ private:
   cache_config config(const std::string& id, const std::vector<uint16_t>& peers) const {
     cache_config cfg;
     cfg.node_id = id;
-    cfg.add_memory_tier(tier_config::as_l1());
-    redis_tier_config l2;
+    cfg.add_memory_tier(tier_config::as_l1(), memory_tier);
+    redis_tier_config l2 = redis_tier;
     l2.url = redis_.url();
     cfg.add_redis_tier(tier_config::as_l2(), l2);
+    cfg.options = options;
+    if (!linked)
+      return cfg;
     cfg.invalidation.listen = true;
     cfg.invalidation.backoff_initial = std::chrono::milliseconds{20};
     cfg.invalidation.backoff_max = std::chrono::milliseconds{100};
     for (auto port : peers)
       cfg.invalidation.peers.push_back("127.0.0.1:" + std::to_string(port));
-    cfg.options = options;
     return cfg;
   }
 
