@@ -38,8 +38,8 @@ void drive_with(caf::actor_system& sys, size_t total, size_t outstanding, latenc
   // handler allocation and no reference counting of ours, and the clock is read only when
   // latencies are recorded. What a driver spends comes off the throughput it measures: the
   // drivers run beside the cache's coordinator, which CAF's work stealing (polling off, see
-  // scheduler_tuning.cpp) keeps on one worker with them (memcached_bench reaches the same
-  // throughput with one scheduler thread as with two).
+  // scheduler_tuning.cpp) keeps on one worker with them (the cache side of memcached_bench
+  // measured the same with one scheduler thread as with two).
   struct lane {
     caf::event_based_actor* self;
     caf::actor starter;
