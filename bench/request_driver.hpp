@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <functional>
 #include <memory>
 
 #include <caf/actor_system.hpp>
@@ -34,36 +33,60 @@ void drive_with(caf::actor_system& sys, size_t total, size_t outstanding, latenc
   auto window = std::min<size_t>(outstanding, 16);
   caf::scoped_actor starter{sys};
   auto starter_addr = caf::actor_cast<caf::actor>(starter);
+  // One driver's counters. Its response handlers capture a plain pointer to it (the actor
+  // keeps it until it quits, and no handler runs after that), so a request costs CAF's
+  // handler allocation and no reference counting of ours, and the clock is read only when
+  // latencies are recorded. What a driver spends comes off the throughput it measures: the
+  // drivers run beside the cache's coordinator, which CAF's work stealing (polling off, see
+  // scheduler_tuning.cpp) keeps on one worker with them (the cache side of memcached_bench
+  // measured the same with one scheduler thread as with two).
+  struct lane {
+    caf::event_based_actor* self;
+    caf::actor starter;
+    latency_recorder* latency;
+    std::shared_ptr<latency_recorder> local;
+    size_t share;
+    size_t driver;
+    size_t sent = 0;
+    size_t done = 0;
+    Request* request;
+
+    void finish() {
+      self->send(starter, done_atom::value, local);
+      self->quit();
+    }
+
+    void send_one() {
+      ++sent;
+      auto begin =
+          latency ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point{};
+      (*request)(self, driver)
+          .then(
+              [this, begin](Reply&) {
+                if (latency)
+                  local->record(std::chrono::steady_clock::now() - begin);
+                if (++done == share)
+                  finish();
+                else if (sent < share)
+                  send_one();
+              },
+              [this](caf::error& err) {
+                std::fprintf(stderr, "request failed: %s\n", self->system().render(err).c_str());
+                finish();
+              });
+    }
+  };
+  auto shared_request = std::make_shared<Request>(std::move(request));
   for (size_t d = 0; d < drivers; ++d) {
     auto share = total / drivers;
     sys.spawn([=](caf::event_based_actor* self) {
-      auto sent = std::make_shared<size_t>(0);
-      auto done = std::make_shared<size_t>(0);
-      auto local = std::make_shared<latency_recorder>();
-      auto send_one = std::make_shared<std::function<void()>>();
-      *send_one = [=] {
-        ++*sent;
-        auto begin = std::chrono::steady_clock::now();
-        request(self, d).then(
-            [=](Reply&) {
-              if (latency)
-                local->record(std::chrono::steady_clock::now() - begin);
-              if (++*done == share) {
-                self->send(starter_addr, done_atom::value, local);
-                self->quit();
-              } else if (*sent < share) {
-                (*send_one)();
-              }
-            },
-            [=](caf::error& err) {
-              std::fprintf(stderr, "request failed: %s\n", self->system().render(err).c_str());
-              self->send(starter_addr, done_atom::value, local);
-              self->quit();
-            });
-      };
+      auto st = std::make_shared<lane>(lane{self, starter_addr, latency,
+                                            std::make_shared<latency_recorder>(), share, d, 0, 0,
+                                            shared_request.get()});
       for (size_t i = 0; i < window; ++i)
-        (*send_one)();
-      self->attach_functor([send_one] { *send_one = nullptr; });
+        st->send_one();
+      // The lane (and the request it points to) lives as long as the actor.
+      self->attach_functor([st, shared_request] {});
     });
   }
   size_t finished = 0;
