@@ -31,12 +31,7 @@ protected:
 
   cache_stats stats(size_t i) { return fleet_nodes::stats(at(i)); }
 
-  std::string render(const caf::error& err) {
-    for (auto& n : fleet.nodes)
-      if (n)
-        return n->sys().render(err);
-    return "?";
-  }
+  std::string render(const caf::error& err) { return fleet.render(err); }
 
   mtcache::testing::redis_server redis;
   fleet_nodes fleet{redis};

@@ -41,12 +41,7 @@ protected:
 
   cache_stats stats(size_t i) { return fleet_nodes::stats(at(i)); }
 
-  std::string render(const caf::error& err) {
-    for (auto& n : fleet.nodes)
-      if (n)
-        return n->sys().render(err);
-    return "?";
-  }
+  std::string render(const caf::error& err) { return fleet.render(err); }
 
   // The name Redis keeps the lease of `key` under.
   static std::string lease_name(const std::string& key, const std::string& prefix = "") {

@@ -131,6 +131,14 @@ public:
     std::vector<std::unique_ptr<caf::scoped_actor>> selves_;
   };
 
+  /// `err` rendered by the first node still up.
+  std::string render(const caf::error& err) {
+    for (auto& n : nodes)
+      if (n)
+        return n->sys().render(err);
+    return "?";
+  }
+
   static cache_stats stats(node& n) {
     auto s = n.client().stats();
     return s ? *s : cache_stats{};
