@@ -95,6 +95,24 @@ TEST_F(CoordinatorTags, RemoveByTagReachesEveryTierOfEveryNode) {
   EXPECT_EQ(res->value.view(), "again");
 }
 
+TEST_F(CoordinatorTags, ABroadcastWriteCarriesItsTagsToTheOtherNodes) {
+  auto cfg = redis_node_config(redis, "node-a");
+  cfg.options.broadcast_on_write = true;
+  a = std::make_unique<node>(cfg);
+  ASSERT_TRUE(a->ok()) << a->error();
+  b = start("node-b");
+  ASSERT_TRUE(eventually([&] { return a->bridge().redis_subscribed; }));
+  ASSERT_TRUE(a->client().set("k", bytes{"old"}));
+  ASSERT_TRUE(found(*b, "k"));
+  set(*a, "k", "new", {"t"});
+  ASSERT_TRUE(eventually([&] { return b->in_l1("k") == std::optional<std::string>{"new"}; }));
+  auto res = b->client().get("k");
+  ASSERT_TRUE(res && res->found);
+  EXPECT_EQ(res->tags, std::vector<std::string>{"t"});
+  ASSERT_TRUE(a->client().remove_by_tag("t"));
+  EXPECT_TRUE(eventually([&] { return !found(*b, "k"); }));
+}
+
 TEST_F(CoordinatorTags, BulkReadsHonourTagRemovals) {
   start_two();
   set(*a, "x", "1", {"gone"});

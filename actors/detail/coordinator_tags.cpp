@@ -47,7 +47,9 @@ caf::result<write_ack> set_tagged(coordinator_ptr self, const std::string& key, 
     ++self->state.stats.rejected;
     return make_error(errc::invalid_key, "invalid tags for '" + key + "': " + why);
   }
-  return set_value(self, key, encode_tagged(value.view(), tags, unix_us()), ttl, false);
+  // With broadcast_on_write the value goes to other nodes with its header, as the tiers keep it.
+  return set_value(self, key, encode_tagged(value.view(), tags, unix_us()), ttl,
+                   self->state.opts.broadcast_on_write);
 }
 
 caf::result<write_ack> remove_tag(coordinator_ptr self, const std::string& tag) {
