@@ -11,7 +11,6 @@
 // and refreshed together: one more bulk call, each key through a refresh flight that nobody
 // waits for (flight_table.hpp), as a single-key refresh runs.
 
-#include <algorithm>
 #include <chrono>
 #include <memory>
 #include <string>
@@ -23,7 +22,6 @@
 
 #include "mtcache/actors/detail/coordinator_state.hpp"
 #include "mtcache/actors/detail/fan_out.hpp"
-#include "mtcache/actors/detail/tag_filter.hpp"
 #include "mtcache/messages/error.hpp"
 
 namespace mtcache::detail {
@@ -217,41 +215,15 @@ void load_members(self_ptr self, const pass_ptr& pass) {
             });
 }
 
-// As read_tier for the first tier, whose values come back as it keeps them: their tags are
-// checked here (tags this node does not know looked up first, once for the whole batch), and
-// a value a tag removal hid becomes a miss, read below. The tiers below hand theirs to the
-// keys' flights, which check them.
+// As read_tier for the first tier, whose values come back as it keeps them: checked for
+// their tags first (see `admit_batch`). The tiers below hand theirs to the keys' flights,
+// which check them.
 template <class Then>
 void read_first_tier(self_ptr self, std::vector<std::string> keys, Then then) {
   read_tier(self, 0, std::move(keys),
             [=](std::vector<lookup>& results, const std::vector<bool>& failed) mutable {
-              auto& st = self->state;
-              std::vector<std::string> unknown;
-              for (auto& res : results) {
-                std::vector<std::string> more;
-                auto probe = res;
-                if (admit(probe, st.tags.get(), &more) == tag_verdict::unknown)
-                  unknown.insert(unknown.end(), more.begin(), more.end());
-              }
-              auto finish = [=](bool ok) mutable {
-                auto& st = self->state;
-                for (auto& res : results) {
-                  auto tagged = res.found && has_tag_header(res.value.view());
-                  if (admit(res, st.tags.get()) == tag_verdict::hidden || (tagged && !ok)) {
-                    ++st.stats.tags_hidden;
-                    res = lookup{};
-                  }
-                }
-                then(results, failed);
-              };
-              auto source = tag_source(*st.tiers);
-              std::sort(unknown.begin(), unknown.end());
-              unknown.erase(std::unique(unknown.begin(), unknown.end()), unknown.end());
-              if (unknown.empty() || source >= st.tiers->size())
-                finish(true);
-              else
-                resolve_tags(self, (*st.tiers)[source].handle, tier_wait(st, source), st.tags,
-                             std::move(unknown), finish);
+              admit_batch(self, std::move(results),
+                          [=](std::vector<lookup>& checked) mutable { then(checked, failed); });
             });
 }
 

@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <random>
 #include <string>
@@ -239,6 +240,12 @@ caf::result<write_ack> clear_all(coordinator_ptr self);
 /// Another node removed a tag, or cleared the cache.
 void apply_tag_removal(coordinator_ptr self, const invalidation& change);
 void apply_clear(coordinator_ptr self, caf::typed_response_promise<ok_atom> rp);
+
+/// Values a batch read of the first tier answered as it keeps them, checked for their tags
+/// (tags this node never met looked up in the shared tier first, once for the whole batch):
+/// `then(results)` gets what callers get, a miss for a value a tag removal hid.
+void admit_batch(coordinator_ptr self, std::vector<lookup> results,
+                 std::function<void(std::vector<lookup>&)> then);
 
 /// A value the first tier answered as it keeps it (a batch read, or a first tier without a
 /// read view): handed out once its tags are checked, else on to the key's flight as a miss.

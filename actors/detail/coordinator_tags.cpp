@@ -5,6 +5,8 @@
 // so a removal costs the same whatever number of values carry the tag. Clearing, by
 // contrast, empties every tier.
 
+#include <algorithm>
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -125,6 +127,38 @@ void apply_clear(coordinator_ptr self, caf::typed_response_promise<ok_atom> rp) 
         count_invalidated(self->state, targets, results);
         rp.deliver(ok_atom::value);
       });
+}
+
+void admit_batch(coordinator_ptr self, std::vector<lookup> results,
+                 std::function<void(std::vector<lookup>&)> then) {
+  auto& st = self->state;
+  std::vector<std::string> unknown;
+  for (auto& res : results) {
+    std::vector<std::string> more;
+    auto probe = res;
+    if (admit(probe, st.tags.get(), &more) == tag_verdict::unknown)
+      unknown.insert(unknown.end(), more.begin(), more.end());
+  }
+  auto finish = [self, results = std::move(results), then = std::move(then)](bool ok) mutable {
+    auto& st = self->state;
+    for (auto& res : results) {
+      auto tagged = res.found && has_tag_header(res.value.view());
+      // Unanswered, a value with tags counts as hidden, as in a flight.
+      if (admit(res, st.tags.get()) == tag_verdict::hidden || (tagged && !ok)) {
+        ++st.stats.tags_hidden;
+        res = lookup{};
+      }
+    }
+    then(results);
+  };
+  auto source = tag_source(*st.tiers);
+  std::sort(unknown.begin(), unknown.end());
+  unknown.erase(std::unique(unknown.begin(), unknown.end()), unknown.end());
+  if (unknown.empty() || source >= st.tiers->size())
+    finish(true);
+  else
+    resolve_tags(self, (*st.tiers)[source].handle, tier_wait(st, source), st.tags,
+                 std::move(unknown), std::move(finish));
 }
 
 } // namespace mtcache::detail
