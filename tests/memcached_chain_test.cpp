@@ -5,6 +5,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -183,6 +184,29 @@ TEST_F(MemcachedChain, BadMemcachedConfigIsRejectedWithTheReason) {
   cfg.tiers[0].memcached.request_timeout = 0ms;
   EXPECT_TRUE(is(validate(cfg), errc::invalid_config));
   EXPECT_TRUE(cfg.tiers[0].placement.shared);
+}
+
+TEST_F(MemcachedChain, TagRemovalsKeepTheirTimeInMemcached) {
+  cache_config cfg;
+  cfg.add_memory_tier(tier_config::as_l1());
+  cfg.add_memcached_tier(tier_config::as_l2().with_promotion_frequency(1), memcached_cfg());
+  start(cfg);
+  ASSERT_TRUE(client->set("k", bytes{"v"}, strategy::long_term(), {"t"}));
+  ASSERT_TRUE(client->set("u", bytes{"w"}, strategy::long_term(), {"other"}));
+  auto ack = client->remove_by_tag("t");
+  ASSERT_TRUE(ack) << sys.render(ack.error());
+  EXPECT_EQ(ack->written, 2u) << "L1 by the clock, memcached with the tag's time";
+  EXPECT_FALSE(client->get("k")->found);
+  // A cache started afterwards knows the removal only from memcached.
+  client.reset();
+  stop_cache(*cache);
+  cache.reset();
+  start(cfg);
+  EXPECT_FALSE(client->get("k")->found);
+  auto u = client->get("u");
+  ASSERT_TRUE(u && u->found);
+  EXPECT_EQ(u->value.view(), "w");
+  EXPECT_EQ(u->tags, std::vector<std::string>{"other"});
 }
 
 } // namespace
