@@ -156,28 +156,16 @@ caf::error check_tracking(const cache_config& cfg) {
   return caf::none;
 }
 
-// Leases live on a Redis tier of one server (or Sentinel's primary). The cluster tier does
-// not speak the lease commands (each would need its own routed command kind there), so a
-// cluster is refused rather than left to load on every node without a word.
+// Leases live on a Redis tier: one server, Sentinel's primary, or the cluster node serving
+// the lease key's slot.
 caf::error check_load_lease(const cache_config& cfg) {
   auto& o = cfg.options;
   if (o.load_lease_time.count() <= 0)
     return invalid("load_lease_time must be positive");
-  bool any = false;
-  for (auto& spec : cfg.tiers) {
-    if (spec.type != tier_spec::kind::redis)
-      continue;
-    auto url = resolve_redis_url(configured_url(spec.redis));
-    if (!url)
-      return std::move(url.error());
-    if (url->mode == redis_url::topology::cluster)
-      return invalid("load_lease is not supported on a Redis Cluster tier yet (" + to_string(*url) +
-                     "): use it with a Redis tier on one server or Sentinel");
-    any = true;
-  }
-  if (!any)
-    return invalid("load_lease needs a Redis tier (the lease lives there)");
-  return caf::none;
+  for (auto& spec : cfg.tiers)
+    if (spec.type == tier_spec::kind::redis)
+      return caf::none;
+  return invalid("load_lease needs a Redis tier (the lease lives there)");
 }
 
 } // namespace

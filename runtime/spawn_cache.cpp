@@ -148,7 +148,7 @@ caf::expected<cache_actor> spawn_cache(caf::actor_system& sys, const cache_confi
                    (networked && request_timeout * 5 / 4 <= cfg.options.tier_timeout);
     chain.push_back({std::move(tier), spec.placement, in_time, std::move(batch), networked,
                      chain.empty() ? view : nullptr});
-    // validate() let load leases through only on Redis tiers of one server (or Sentinel).
+    // Every Redis tier holds leases: one server, Sentinel's primary or a cluster.
     if (cfg.options.load_lease && spec.type == tier_spec::kind::redis)
       chain.back().lease = caf::actor_cast<detail::lease_tier_actor>(chain.back().batch);
   }

@@ -13,6 +13,7 @@
 #include "mtcache/messages/detail/lease_protocol.hpp"
 #include "mtcache/messages/error.hpp"
 #include "support/fleet_nodes.hpp"
+#include "support/redis_cluster.hpp"
 #include "support/redis_server.hpp"
 
 using namespace mtcache;
@@ -237,14 +238,13 @@ TEST_F(FlightLease, ConfigRefusesALeaseWithoutARedisTier) {
   cfg.options.load_lease = true;
   auto err = validate(cfg);
   EXPECT_TRUE(is(err, errc::invalid_config));
-  auto cluster = cache_config::defaults();
-  cluster.tiers[1].redis.url = "redis+cluster://127.0.0.1:7000,127.0.0.1:7001";
-  cluster.options.load_lease = true;
-  EXPECT_TRUE(is(validate(cluster), errc::invalid_config));
-  cluster.tiers[1].redis.url = "redis://127.0.0.1:6379";
-  EXPECT_FALSE(validate(cluster));
-  cluster.options.load_lease_time = 0ms;
-  EXPECT_TRUE(is(validate(cluster), errc::invalid_config));
+  auto redis_tier = cache_config::defaults();
+  redis_tier.options.load_lease = true;
+  EXPECT_FALSE(validate(redis_tier));
+  redis_tier.tiers[1].redis.url = "redis+cluster://127.0.0.1:7000,127.0.0.1:7001";
+  EXPECT_FALSE(validate(redis_tier)) << "a cluster holds leases too";
+  redis_tier.options.load_lease_time = 0ms;
+  EXPECT_TRUE(is(validate(redis_tier), errc::invalid_config));
 }
 
 TEST_F(FlightLease, KeysCannotTakeTheLeaseNamespace) {
@@ -252,6 +252,34 @@ TEST_F(FlightLease, KeysCannotTakeTheLeaseNamespace) {
   auto res = at(0).client().set(lease_name("k"), bytes{"v"});
   ASSERT_FALSE(res);
   EXPECT_TRUE(is(res.error(), errc::invalid_key));
+}
+
+// On a Redis Cluster the lease lives on the node that serves its own key's slot.
+TEST(FlightLeaseOnACluster, ThreeNodesLoadAColdKeyOnce) {
+  mtcache::testing::redis_cluster cluster;
+  mtcache::testing::redis_cluster::options three_primaries;
+  three_primaries.replicas = 0;
+  ASSERT_TRUE(cluster.start(three_primaries)) << cluster.error();
+  fleet_nodes fleet{cluster.node(0)};
+  fleet.linked = false;
+  fleet.options.load_lease = true;
+  fleet.redis_tier.url = cluster.url();
+  auto err = fleet.start(3);
+  ASSERT_TRUE(err.empty()) << err;
+  std::string key = "cold";
+  auto res =
+      fleet_nodes::callers{fleet,
+                           {fleet.nodes[0].get(), fleet.nodes[1].get(), fleet.nodes[2].get()},
+                           key,
+                           200,
+                           300ms}
+          .collect();
+  ASSERT_TRUE(res.errors.empty()) << fleet.render(res.errors.front());
+  expect_all_loaded(res.values, key, 600);
+  EXPECT_EQ(fleet.loader_calls->load(), 1);
+  EXPECT_EQ(fleet.total(&cache_stats::lease_acquired), 1u);
+  EXPECT_EQ(fleet.total(&cache_stats::lease_waited), 2u);
+  EXPECT_EQ(fleet.total(&cache_stats::lease_fallbacks), 0u);
 }
 
 } // namespace

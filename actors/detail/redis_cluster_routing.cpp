@@ -14,6 +14,7 @@
 #include <hiredis/hiredis.h>
 
 #include "mtcache/actors/detail/latency.hpp"
+#include "mtcache/actors/detail/lease_commands.hpp"
 #include "mtcache/actors/detail/redis_cluster_state.hpp"
 #include "mtcache/actors/detail/redis_commands.hpp"
 #include "mtcache/redis/cluster_topology.hpp"
@@ -101,6 +102,12 @@ void write_command(resp_writer& out, const cluster_command& cmd, uint32_t scan_c
   case cluster_command::op::exists:
     out.begin(2).arg("EXISTS").arg(cmd.key);
     return;
+  case cluster_command::op::lease:
+    write_take_lease(out, cmd.key, {}, cmd.value.view(), cmd.ttl);
+    return;
+  case cluster_command::op::release:
+    write_release_lease(out, cmd.key, {}, cmd.value.view());
+    return;
   case cluster_command::op::ping:
     out.begin(1).arg("PING");
     return;
@@ -117,7 +124,7 @@ void write_command(resp_writer& out, const cluster_command& cmd, uint32_t scan_c
 bool keyed(cluster_command::op what) {
   using op = cluster_command::op;
   return what == op::get || what == op::probe || what == op::put || what == op::remove ||
-         what == op::exists;
+         what == op::exists || what == op::lease || what == op::release;
 }
 
 uint32_t base_replies(const cluster_command& cmd) {
@@ -381,6 +388,13 @@ void complete(cluster_ptr self, cluster_command& cmd, std::vector<redis_reply_pt
   }
   case cluster_command::op::exists:
     cmd.rp.deliver(r->type == REDIS_REPLY_INTEGER && r->integer > 0);
+    return;
+  case cluster_command::op::lease:
+    // OK if it was set; nil if another token holds the lease.
+    cmd.rp.deliver(r->type == REDIS_REPLY_STATUS);
+    return;
+  case cluster_command::op::release:
+    cmd.rp.deliver(r->type == REDIS_REPLY_INTEGER && r->integer == 1);
     return;
   case cluster_command::op::ping: {
     auto took = std::chrono::steady_clock::now() - cmd.sent;

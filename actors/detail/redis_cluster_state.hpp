@@ -20,6 +20,7 @@
 #include "mtcache/codec/detail/cluster_slot.hpp"
 #include "mtcache/messages/config.hpp"
 #include "mtcache/messages/detail/bridge_protocol.hpp"
+#include "mtcache/messages/detail/lease_protocol.hpp"
 #include "mtcache/messages/interfaces.hpp"
 #include "mtcache/redis/redis_session.hpp"
 
@@ -46,14 +47,28 @@ struct cluster_round {
 /// One command to the cluster. Single-key commands carry what it takes to send them again
 /// elsewhere after MOVED, ASK or TRYAGAIN.
 struct cluster_command {
-  enum class op : uint8_t { get, gets, mget, probe, put, puts, remove, exists, ping, scan, slots };
+  enum class op : uint8_t {
+    get,
+    gets,
+    mget,
+    probe,
+    put,
+    puts,
+    remove,
+    exists,
+    ping,
+    scan,
+    slots,
+    lease,
+    release
+  };
   op what = op::get;
   uint32_t replies = 1;
   int64_t deadline_ms = 0;
   std::chrono::steady_clock::time_point sent;
   caf::response_promise rp;
-  // The key as stored (prefix included), the value and TTL of a put. An mget routes by its
-  // first key.
+  // The key as stored (prefix included), the value and TTL of a put (a lease's token and
+  // time). An mget routes by its first key.
   std::string key;
   bytes value;
   caf::timespan ttl{0};
@@ -133,7 +148,8 @@ struct redis_cluster_state {
   static inline const char* name = "mtcache.redis_cluster_tier";
 };
 
-using cluster_tier_impl = batch_tier_actor::extend_with<tracking_tier_actor>;
+using cluster_tier_impl =
+    batch_tier_actor::extend_with<tracking_tier_actor>::extend_with<lease_tier_actor>;
 using cluster_broker = session_broker<
     cluster_tier_impl::extend<caf::reacts_to<resend_atom>, caf::reacts_to<refresh_atom>>>;
 using cluster_ptr = caf::stateful_actor<redis_cluster_state, cluster_broker>*;

@@ -191,6 +191,24 @@ cluster_broker::behavior_type redis_cluster_tier(cluster_ptr self, redis_tier_co
         remove_matching(self, rp, glob::escape(self->state.cfg.key_prefix) + "*");
         return rp;
       },
+      // Load leases (cache_options::load_lease), routed by the slot of the lease's own key.
+      [=](lease_atom, const std::string& key, const std::string& token,
+          caf::timespan time) -> caf::result<bool> {
+        auto rp = self->make_response_promise<bool>();
+        auto cmd = keyed(self, cluster_command::op::lease, std::string{lease_marker} + key, rp);
+        cmd.value = bytes{token};
+        cmd.ttl = time;
+        dispatch(self, std::move(cmd));
+        return rp;
+      },
+      [=](lease_atom, delete_atom, const std::string& key,
+          const std::string& token) -> caf::result<bool> {
+        auto rp = self->make_response_promise<bool>();
+        auto cmd = keyed(self, cluster_command::op::release, std::string{lease_marker} + key, rp);
+        cmd.value = bytes{token};
+        dispatch(self, std::move(cmd));
+        return rp;
+      },
       [=](exists_atom, const std::string& key) -> caf::result<bool> {
         auto rp = self->make_response_promise<bool>();
         dispatch(self, keyed(self, cluster_command::op::exists, key, rp));

@@ -4,11 +4,10 @@
 // the holder removes it, and only while it still holds it: the check and the removal run as
 // one script, so a lease that expired and went to another flight is left alone.
 
-#include <algorithm>
-#include <chrono>
 #include <string>
 #include <utility>
 
+#include "mtcache/actors/detail/lease_commands.hpp"
 #include "mtcache/actors/detail/redis_tier_state.hpp"
 #include "mtcache/codec/detail/resp.hpp"
 #include "mtcache/messages/detail/lease_protocol.hpp"
@@ -16,11 +15,6 @@
 namespace mtcache::detail {
 
 namespace {
-
-// Compare-and-delete: Redis runs a script without interleaving other commands.
-constexpr std::string_view release_script =
-    "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end "
-    "return 0";
 
 std::string lease_head(const redis_tier_state& st) {
   std::string head = st.cfg.key_prefix;
@@ -33,21 +27,17 @@ std::string lease_head(const redis_tier_state& st) {
 caf::result<bool> take_lease(self_ptr self, const std::string& key, const std::string& token,
                              caf::timespan time) {
   auto rp = self->make_response_promise<bool>();
-  // Rounded up, and at least 1 ms: PX 0 is an error.
-  auto ms = std::max<long long>(1, std::chrono::ceil<std::chrono::milliseconds>(time).count());
   auto head = lease_head(self->state);
-  submit(self, make_pending(pending::op::lease, 1, rp), [&](resp_writer& out) {
-    out.begin(6).arg("SET").arg(head, key).arg(token).arg("NX").arg("PX").arg(ms);
-  });
+  submit(self, make_pending(pending::op::lease, 1, rp),
+         [&](resp_writer& out) { write_take_lease(out, head, key, token, time); });
   return rp;
 }
 
 caf::result<bool> release_lease(self_ptr self, const std::string& key, const std::string& token) {
   auto rp = self->make_response_promise<bool>();
   auto head = lease_head(self->state);
-  submit(self, make_pending(pending::op::release, 1, rp), [&](resp_writer& out) {
-    out.begin(5).arg("EVAL").arg(release_script).arg(1LL).arg(head, key).arg(token);
-  });
+  submit(self, make_pending(pending::op::release, 1, rp),
+         [&](resp_writer& out) { write_release_lease(out, head, key, token); });
   return rp;
 }
 

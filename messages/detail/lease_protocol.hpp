@@ -18,7 +18,8 @@ namespace mtcache::detail {
 /// The coordinator refuses keys that start with it, so no cached key can meet a lease.
 inline constexpr std::string_view lease_marker{"\0mtcache:lease\0", 15};
 
-/// A Redis tier that can hold load leases (one server or Sentinel, not a cluster).
+/// A Redis tier that holds load leases: one server, Sentinel's primary, or a cluster (the
+/// node serving the lease key's slot).
 using lease_tier_actor = caf::typed_actor<
     // SET <prefix><marker><key> <token> NX PX <time>: true if the token holds the lease now,
     // false if another token does.

@@ -159,7 +159,8 @@ private:
     cfg.node_id = id;
     cfg.add_memory_tier(tier_config::as_l1(), memory_tier);
     redis_tier_config l2 = redis_tier;
-    l2.url = redis_.url();
+    // A cluster's URL when the tests set one; the server the nodes were made with otherwise.
+    l2.url = redis_tier.url.empty() ? redis_.url() : redis_tier.url;
     cfg.add_redis_tier(tier_config::as_l2(), l2);
     cfg.options = options;
     if (!linked)
