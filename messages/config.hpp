@@ -255,14 +255,18 @@ struct cache_options {
   /// Without a fleet owner to hand a load to (no peers linked, or `fleet_flights` off), a
   /// get_or_compute that misses every tier first takes the key's load lease on the Redis
   /// tier (SET NX PX with a token of its own): one node in the fleet loads, the others wait
-  /// for the value to appear in Redis. Needs a Redis tier on one server or Sentinel (not a
-  /// Redis Cluster). Redis failing, or the wait outlasting the load's timeout, makes the node
-  /// load by itself: a lease never fails a get.
+  /// for the value to appear in Redis. Needs a Redis tier (one server, Sentinel or a
+  /// cluster). Redis failing, or the wait outlasting the load's timeout, makes the node load
+  /// by itself: a lease never fails a get.
   bool load_lease = false;
   /// How long a lease holds (PX) if its holder neither releases it nor lives: the wait of
   /// the other nodes when a holder vanishes. At most the load's timeout (shorter is used).
   /// A load that takes longer than this may run a second time on another node.
   std::chrono::milliseconds load_lease_time{5000};
+  /// How long a tag's removal time is kept: as the TTL of its key in the shared tiers and in
+  /// each node's tag clock. Zero keeps it forever. Must be at least the longest TTL of any
+  /// value written with tags: a value that outlives its tag's removal time is served again.
+  std::chrono::milliseconds tag_retention{0};
 };
 
 } // namespace mtcache

@@ -205,6 +205,8 @@ caf::error validate(const cache_config& cfg) {
   if (o.load_lease)
     if (auto err = check_load_lease(cfg))
       return err;
+  if (o.tag_retention.count() < 0)
+    return invalid("tag_retention must not be negative (zero keeps removal times forever)");
   if (auto& m = cfg.metrics; m.enabled) {
     if (m.host.empty())
       return invalid("metrics.host is empty (use 127.0.0.1, or 0.0.0.0 for every interface)");

@@ -59,6 +59,15 @@ void tag_clock::forget_unremoved() {
   unremoved_ = 0;
 }
 
+void tag_clock::drop_removed_before(int64_t before_us) {
+  std::unique_lock guard{mtx_};
+  if (times_.size() < 2 * kept_after_drop_ || times_.size() < 64)
+    return;
+  for (auto i = times_.begin(); i != times_.end();)
+    i = i->second > 0 && i->second <= before_us ? times_.erase(i) : std::next(i);
+  kept_after_drop_ = times_.size();
+}
+
 size_t tag_clock::size() const {
   std::shared_lock guard{mtx_};
   return times_.size();

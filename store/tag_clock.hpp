@@ -40,6 +40,10 @@ public:
   /// looked up again. Removal times stay (they only ever grow).
   void forget_unremoved();
 
+  /// Drops removal times at or before `before_us` (past the cache's tag_retention), once the
+  /// clock has grown to twice its size after the last drop: amortised constant per removal.
+  void drop_removed_before(int64_t before_us);
+
   size_t size() const;
 
   /// Past this many known-unremoved tags the oldest knowledge is dropped (looked up again).
@@ -50,6 +54,7 @@ private:
   // Removal time per tag; 0 for a tag known never to have been removed.
   std::unordered_map<std::string, int64_t> times_;
   size_t unremoved_ = 0;
+  size_t kept_after_drop_ = 0;
 };
 
 } // namespace mtcache::detail

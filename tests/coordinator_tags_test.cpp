@@ -10,6 +10,7 @@
 
 #include "mtcache/actors/callable_loader.hpp"
 #include "mtcache/codec/tagged_value.hpp"
+#include "mtcache/messages/error.hpp"
 #include "support/two_nodes.hpp"
 
 using namespace mtcache;
@@ -210,6 +211,20 @@ TEST_F(CoordinatorTags, AValueThatLooksTaggedReadsBackExactly) {
   }
   ASSERT_TRUE(a->client().remove_by_tag("t"));
   EXPECT_TRUE(found(*b, "k")) << "its bytes carry no tags of the cache's";
+}
+
+TEST_F(CoordinatorTags, RemovalTimesExpireAfterTheRetention) {
+  auto cfg = redis_node_config(redis, "node-a");
+  cfg.options.tag_retention = 400ms;
+  a = std::make_unique<node>(cfg);
+  ASSERT_TRUE(a->ok()) << a->error();
+  ASSERT_TRUE(a->client().remove_by_tag("t"));
+  auto ttl = std::stoll(redis.command({"PTTL", tag_time_key("t")}));
+  EXPECT_GT(ttl, 0);
+  EXPECT_LE(ttl, 400);
+  EXPECT_TRUE(eventually([&] { return redis.command({"EXISTS", tag_time_key("t")}) == "0"; }));
+  cfg.options.tag_retention = -1ms;
+  EXPECT_TRUE(is(validate(cfg), errc::invalid_config));
 }
 
 TEST_F(CoordinatorTags, InvalidTagsAreRefused) {

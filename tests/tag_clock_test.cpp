@@ -58,4 +58,19 @@ TEST(TagClock, ForgettingKeepsRemovalsAndAsksAgainForTheRest) {
   EXPECT_EQ(clock.size(), 1u);
 }
 
+TEST(TagClock, DropsRemovalTimesPastTheRetentionOnceItHasGrown) {
+  tag_clock clock;
+  for (int i = 0; i < 100; ++i)
+    clock.removed("old" + std::to_string(i), 10);
+  clock.removed("new", 1000);
+  clock.never_removed("kept");
+  clock.drop_removed_before(500);
+  EXPECT_EQ(clock.size(), 2u) << "the new removal and the tag known never removed stay";
+  EXPECT_TRUE(clock.hides(900, tags{"new"}));
+  EXPECT_FALSE(clock.hides(5, tags{"old1"}));
+  clock.removed("later", 20);
+  clock.drop_removed_before(500);
+  EXPECT_EQ(clock.size(), 3u) << "not before the clock doubled since the last drop";
+}
+
 } // namespace

@@ -6,6 +6,7 @@
 // contrast, empties every tier.
 
 #include <algorithm>
+#include <chrono>
 #include <functional>
 #include <string>
 #include <utility>
@@ -25,6 +26,14 @@ namespace {
 void publish(coordinator_ptr self, invalidation change) {
   if (self->state.bridge)
     self->send(self->state.bridge, caf::publish_atom::value, std::move(change));
+}
+
+// Removal times past tag_retention go from the clock too, as their keys expire in the
+// shared tiers.
+void forget_old_removals(coordinator_state& st) {
+  auto keep_us = std::chrono::duration_cast<std::chrono::microseconds>(st.opts.tag_retention);
+  if (keep_us.count() > 0)
+    st.tags->drop_removed_before(unix_us() - keep_us.count());
 }
 
 std::vector<size_t> shared_tiers(const coordinator_state& st) {
@@ -63,6 +72,7 @@ caf::result<write_ack> remove_tag(coordinator_ptr self, const std::string& tag) 
   auto at = unix_us();
   st.tags->removed(tag, at);
   ++st.stats.tag_removals;
+  forget_old_removals(st);
   invalidation change;
   change.type = invalidation::kind::remove_tag;
   change.key = tag;
@@ -75,9 +85,11 @@ caf::result<write_ack> remove_tag(coordinator_ptr self, const std::string& tag) 
     return write_ack{local, {}};
   }
   auto rp = self->make_response_promise<write_ack>();
-  // Kept without expiry: a value written before the removal may live as long as any TTL.
+  // Kept for tag_retention (zero: without expiry): as long as a value written before the
+  // removal may live.
   write_tiers(self, tier_order::change, std::move(shared), tag_time_key(tag),
-              bytes{std::to_string(at)}, caf::timespan{0}, [=](write_ack ack) mutable {
+              bytes{std::to_string(at)}, caf::timespan{st.opts.tag_retention},
+              [=](write_ack ack) mutable {
                 ack.written += local;
                 publish(self, change);
                 rp.deliver(std::move(ack));
@@ -111,6 +123,7 @@ void apply_tag_removal(coordinator_ptr self, const invalidation& change) {
   auto& st = self->state;
   st.tags->removed(change.key, change.removed_us);
   ++st.stats.tag_removals;
+  forget_old_removals(st);
 }
 
 void apply_clear(coordinator_ptr self, caf::typed_response_promise<ok_atom> rp) {
