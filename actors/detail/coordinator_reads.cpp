@@ -93,6 +93,21 @@ bool due_for_refresh(const coordinator_state& st, const std::string& key, const 
 
 namespace {
 
+// Checks the tags of a value the first tier answered as it keeps it (see `admit_resolving`),
+// counting what a tag removal hid; `then(res, hidden)` gets what callers get. A template: on
+// the batched read path, where values without tags pass straight through.
+template <class Then>
+void admit_first_tier(self_ptr self, lookup res, Then then) {
+  auto& st = self->state;
+  admit_resolving(
+      self, *st.tiers, [self](size_t i) { return tier_wait(self->state, i); }, st.tags,
+      std::move(res),
+      [self, then = std::move(then)](lookup res, bool hidden) mutable {
+        self->state.stats.tags_hidden += hidden ? 1 : 0;
+        then(std::move(res), hidden);
+      });
+}
+
 // Reads the first tier and hands the value out here: for a first tier that answers values
 // as it keeps them (one without a read view), whose tags only the coordinator can check.
 caf::result<lookup> read_and_check(self_ptr self, const std::string& key, caf::message context) {
@@ -171,14 +186,13 @@ caf::result<lookup> read_then_refresh(self_ptr self, const std::string& key, com
     // The tier answers as it keeps values: checked here, a miss on to the flight.
     self->request(st.tiers->front().handle, tier_wait(st, 0), get_atom::value, key)
         .then(
-            [=](lookup& res) mutable {
-              if (res.found && admit(res, self->state.tags.get()) == tag_verdict::serve) {
-                checked(std::move(res));
-                return;
-              }
-              if (res.found)
-                ++self->state.stats.tags_hidden;
-              after_first_tier(self, key, false, context, rp);
+            [=](lookup& found) mutable {
+              admit_first_tier(self, std::move(found), [=](lookup res, bool) mutable {
+                if (res.found)
+                  checked(std::move(res));
+                else
+                  after_first_tier(self, key, false, context, rp);
+              });
             },
             [=](caf::error&) mutable { after_first_tier(self, key, true, context, rp); });
     return rp;
@@ -298,39 +312,16 @@ void send_read_batch(self_ptr self, std::shared_ptr<std::vector<queued_read>> ba
 
 void deliver_first_tier(self_ptr self, const std::string& key, lookup res, bool failed,
                         const caf::message& context, caf::typed_response_promise<lookup> rp) {
-  auto& st = self->state;
-  std::vector<std::string> unknown;
-  switch (failed ? tag_verdict::hidden : admit(res, st.tags.get(), &unknown)) {
-  case tag_verdict::serve:
-    if (res.found) {
-      rp.deliver(std::move(res));
-      return;
-    }
-    break;
-  case tag_verdict::hidden:
-    st.stats.tags_hidden += failed ? 0 : 1;
-    break;
-  case tag_verdict::unknown: {
-    auto source = tag_source(*st.tiers);
-    if (source < st.tiers->size()) {
-      resolve_tags(self, (*st.tiers)[source].handle, tier_wait(st, source), st.tags,
-                   std::move(unknown), [=](bool ok) mutable {
-                     auto& st = self->state;
-                     if (ok && admit(res, st.tags.get()) == tag_verdict::serve) {
-                       rp.deliver(std::move(res));
-                       return;
-                     }
-                     ++st.stats.tags_hidden;
-                     after_first_tier(self, key, false, context, rp);
-                   });
-      return;
-    }
-    admit(res, st.tags.get());
-    rp.deliver(std::move(res));
+  if (failed) {
+    after_first_tier(self, key, true, context, rp);
     return;
   }
-  }
-  after_first_tier(self, key, failed, context, rp);
+  admit_first_tier(self, std::move(res), [=](lookup res, bool) mutable {
+    if (res.found)
+      rp.deliver(std::move(res));
+    else
+      after_first_tier(self, key, false, context, rp);
+  });
 }
 
 } // namespace mtcache::detail

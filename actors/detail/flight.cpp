@@ -160,27 +160,13 @@ void fill_local_then_answer(self_ptr self, lookup res) {
 
 void admit_read(self_ptr self, lookup res, std::function<void(lookup)> then) {
   auto& st = self->state;
-  std::vector<std::string> unknown;
-  auto verdict = admit(res, st.p.tags.get(), &unknown);
-  if (verdict == tag_verdict::hidden)
-    ++st.report.tags_hidden;
-  auto source = tag_source(*st.p.tiers);
-  if (verdict != tag_verdict::unknown || source >= st.p.tiers->size()) {
-    if (verdict == tag_verdict::unknown)
-      admit(res, st.p.tags.get());
-    then(std::move(res));
-    return;
-  }
-  resolve_tags(self, (*st.p.tiers)[source].handle, st.p.tier_timeout, st.p.tags, std::move(unknown),
-               [=](bool ok) mutable {
-                 // Unanswered, the value counts as hidden: better a read below or a load than
-                 // a value whose tag may be removed.
-                 if (!ok || admit(res, self->state.p.tags.get()) == tag_verdict::hidden) {
-                   ++self->state.report.tags_hidden;
-                   res = lookup{};
-                 }
-                 then(std::move(res));
-               });
+  auto wait = caf::duration{st.p.tier_timeout};
+  admit_resolving(
+      self, *st.p.tiers, [wait](size_t) { return wait; }, st.p.tags, std::move(res),
+      [=](lookup res, bool hidden) {
+        self->state.report.tags_hidden += hidden ? 1 : 0;
+        then(std::move(res));
+      });
 }
 
 void walk(self_ptr self, size_t i) {

@@ -67,4 +67,33 @@ void resolve_tags(Self self, const tier_actor& tier, Wait wait, std::shared_ptr<
             });
 }
 
+/// `admit` for a reader that can wait: tags this node has no removal time for are looked up
+/// first in the chain's tier that keeps them (`wait_of(index)` is how long to wait for it;
+/// without such a tier they count as never removed). Calls `then(res, hidden)` with what
+/// callers get: a miss where a tag removal hides the value, or where the lookup failed (better
+/// a read below or a load than a value whose tag may be removed).
+template <class Self, class WaitOf, class Then>
+void admit_resolving(Self self, const tier_chain& tiers, WaitOf wait_of,
+                     const std::shared_ptr<tag_clock>& clock, lookup res, Then then) {
+  if (!res.found || !has_tag_header(res.value.view())) {
+    then(std::move(res), false);
+    return;
+  }
+  auto source = tag_source(tiers);
+  bool resolvable = source < tiers.size();
+  std::vector<std::string> unknown;
+  auto verdict = admit(res, clock.get(), resolvable ? &unknown : nullptr);
+  if (verdict != tag_verdict::unknown) {
+    then(std::move(res), verdict == tag_verdict::hidden);
+    return;
+  }
+  resolve_tags(self, tiers[source].handle, wait_of(source), clock, std::move(unknown),
+               [=](bool ok) mutable {
+                 bool hidden = !ok || admit(res, clock.get()) == tag_verdict::hidden;
+                 if (hidden)
+                   res = lookup{};
+                 then(std::move(res), hidden);
+               });
+}
+
 } // namespace mtcache::detail
