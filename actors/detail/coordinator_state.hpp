@@ -162,6 +162,9 @@ void fail_bulk_passes(coordinator_state& st, const caf::error& reason);
 // keys it touches before it writes, so a fill already under way cannot bring back an older
 // value; `broadcast` also sends the change to other nodes once this node applied it.
 
+/// Sends `change` to other nodes, if this node has a bridge.
+void publish(coordinator_ptr self, invalidation change);
+
 caf::result<write_ack> set_value(coordinator_ptr self, const std::string& key, bytes value,
                                  caf::timespan ttl, bool broadcast);
 

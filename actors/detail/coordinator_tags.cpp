@@ -23,11 +23,6 @@ namespace mtcache::detail {
 
 namespace {
 
-void publish(coordinator_ptr self, invalidation change) {
-  if (self->state.bridge)
-    self->send(self->state.bridge, caf::publish_atom::value, std::move(change));
-}
-
 // Removal times past tag_retention go from the clock too, as their keys expire in the
 // shared tiers.
 void forget_old_removals(coordinator_state& st) {

@@ -41,12 +41,6 @@ void deliver_ack(caf::typed_response_promise<write_ack>& rp, write_ack ack) {
   rp.deliver(std::move(ack));
 }
 
-// Sends `change` to other nodes, if this node has a bridge.
-void publish(coordinator_ptr self, invalidation change) {
-  if (self->state.bridge)
-    self->send(self->state.bridge, caf::publish_atom::value, std::move(change));
-}
-
 void finish_set(coordinator_ptr self, queued_write& w, write_ack ack) {
   note_write(self, w.key, w.value, w.ttl, ack);
   if (w.broadcast && ack.written > 0) {
@@ -71,6 +65,12 @@ caf::expected<ok_atom> outcome(const caf::expected<std::vector<caf::error>>& ans
 }
 
 } // namespace
+
+// Sends `change` to other nodes, if this node has a bridge.
+void publish(coordinator_ptr self, invalidation change) {
+  if (self->state.bridge)
+    self->send(self->state.bridge, caf::publish_atom::value, std::move(change));
+}
 
 caf::result<write_ack> set_value(coordinator_ptr self, const std::string& key, bytes value,
                                  caf::timespan ttl, bool broadcast) {
